@@ -1,0 +1,41 @@
+# Marktplatz — `make run` serves the demo city, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: install run test test-postgres lint typecheck messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m marktplatz demo
+	$(PY) -m marktplatz serve
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-postgres: install
+	MARKTPLATZ_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q -p no:cacheprovider tests/integration tests/api
+
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o src/marktplatz/locale/messages.pot src
+	$(VENV)/bin/pybabel update -i src/marktplatz/locale/messages.pot -d src/marktplatz/locale --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Adapters to outside systems, each with a real implementation and a harmless twin."""

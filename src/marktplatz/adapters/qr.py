@@ -1,0 +1,40 @@
+"""QR codes with segno, rendered once per URL and kept in memory."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import segno
+
+
+@lru_cache(maxsize=4096)
+def qr_svg(url: str, scale: int = 8) -> bytes:
+    """An SVG QR code of a URL (≈ 3 ms to make, so cached)."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        out,
+        kind="svg",
+        scale=scale,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        title=url,
+        svgclass="qr",
+        lineclass=None,
+    )
+    return out.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def qr_png(url: str, scale: int = 10) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def qr_pdf(url: str, scale: int = 10) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="pdf", scale=scale, border=4)
+    return out.getvalue()

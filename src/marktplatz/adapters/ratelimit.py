@@ -1,0 +1,21 @@
+"""Rate limits with the `limits` library (moving window, in memory or in Redis)."""
+
+from __future__ import annotations
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+class LimitsRateLimiter:
+    """Counts hits per key; hit() is False once the window is full."""
+
+    def __init__(self, rule: str, storage_uri: str = "memory://") -> None:
+        self.item = parse(rule)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def hit(self, key: str) -> bool:
+        return self.limiter.hit(self.item, key)
+
+    def clear(self, key: str) -> None:
+        self.limiter.clear(self.item, key)

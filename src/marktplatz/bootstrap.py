@@ -1,0 +1,68 @@
+"""Composition root: wires settings to real adapters (or given twins) and builds the context."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from marktplatz.adapters.clock import SystemClock
+from marktplatz.adapters.images import PillowImages
+from marktplatz.adapters.media import LocalMedia
+from marktplatz.adapters.passwords import Argon2Passwords
+from marktplatz.adapters.qr import qr_pdf, qr_png, qr_svg
+from marktplatz.adapters.ratelimit import LimitsRateLimiter
+from marktplatz.services.context import Context
+from marktplatz.services.ports import Clock
+from marktplatz.settings import Environment, Settings
+from marktplatz.store import migrate
+from marktplatz.store.database import create_engine
+from marktplatz.store.uow import SqlUnitOfWorkFactory, database_ok
+
+__all__ = ["App", "build", "migrate_database", "qr_pdf", "qr_png", "qr_svg"]
+
+
+@dataclass
+class App:
+    """Everything a running Marktplatz holds: settings, the engine and the service context."""
+
+    settings: Settings
+    engine: AsyncEngine
+    ctx: Context
+    media: LocalMedia
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def database_ok(self) -> bool:
+        return await database_ok(self.engine)
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> App:
+    """Build the application's context from settings; `clock` lets tests move time."""
+    engine = create_engine(settings.effective_database_url)
+    media = LocalMedia(Path(settings.media_dir))
+    ctx = Context(
+        uow=SqlUnitOfWorkFactory(engine),
+        clock=clock or SystemClock(),
+        hasher=Argon2Passwords(fast=settings.environment is Environment.TEST),
+        images=PillowImages(settings.max_image_pixels),
+        media=media,
+        login_limiter=LimitsRateLimiter(settings.login_rate_limit),
+        session_hours=settings.session_max_age_hours,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    return App(settings=settings, engine=engine, ctx=ctx, media=media)
+
+
+def migrate_database(settings: Settings) -> None:
+    """Create or upgrade the schema; runs Alembic in a worker thread if a loop is running."""
+    url = settings.effective_database_url
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        migrate.upgrade(url)
+        return
+    raise RuntimeError("call migrate_database outside the event loop")

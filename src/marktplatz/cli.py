@@ -1,0 +1,187 @@
+"""The `marktplatz` command: serve, migrate, demo, create-user, check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from importlib import resources
+from typing import Annotated, Any
+
+import typer
+
+from marktplatz.bootstrap import build, migrate_database
+from marktplatz.domain.errors import DomainError, InvalidInput
+from marktplatz.services import accounts, demo
+from marktplatz.settings import Settings, settings_documentation
+
+app = typer.Typer(
+    help="Marktplatz — the open touchpoint platform for a city centre.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEMO_OWNER_SHOP = "optik-brillenhaus-krueger"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    settings = _settings()
+    migrate_database(settings)
+    typer.echo(f"Database is up to date: {_safe_url(settings.effective_database_url)}")
+
+
+@app.command("demo")
+def load_demo() -> None:
+    """Load the demo city "Musterstadt" (fictional); prints the demo passwords once."""
+    settings = _settings()
+    migrate_database(settings)
+    data = json.loads(resources.files("marktplatz").joinpath("data/musterstadt.json").read_text())
+    result = asyncio.run(
+        _with_app(settings, lambda ctx: demo.load_demo(ctx, data, _owner_shop(data)))
+    )
+    if not result.created:
+        typer.echo(f"Demo city '{result.city_slug}' is already loaded; nothing changed.")
+        return
+    typer.echo(
+        f"Loaded demo city '{result.city_slug}': {result.shops} shops, {result.zones} "
+        f"zones, {result.touchpoints} touchpoints."
+    )
+    typer.echo("Demo accounts (passwords are shown only now):")
+    for account in result.accounts:
+        shop = f" ({account.shop_slug})" if account.shop_slug else ""
+        typer.echo(f"  {account.role:15} {account.email:32} {account.password}{shop}")
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="E-mail address used to log in.")],
+    role: Annotated[
+        str, typer.Option(help="city-admin, city-editor, retailer-owner or retailer-staff.")
+    ],
+    city: Annotated[str, typer.Option(help="Short name (slug) of the city.")],
+    shop: Annotated[str | None, typer.Option(help="Shop slug, for retailer roles.")] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password; asked for when not given.",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+        ),
+    ] = None,
+) -> None:
+    """Create a user with one role in a city or one of its shops."""
+    settings = _settings()
+    try:
+        user = asyncio.run(
+            _with_app(
+                settings,
+                lambda ctx: accounts.create_user(
+                    ctx,
+                    email=email,
+                    password=password or "",
+                    display_name=name or email,
+                    role=role,
+                    city_slug=city,
+                    shop_slug=shop,
+                ),
+            )
+        )
+    except InvalidInput as exc:
+        typer.secho(
+            f"{exc.field}: {exc.message % dict(exc.params) if exc.params else exc.message}",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+    except DomainError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created {user.email} as {role}.")
+
+
+@app.command()
+def check() -> None:
+    """Check the configuration and the database; exit 1 if something is wrong."""
+    settings = _settings()
+    typer.echo(f"environment: {settings.environment.value}")
+    typer.echo(f"database:    {_safe_url(settings.effective_database_url)}")
+    try:
+        asyncio.run(_with_app(settings, _db_ok))
+    except Exception as exc:
+        typer.secho(
+            f"database:    NOT OK ({type(exc).__name__}) — run `marktplatz migrate`?",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1) from exc
+    typer.echo("database:    ok")
+    undocumented = [n for n, _, h in settings_documentation() if not h]
+    if undocumented:
+        typer.secho(f"undocumented settings: {', '.join(undocumented)}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo("settings:    ok")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Run the web server (migrates the database first)."""
+    import uvicorn
+
+    settings = _settings()
+    migrate_database(settings)
+    uvicorn.run(
+        "marktplatz.web.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+async def _db_ok(ctx: Any) -> None:
+    del ctx
+
+
+async def _with_app(settings: Settings, use: Any) -> Any:
+    composed = build(settings)
+    try:
+        if use is _db_ok:
+            await composed.database_ok()
+            return None
+        return await use(composed.ctx)
+    finally:
+        await composed.close()
+
+
+def _owner_shop(data: dict[str, Any]) -> str:
+    slugs = [s["slug"] for s in data["shops"]]
+    return DEMO_OWNER_SHOP if DEMO_OWNER_SHOP in slugs else slugs[0]
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password (secrets never reach logs)."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def main() -> None:
+    app()

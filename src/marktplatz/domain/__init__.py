@@ -1,0 +1,1 @@
+"""Pure rules and value objects of Marktplatz: no I/O, no frameworks."""

@@ -1,0 +1,1 @@
+"""Use cases of Marktplatz: the only code that writes; storage is reached through ports."""

@@ -1,0 +1,93 @@
+"""access_* helpers: check the caller's tenant scope before a row is handed out."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from marktplatz.domain.accounts import CITY_ROLES, Role, User
+from marktplatz.domain.cities import City
+from marktplatz.domain.errors import Forbidden, NotFound
+from marktplatz.domain.shops import Shop
+from marktplatz.domain.touchpoints import Touchpoint
+from marktplatz.domain.zones import Zone
+from marktplatz.services.ports import UnitOfWork
+
+
+def require_user(actor: User | None) -> User:
+    """The logged-in user, or Forbidden for anonymous callers."""
+    if actor is None or not actor.is_active:
+        raise Forbidden("login required")
+    return actor
+
+
+def can_manage_city(actor: User | None, city_id: UUID, *, admin: bool = False) -> bool:
+    """Whether the actor is city staff (an admin, if `admin`) of that city."""
+    if actor is None or not actor.is_active:
+        return False
+    role = actor.city_role(city_id)
+    return role is Role.CITY_ADMIN if admin else role in CITY_ROLES
+
+
+async def access_city(
+    uow: UnitOfWork, actor: User | None, city_id: UUID, *, admin: bool = False
+) -> City:
+    """The city, if the actor is its staff; a foreign city looks nonexistent."""
+    user = require_user(actor)
+    city = await uow.cities.get(city_id)
+    if city is None or user.city_role(city_id) is None:
+        raise NotFound("city")
+    if admin and user.city_role(city_id) is not Role.CITY_ADMIN:
+        raise Forbidden("city admin required")
+    return city
+
+
+async def access_shop(
+    uow: UnitOfWork, actor: User | None, shop_id: UUID, *, edit: bool = False
+) -> Shop:
+    """The shop, if the actor is its city's staff or its retailer; staff may only read."""
+    user = require_user(actor)
+    shop = await uow.shops.get(shop_id)
+    if shop is None:
+        raise NotFound("shop")
+    if can_manage_city(user, shop.city_id):
+        return shop
+    role = user.shop_role(shop.id)
+    if role is None:
+        raise NotFound("shop")
+    if edit and role is not Role.RETAILER_OWNER:
+        raise Forbidden("shop owner required")
+    return shop
+
+
+async def access_zone(uow: UnitOfWork, actor: User | None, zone_id: UUID) -> Zone:
+    """The zone, if the actor is staff of its city."""
+    require_user(actor)
+    zone = await uow.zones.get(zone_id)
+    if zone is None or not can_manage_city(actor, zone.city_id):
+        raise NotFound("zone")
+    return zone
+
+
+async def access_touchpoint(
+    uow: UnitOfWork, actor: User | None, touchpoint_id: UUID, *, edit: bool = False
+) -> Touchpoint:
+    """The touchpoint, if the actor is city staff, or its owning shop's retailer."""
+    user = require_user(actor)
+    touchpoint = await uow.touchpoints.get(touchpoint_id)
+    if touchpoint is None:
+        raise NotFound("touchpoint")
+    if can_manage_city(user, touchpoint.city_id):
+        return touchpoint
+    role = user.shop_role(touchpoint.shop_id) if touchpoint.shop_id else None
+    if role is None:
+        raise NotFound("touchpoint")
+    if edit and role is not Role.RETAILER_OWNER:
+        raise Forbidden("shop owner required")
+    return touchpoint
+
+
+def shops_of(actor: User | None) -> set[UUID]:
+    """Ids of the shops the actor belongs to as a retailer."""
+    if actor is None:
+        return set()
+    return {m.shop_id for m in actor.memberships if m.shop_id is not None}

@@ -1,0 +1,207 @@
+"""Use cases for touchpoints: the fleet of beacons, QR codes, NFC tags and devices."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from marktplatz.domain.accounts import User
+from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.geo import Location, make_location, polygon_contains
+from marktplatz.domain.text import clean_text
+from marktplatz.domain.touchpoints import (
+    LINK_KINDS,
+    Touchpoint,
+    TouchpointKind,
+    TouchpointStatus,
+    canonical_identifier,
+    clean_target,
+    is_code,
+    new_code,
+)
+from marktplatz.services.access import access_city, access_touchpoint, can_manage_city, shops_of
+from marktplatz.services.audit import audit
+from marktplatz.services.context import Context
+from marktplatz.services.ports import UnitOfWork
+
+_ID_KEYS = {
+    TouchpointKind.IBEACON: "ibeacon",
+    TouchpointKind.ALTBEACON: "altbeacon",
+    TouchpointKind.EDDYSTONE_UID: "eddystone",
+}
+
+
+def _kind(value: object) -> TouchpointKind:
+    try:
+        return TouchpointKind(str(value))
+    except ValueError as exc:
+        raise InvalidInput(
+            "kind", N_("Unknown touchpoint kind: %(value)s"), value=str(value)[:40]
+        ) from exc
+
+
+def _status(value: object) -> TouchpointStatus:
+    try:
+        return TouchpointStatus(str(value))
+    except ValueError as exc:
+        raise InvalidInput(
+            "status", N_("Unknown status: %(value)s"), value=str(value)[:40]
+        ) from exc
+
+
+def _identifier(kind: TouchpointKind, data: Mapping[str, object], code: str) -> str:
+    key = _ID_KEYS.get(kind)
+    raw = data.get(key) if key else None
+    if key and not isinstance(raw, dict):
+        raise InvalidInput(key, N_("Please give the beacon's identifiers."))
+    return canonical_identifier(kind, raw if isinstance(raw, dict) else {}, code)
+
+
+async def _zone_at(uow: UnitOfWork, city_id: UUID, location: Location) -> UUID | None:
+    for zone in await uow.zones.list_for_city(city_id):
+        if polygon_contains(zone.geometry, location):
+            return zone.id
+    return None
+
+
+async def _check_owner(uow: UnitOfWork, city_id: UUID, shop_id: object) -> UUID | None:
+    if shop_id in (None, ""):
+        return None
+    try:
+        owner = UUID(str(shop_id))
+    except ValueError as exc:
+        raise InvalidInput("shop_id", N_("Unknown shop.")) from exc
+    shop = await uow.shops.get(owner)
+    if shop is None or shop.city_id != city_id:
+        raise InvalidInput("shop_id", N_("Unknown shop."))
+    return owner
+
+
+async def _check_unique(uow: UnitOfWork, identifier: str, except_id: UUID | None) -> None:
+    other = await uow.touchpoints.by_identifier(identifier)
+    if other is not None and other.id != except_id:
+        # Two touchpoints sharing an identifier would make every sighting ambiguous.
+        raise Conflict("identifier", N_("Another touchpoint already uses this identifier."))
+
+
+async def list_touchpoints(ctx: Context, actor: User | None, city_id: UUID) -> list[Touchpoint]:
+    """City staff see the whole fleet; a retailer sees the touchpoints of their own shops."""
+    async with ctx.uow() as uow:
+        if can_manage_city(actor, city_id):
+            return await uow.touchpoints.list_for_city(city_id)
+        own = shops_of(actor)
+        if not own:
+            await access_city(uow, actor, city_id)
+        all_points = await uow.touchpoints.list_for_city(city_id)
+        return [t for t in all_points if t.shop_id in own]
+
+
+async def get_touchpoint(ctx: Context, actor: User | None, touchpoint_id: UUID) -> Touchpoint:
+    """One touchpoint for city staff or its owning retailer."""
+    async with ctx.uow() as uow:
+        return await access_touchpoint(uow, actor, touchpoint_id)
+
+
+async def create_touchpoint(
+    ctx: Context, actor: User | None, city_id: UUID, data: Mapping[str, object]
+) -> Touchpoint:
+    """Register a touchpoint (city staff); link kinds get a fresh random code."""
+    kind = _kind(data.get("kind"))
+    code = new_code() if kind not in _ID_KEYS else ""
+    location = make_location(data.get("lat"), data.get("lon"))
+    now = ctx.clock.now()
+    async with ctx.uow(write=True) as uow:
+        await access_city(uow, actor, city_id)
+        touchpoint = Touchpoint(
+            id=uuid.uuid4(),
+            city_id=city_id,
+            shop_id=await _check_owner(uow, city_id, data.get("shop_id")),
+            zone_id=await _zone_at(uow, city_id, location),
+            kind=kind,
+            name=clean_text(data.get("name"), "name", max_len=120),
+            identifier=_identifier(kind, data, code),
+            code=code,
+            target=clean_target(data.get("target")) if kind in LINK_KINDS else "",
+            location=location,
+            placement=clean_text(
+                data.get("placement", ""), "placement", max_len=200, required=False
+            ),
+            status=_status(data.get("status", "active")),
+            created_at=now,
+            updated_at=now,
+        )
+        await _check_unique(uow, touchpoint.identifier, None)
+        await uow.touchpoints.add(touchpoint)
+        await audit(
+            uow,
+            ctx,
+            actor,
+            city_id,
+            "touchpoint.created",
+            "touchpoint",
+            touchpoint.id,
+            [touchpoint.identifier],
+        )
+        await uow.commit()
+    return touchpoint
+
+
+async def update_touchpoint(
+    ctx: Context, actor: User | None, touchpoint_id: UUID, data: Mapping[str, object]
+) -> Touchpoint:
+    """Edit a touchpoint; the owning shop's owner may change only the target of its codes."""
+    async with ctx.uow(write=True) as uow:
+        current = await access_touchpoint(uow, actor, touchpoint_id, edit=True)
+        staff = can_manage_city(actor, current.city_id)
+        if not staff and set(data) - {"target"}:
+            raise InvalidInput("target", N_("Retailers may change only the target address."))
+        changes: dict[str, Any] = {}
+        if "target" in data:
+            if current.kind not in LINK_KINDS:
+                raise InvalidInput("target", N_("Only QR, NFC and URL beacons have a target."))
+            changes["target"] = clean_target(data["target"])
+        if "name" in data:
+            changes["name"] = clean_text(data["name"], "name", max_len=120)
+        if "placement" in data:
+            changes["placement"] = clean_text(
+                data["placement"], "placement", max_len=200, required=False
+            )
+        if "status" in data:
+            changes["status"] = _status(data["status"])
+        if "shop_id" in data:
+            changes["shop_id"] = await _check_owner(uow, current.city_id, data["shop_id"])
+        if "lat" in data or "lon" in data:
+            changes["location"] = make_location(data.get("lat"), data.get("lon"))
+            changes["zone_id"] = await _zone_at(uow, current.city_id, changes["location"])
+        if any(k in data for k in _ID_KEYS.values()):
+            changes["identifier"] = _identifier(current.kind, data, current.code)
+            await _check_unique(uow, changes["identifier"], current.id)
+        updated = replace(current, **changes, updated_at=ctx.clock.now())
+        await uow.touchpoints.update(updated)
+        await audit(
+            uow,
+            ctx,
+            actor,
+            current.city_id,
+            "touchpoint.updated",
+            "touchpoint",
+            current.id,
+            sorted(changes),
+        )
+        await uow.commit()
+    return updated
+
+
+async def resolve_code(ctx: Context, code: str) -> Touchpoint:
+    """The active link touchpoint behind /q/<code> (public); NotFound otherwise."""
+    code = code.strip().lower()
+    if not is_code(code):
+        raise NotFound("touchpoint")
+    async with ctx.uow() as uow:
+        touchpoint = await uow.touchpoints.by_identifier(f"code:{code}")
+    if touchpoint is None or touchpoint.status is not TouchpointStatus.ACTIVE:
+        raise NotFound("touchpoint")
+    return touchpoint

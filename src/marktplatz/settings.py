@@ -1,0 +1,98 @@
+"""One Settings class for the whole application, read from MARKTPLATZ_* variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 (a known, refused default)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting of Marktplatz; each one is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MARKTPLATZ_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="development, test or production. Production refuses default secrets.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy async URL, e.g. postgresql+asyncpg://user@host/db. "
+        "Empty: SQLite in WAL mode at <var_dir>/marktplatz.sqlite3.",
+    )
+    var_dir: Path = Field(
+        Path("var"), description="Directory for the SQLite database and uploaded media."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEVELOPMENT_SECRET),
+        description="Secret for signing; at least 32 characters outside development.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public address of the site; printed QR codes point to <base_url>/q/<code>.",
+    )
+    host: str = Field("127.0.0.1", description="Address `marktplatz serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `marktplatz serve` listens on.")
+    default_language: str = Field("de", description="Language when the browser asks for none.")
+    session_max_age_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Hours a login session lasts without activity."
+    )
+    cookie_secure: bool = Field(
+        False, description="Send cookies only over HTTPS (turn on behind TLS)."
+    )
+    login_rate_limit: str = Field(
+        "10/15 minutes",
+        description="Failed logins allowed per account and per client, in `limits` notation.",
+    )
+    max_upload_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest image upload accepted, in bytes."
+    )
+    max_image_pixels: int = Field(
+        40_000_000, ge=10_000, description="Largest image accepted, in pixels (width × height)."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        # A copied example configuration must never run in production with a known secret.
+        if self.environment is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "MARKTPLATZ_SECRET_KEY must be set to a random value of at least 32 "
+                    "characters in production"
+                )
+            if not self.database_url:
+                raise ValueError("MARKTPLATZ_DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'marktplatz.sqlite3').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.var_dir / "media"
+
+
+def settings_documentation() -> list[tuple[str, Any, str]]:
+    """(variable name, default, help) for every setting, for docs and `marktplatz check`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        rows.append((f"MARKTPLATZ_{name.upper()}", field.default, field.description or ""))
+    return rows

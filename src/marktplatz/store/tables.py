@@ -1,0 +1,191 @@
+"""SQLAlchemy Core tables; the schema itself is created by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always returns aware datetimes, also on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = AwareDateTime()
+
+cities = Table(
+    "cities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(60), nullable=False, unique=True),
+    Column("name", String(120), nullable=False),
+    Column("timezone", String(60), nullable=False),
+    Column("federal_state", String(2), nullable=False),
+    Column("languages", JSON, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("tagline", String(200), nullable=False, default=""),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(60), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("description", String(500), nullable=False, default=""),
+    Column("geometry", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("city_id", "slug", name="uq_zones_city_slug"),
+)
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(60), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("street", String(120), nullable=False, default=""),
+    Column("postcode", String(5), nullable=False, default=""),
+    Column("town", String(80), nullable=False, default=""),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("phone", String(30), nullable=False, default=""),
+    Column("email", String(254), nullable=False, default=""),
+    Column("website", String(500), nullable=False, default=""),
+    Column("story_html", Text, nullable=False, default=""),
+    Column("story_html_en", Text, nullable=False, default=""),
+    Column("opening_hours", String(500), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("city_id", "slug", name="uq_shops_city_slug"),
+    Index("ix_shops_city_category", "city_id", "category"),
+)
+
+shop_images = Table(
+    "shop_images",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("filename", String(80), nullable=False, unique=True),
+    Column("alt_text", String(200), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+touchpoints = Table(
+    "touchpoints",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="SET NULL"), nullable=True),
+    Column("zone_id", Uuid, ForeignKey("zones.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(30), nullable=False),
+    Column("name", String(120), nullable=False),
+    # Unique across the installation: a sighting or a scanned code must name one touchpoint.
+    Column("identifier", String(120), nullable=False, unique=True),
+    Column("code", String(16), nullable=False, default=""),
+    Column("target", String(500), nullable=False, default=""),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("placement", String(200), nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", TS, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column(
+        "city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=True),
+)
+
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False, index=True),
+    Column("actor_id", Uuid, nullable=True),
+    Column("city_id", Uuid, nullable=True, index=True),
+    Column("action", String(60), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("object_id", String(254), nullable=False),
+    Column("detail", String(500), nullable=False, default=""),
+)

@@ -1,0 +1,122 @@
+"""The SQL unit of work: one connection, one transaction, every repository."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from marktplatz.domain.accounts import LoginSession
+from marktplatz.domain.audit import AuditEntry
+from marktplatz.store import tables as t
+from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+
+
+class SqlSessions:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, session: LoginSession) -> None:
+        await self.conn.execute(t.login_sessions.insert().values(**asdict(session)))
+
+    async def get(self, token_hash: str) -> LoginSession | None:
+        query = select(t.login_sessions).where(t.login_sessions.c.token_hash == token_hash)
+        row = (await self.conn.execute(query)).first()
+        return LoginSession(**row._mapping) if row else None
+
+    async def extend(self, token_hash: str, expires_at: datetime) -> None:
+        await self.conn.execute(
+            update(t.login_sessions)
+            .where(t.login_sessions.c.token_hash == token_hash)
+            .values(expires_at=expires_at)
+        )
+
+    async def delete(self, token_hash: str) -> None:
+        await self.conn.execute(
+            delete(t.login_sessions).where(t.login_sessions.c.token_hash == token_hash)
+        )
+
+    async def delete_for_user(self, user_id: UUID) -> None:
+        await self.conn.execute(
+            delete(t.login_sessions).where(t.login_sessions.c.user_id == user_id)
+        )
+
+
+class SqlAuditLog:
+    """Append-only: this class offers no update and no delete."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def append(self, entry: AuditEntry) -> None:
+        await self.conn.execute(t.audit_log.insert().values(**asdict(entry)))
+
+
+class SqlUnitOfWork:
+    """Opens a connection and a transaction on enter; rolls back unless commit() was called."""
+
+    def __init__(self, engine: AsyncEngine, *, write: bool) -> None:
+        self.engine = engine
+        self.write = write
+        self._conn: AsyncConnection | None = None
+
+    cities: SqlCities
+    zones: SqlZones
+    shops: SqlShops
+    touchpoints: SqlTouchpoints
+    users: SqlUsers
+    sessions: SqlSessions
+    audit: SqlAuditLog
+
+    async def __aenter__(self) -> Self:
+        conn = await self.engine.connect()
+        if self.write:
+            conn = await conn.execution_options(marktplatz_write=True)
+        await conn.begin()
+        self._conn = conn
+        self.cities = SqlCities(conn)
+        self.zones = SqlZones(conn)
+        self.shops = SqlShops(conn)
+        self.touchpoints = SqlTouchpoints(conn)
+        self.users = SqlUsers(conn)
+        self.sessions = SqlSessions(conn)
+        self.audit = SqlAuditLog(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+            self._conn = None
+
+    async def commit(self) -> None:
+        assert self._conn is not None
+        await self._conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write=write)
+
+
+async def database_ok(engine: AsyncEngine) -> bool:
+    """Whether the database answers and has the schema (for `marktplatz check`)."""
+    async with engine.connect() as conn:
+        await conn.execute(select(t.cities.c.id).limit(1))
+    return True

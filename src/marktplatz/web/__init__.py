@@ -1,0 +1,1 @@
+"""HTTP entry points: JSON API, edge routes, visitor pages, retailer portal, city console."""

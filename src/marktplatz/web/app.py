@@ -1,0 +1,88 @@
+"""create_app(settings): the ASGI application with API, edge, pages and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from marktplatz import __version__
+from marktplatz.bootstrap import build
+from marktplatz.services.ports import Clock
+from marktplatz.settings import Settings
+from marktplatz.web import errors
+from marktplatz.web.api.docs import router as docs_router
+from marktplatz.web.api.routes import router as api_router
+from marktplatz.web.console.routes import router as console_router
+from marktplatz.web.edge.qr import qr_redirect
+from marktplatz.web.portal.routes import router as portal_router
+from marktplatz.web.static import serve_static
+from marktplatz.web.visitor.routes import router as visitor_router
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds a strict content security policy and related headers to every answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy", b"camera=(self), geolocation=(self)"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The whole web application for the given settings (read from the environment if None)."""
+    settings = settings or Settings()
+    composed = build(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await composed.close()
+
+    app = FastAPI(
+        title="Marktplatz API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        description="JSON API v1 of Marktplatz. State changes with a session cookie need the "
+        "X-CSRF-Token header (GET /api/v1/me returns it).",
+    )
+    app.state.marktplatz = composed
+    errors.install(app)
+    app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
+    app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
+    app.include_router(api_router)
+    app.include_router(docs_router)
+    app.include_router(portal_router)
+    app.include_router(console_router)
+    app.include_router(visitor_router)
+    app.add_middleware(SecurityHeaders)
+    return app

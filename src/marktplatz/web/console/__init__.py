@@ -1,0 +1,1 @@
+"""The city console: zones, shops, touchpoints and users of a city."""

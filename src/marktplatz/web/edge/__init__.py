@@ -1,0 +1,1 @@
+"""Hot paths: lean Starlette routes without FastAPI's per-request dependency graph."""

@@ -1,0 +1,24 @@
+"""The dynamic QR/NFC redirect: /q/<code> → the touchpoint's current target."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from marktplatz.domain.errors import NotFound
+from marktplatz.services.touchpoints import resolve_code
+from marktplatz.web.pages import render_error
+from marktplatz.web.state import app_of
+
+
+async def qr_redirect(request: Request) -> Response:
+    """Follow a printed code; 307 so the target can change without reprinting."""
+    code = str(request.path_params["code"])
+    try:
+        touchpoint = await resolve_code(app_of(request).ctx, code)
+    except NotFound:
+        return render_error(request, 404)
+    # No cookie, no identifier: the redirect itself must not track the visitor.
+    return RedirectResponse(
+        touchpoint.target, status_code=307, headers={"cache-control": "no-store"}
+    )

@@ -1,0 +1,1 @@
+"""The retailer portal: a shop's profile, story, hours, pictures and touchpoints."""

@@ -1,0 +1,113 @@
+"""Turn domain objects into API shapes and page values (hours, URLs)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from marktplatz.domain.accounts import User
+from marktplatz.domain.categories import category_info
+from marktplatz.domain.cities import City
+from marktplatz.domain.hours import HoursStatus, evaluate_hours
+from marktplatz.domain.shops import Shop, ShopImage
+from marktplatz.domain.touchpoints import Touchpoint
+from marktplatz.domain.zones import Zone
+from marktplatz.web.api import schemas as s
+
+
+def image_url(image: ShopImage) -> str:
+    return f"/media/{image.filename}"
+
+
+def short_url(base_url: str, touchpoint: Touchpoint) -> str | None:
+    return f"{base_url.rstrip('/')}/q/{touchpoint.code}" if touchpoint.is_link else None
+
+
+def hours_status(shop: Shop, city: City, at: datetime) -> HoursStatus:
+    return evaluate_hours(shop.opening_hours, at, city.tz, city.federal_state.value)
+
+
+def city_public(city: City) -> s.CityPublic:
+    return s.CityPublic(
+        id=city.id,
+        slug=city.slug,
+        name=city.name,
+        timezone=city.timezone,
+        federal_state=city.federal_state.value,
+        languages=list(city.languages),
+        lat=city.center.lat,
+        lon=city.center.lon,
+        tagline=city.tagline,
+        is_demo=city.is_demo,
+    )
+
+
+def zone_public(zone: Zone) -> s.ZonePublic:
+    return s.ZonePublic(**{k: v for k, v in asdict(zone).items() if k != "created_at"})
+
+
+def shop_public(shop: Shop, city: City, images: list[ShopImage], at: datetime) -> s.ShopPublic:
+    status = hours_status(shop, city, at)
+    return s.ShopPublic(
+        id=shop.id,
+        city_id=shop.city_id,
+        slug=shop.slug,
+        name=shop.name,
+        category=shop.category.value,
+        osm_tag=category_info(shop.category).osm_tag,
+        street=shop.street,
+        postcode=shop.postcode,
+        town=shop.town,
+        lat=shop.location.lat,
+        lon=shop.location.lon,
+        phone=shop.phone,
+        email=shop.email,
+        website=shop.website,
+        story_html=shop.story_html,
+        story_html_en=shop.story_html_en,
+        hours=s.HoursPublic(
+            raw=shop.opening_hours,
+            state=status.state.value,
+            next_change=status.next_change,
+            holiday_name=status.holiday_name,
+            error=status.error,
+        ),
+        images=[
+            s.ImagePublic(
+                id=i.id, url=image_url(i), alt_text=i.alt_text, width=i.width, height=i.height
+            )
+            for i in images
+        ],
+    )
+
+
+def touchpoint_public(touchpoint: Touchpoint, base_url: str) -> s.TouchpointPublic:
+    return s.TouchpointPublic(
+        id=touchpoint.id,
+        city_id=touchpoint.city_id,
+        shop_id=touchpoint.shop_id,
+        zone_id=touchpoint.zone_id,
+        kind=touchpoint.kind.value,
+        name=touchpoint.name,
+        identifier=touchpoint.identifier,
+        code=touchpoint.code,
+        target=touchpoint.target,
+        short_url=short_url(base_url, touchpoint),
+        lat=touchpoint.location.lat,
+        lon=touchpoint.location.lon,
+        placement=touchpoint.placement,
+        status=touchpoint.status.value,
+    )
+
+
+def user_public(user: User) -> s.UserPublic:
+    return s.UserPublic(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        is_active=user.is_active,
+        memberships=[
+            s.MembershipPublic(role=m.role.value, city_id=m.city_id, shop_id=m.shop_id)
+            for m in user.memberships
+        ],
+    )

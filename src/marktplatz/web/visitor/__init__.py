@@ -1,0 +1,1 @@
+"""Visitor pages: the city's start page and shop pages."""
