@@ -22,9 +22,9 @@ class PillowImages:
 
     def process(self, data: bytes) -> ProcessedImage:
         image = self._open(data)
+        extension = _FORMATS[image.format or "PNG"]
         image = ImageOps.exif_transpose(image) or image
         image.thumbnail((MAX_EDGE, MAX_EDGE))
-        extension = _FORMATS[image.format or "PNG"] if image.format else "png"
         out = io.BytesIO()
         if extension == "jpg":
             image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)

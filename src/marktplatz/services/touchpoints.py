@@ -202,6 +202,10 @@ async def resolve_code(ctx: Context, code: str) -> Touchpoint:
         raise NotFound("touchpoint")
     async with ctx.uow() as uow:
         touchpoint = await uow.touchpoints.by_identifier(f"code:{code}")
-    if touchpoint is None or touchpoint.status is not TouchpointStatus.ACTIVE:
+    if (
+        touchpoint is None
+        or not touchpoint.is_link
+        or touchpoint.status is not TouchpointStatus.ACTIVE
+    ):
         raise NotFound("touchpoint")
     return touchpoint

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,13 @@ from marktplatz.domain.touchpoints import TouchpointKind, TouchpointStatus
 
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# JSON has no enum or UUID type: these come as strings and are parsed, everything else stays strict.
+Category = Annotated[ShopCategory, Field(strict=False)]
+Kind_ = Annotated[TouchpointKind, Field(strict=False)]
+Status = Annotated[TouchpointStatus, Field(strict=False)]
+Id = Annotated[UUID, Field(strict=False)]
 
 
 class LoginRequest(Strict):
@@ -103,7 +110,7 @@ class ImagePublic(BaseModel):
 
 class ShopFields(Strict):
     name: str | None = Field(None, max_length=120)
-    category: ShopCategory | None = None
+    category: Category | None = None
     street: str | None = Field(None, max_length=120)
     postcode: str | None = Field(None, max_length=5)
     town: str | None = Field(None, max_length=80)
@@ -121,7 +128,7 @@ class ShopFields(Strict):
 class ShopCreate(ShopFields):
     slug: str = Field(max_length=60)
     name: str = Field(max_length=120)
-    category: ShopCategory
+    category: Category
     lat: float
     lon: float
 
@@ -173,8 +180,8 @@ class TouchpointFields(Strict):
     lat: float | None = None
     lon: float | None = None
     placement: str | None = Field(None, max_length=200)
-    status: TouchpointStatus | None = None
-    shop_id: UUID | None = None
+    status: Status | None = None
+    shop_id: Id | None = None
     target: str | None = Field(None, max_length=500)
     ibeacon: BeaconIds | None = None
     altbeacon: AltBeaconIds | None = None
@@ -182,7 +189,7 @@ class TouchpointFields(Strict):
 
 
 class TouchpointCreate(TouchpointFields):
-    kind: TouchpointKind
+    kind: Kind_
     name: str = Field(max_length=120)
     lat: float
     lon: float

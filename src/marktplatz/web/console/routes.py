@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -14,20 +15,20 @@ from starlette.datastructures import FormData
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
-from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind, TouchpointStatus
+from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
 from marktplatz.domain.zones import Zone
 from marktplatz.services import access, accounts, cities, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import (
+    LoggedIn,
     form_errors,
     form_number,
     form_text,
     form_values,
-    login_redirect,
     saved,
 )
-from marktplatz.web.security import CurrentUser, csrf_guard
+from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
@@ -39,63 +40,58 @@ BEACON_IDS: dict[str, tuple[str, tuple[str, ...]]] = {
     TouchpointKind.ALTBEACON: ("altbeacon", ("id1", "id2", "id3")),
 }
 _NUMERIC_IDS = frozenset({"major", "minor", "id2", "id3"})
+Fields = dict[str, str]  # form values or errors by input name
 
 
-async def _staff_city(request: Request, user: User, slug: str) -> City:
-    """The city, if the user is its staff; to anyone else a foreign city looks nonexistent."""
-    city = await cities.city_by_slug(app_of(request).ctx, slug)
-    if not access.can_manage_city(user, city.id):
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The logged-in staff member and the city whose console they opened."""
+
+    user: User
+    city: City
+
+    @property
+    def base(self) -> str:
+        return f"/console/{self.city.slug}"
+
+
+async def staff_of_city(request: Request, city: str, user: LoggedIn) -> Staff:
+    """City staff only: to anyone else a foreign city looks nonexistent."""
+    found = await cities.city_by_slug(app_of(request).ctx, city)
+    if not access.can_manage_city(user, found.id):
         raise NotFound("city")
-    return city
+    return Staff(user, found)
+
+
+StaffOf = Annotated[Staff, Depends(staff_of_city)]
 
 
 def _page(
-    request: Request,
-    template: str,
-    user: User,
-    city: City,
-    section: str,
-    status_code: int = 200,
-    **context: Any,
+    request: Request, template: str, staff: Staff, section: str, status: int = 200, **ctx: Any
 ) -> Response:
-    is_admin = access.can_manage_city(user, city.id, admin=True)
+    is_admin = access.can_manage_city(staff.user, staff.city.id, admin=True)
     return render(
-        request,
-        template,
-        status_code=status_code,
-        city=city,
-        section=section,
-        is_admin=is_admin,
-        **context,
+        request, template, status, city=staff.city, section=section, is_admin=is_admin, **ctx
     )
-
-
-def _base(city: City) -> str:
-    return f"/console/{city.slug}"
 
 
 # --- overview ------------------------------------------------------------------------------
 
 
 @router.get("/{city}", response_class=HTMLResponse)
-async def overview(request: Request, city: str, user: CurrentUser) -> Response:
+async def overview(request: Request, staff: StaffOf) -> Response:
     """Counts of shops, zones and touchpoints by kind, with links to each list."""
-    if user is None:
-        return login_redirect(request)
-    ctx = app_of(request).ctx
-    found = await _staff_city(request, user, city)
-    points = await touchpoints.list_touchpoints(ctx, user, found.id)
-    by_kind = sorted(Counter(t.kind.value for t in points).items())
+    ctx, city_id = app_of(request).ctx, staff.city.id
+    points = await touchpoints.list_touchpoints(ctx, staff.user, city_id)
     return _page(
         request,
         "console/overview.html",
-        user,
-        found,
+        staff,
         "overview",
-        shop_count=len(await shops.list_shops(ctx, found.id)),
-        zone_count=len(await cities.list_zones(ctx, found.id)),
+        shop_count=len(await shops.list_shops(ctx, city_id)),
+        zone_count=len(await cities.list_zones(ctx, city_id)),
         touchpoint_count=len(points),
-        by_kind=by_kind,
+        by_kind=sorted(Counter(t.kind.value for t in points).items()),
     )
 
 
@@ -107,39 +103,30 @@ def _zone_data(form: FormData) -> dict[str, Any]:
         geometry = json.loads(form_text(form, "geometry"))
     except ValueError:
         raise InvalidInput("geometry", N_("The shape is not valid GeoJSON.")) from None
-    return {
-        "slug": form_text(form, "slug"),
-        "name": form_text(form, "name"),
-        "description": form_text(form, "description"),
-        "geometry": geometry,
-    }
+    data: dict[str, Any] = {k: form_text(form, k) for k in ("slug", "name", "description")}
+    return {**data, "geometry": geometry}
 
 
 def _zone_values(zone: Zone) -> dict[str, str]:
+    geometry = json.dumps(zone.geometry, indent=2)
     return {
         "slug": zone.slug,
         "name": zone.name,
         "description": zone.description,
-        "geometry": json.dumps(zone.geometry, indent=2),
+        "geometry": geometry,
     }
 
 
 async def _zones_page(
-    request: Request,
-    user: User,
-    city: City,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
 ) -> Response:
-    zones = await cities.list_zones(app_of(request).ctx, city.id)
+    zones = await cities.list_zones(app_of(request).ctx, staff.city.id)
     return _page(
         request,
         "console/zones.html",
-        user,
-        city,
+        staff,
         "zones",
-        status_code,
+        422 if errors else 200,
         zones=zones,
         values=values or {},
         errors=errors or {},
@@ -147,82 +134,67 @@ async def _zones_page(
 
 
 @router.get("/{city}/zones", response_class=HTMLResponse)
-async def zones_page(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    return await _zones_page(request, user, await _staff_city(request, user, city))
+async def zones_page(request: Request, staff: StaffOf) -> Response:
+    return await _zones_page(request, staff)
 
 
 @router.post("/{city}/zones", response_class=HTMLResponse)
-async def zone_create(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found = await _staff_city(request, user, city)
+async def zone_create(request: Request, staff: StaffOf) -> Response:
     form = await request.form()
     try:
-        await cities.create_zone(app_of(request).ctx, user, found.id, _zone_data(form))
+        await cities.create_zone(app_of(request).ctx, staff.user, staff.city.id, _zone_data(form))
     except (InvalidInput, Conflict) as exc:
-        return await _zones_page(
-            request, user, found, form_values(form), form_errors(request, exc), 422
-        )
-    return saved(f"{_base(found)}/zones")
+        return await _zones_page(request, staff, form_values(form), form_errors(request, exc))
+    return saved(f"{staff.base}/zones")
 
 
-async def _city_zone(request: Request, user: User, slug: str, zone_id: UUID) -> tuple[City, Zone]:
-    city = await _staff_city(request, user, slug)
+async def _zone_of(request: Request, staff: Staff, zone_id: UUID) -> Zone:
     zone = await cities.get_zone(app_of(request).ctx, zone_id)
-    if zone.city_id != city.id:
+    if zone.city_id != staff.city.id:
         raise NotFound("zone")
-    return city, zone
+    return zone
 
 
-@router.get("/{city}/zones/{zone_id}", response_class=HTMLResponse)
-async def zone_page(request: Request, city: str, zone_id: UUID, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found, zone = await _city_zone(request, user, city, zone_id)
+def _zone_page(
+    request: Request,
+    staff: Staff,
+    zone: Zone,
+    values: Fields | None = None,
+    errors: Fields | None = None,
+) -> Response:
     return _page(
         request,
         "console/zone.html",
-        user,
-        found,
+        staff,
         "zones",
+        422 if errors else 200,
         zone=zone,
-        values=_zone_values(zone),
-        errors={},
+        values=values or _zone_values(zone),
+        errors=errors or {},
     )
 
 
+@router.get("/{city}/zones/{zone_id}", response_class=HTMLResponse)
+async def zone_page(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
+    return _zone_page(request, staff, await _zone_of(request, staff, zone_id))
+
+
 @router.post("/{city}/zones/{zone_id}", response_class=HTMLResponse)
-async def zone_submit(request: Request, city: str, zone_id: UUID, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found, zone = await _city_zone(request, user, city, zone_id)
+async def zone_submit(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
+    zone = await _zone_of(request, staff, zone_id)
     form = await request.form()
     try:
-        await cities.update_zone(app_of(request).ctx, user, zone.id, _zone_data(form))
+        await cities.update_zone(app_of(request).ctx, staff.user, zone.id, _zone_data(form))
     except (InvalidInput, Conflict) as exc:
-        return _page(
-            request,
-            "console/zone.html",
-            user,
-            found,
-            "zones",
-            422,
-            zone=zone,
-            values=form_values(form),
-            errors=form_errors(request, exc),
-        )
-    return saved(f"{_base(found)}/zones/{zone.id}")
+        return _zone_page(request, staff, zone, form_values(form), form_errors(request, exc))
+    return saved(f"{staff.base}/zones/{zone.id}")
 
 
 @router.post("/{city}/zones/{zone_id}/delete")
-async def zone_delete(request: Request, city: str, zone_id: UUID, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found, zone = await _city_zone(request, user, city, zone_id)
-    await cities.delete_zone(app_of(request).ctx, user, zone.id)
-    return saved(f"{_base(found)}/zones")
+async def zone_delete(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
+    zone = await _zone_of(request, staff, zone_id)
+    await cities.delete_zone(app_of(request).ctx, staff.user, zone.id)
+    return saved(f"{staff.base}/zones")
 
 
 # --- shops ---------------------------------------------------------------------------------
@@ -237,50 +209,43 @@ def _shop_data(form: FormData) -> dict[str, Any]:
     return data
 
 
+def _at_center(city: City, **values: str) -> dict[str, str]:
+    """Defaults for a new object's form: the city centre as its position."""
+    return {"lat": str(city.center.lat), "lon": str(city.center.lon), **values}
+
+
 async def _shops_page(
-    request: Request,
-    user: User,
-    city: City,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
 ) -> Response:
-    ctx = app_of(request).ctx
+    ctx, city = app_of(request).ctx, staff.city
     now = ctx.clock.now()
     rows = [(s, p.hours_status(s, city, now)) for s in await shops.list_shops(ctx, city.id)]
     return _page(
         request,
         "console/shops.html",
-        user,
-        city,
+        staff,
         "shops",
-        status_code,
+        422 if errors else 200,
         rows=rows,
-        values=values or {"lat": str(city.center.lat), "lon": str(city.center.lon)},
+        values=values or _at_center(city),
         errors=errors or {},
     )
 
 
 @router.get("/{city}/shops", response_class=HTMLResponse)
-async def shops_page(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    return await _shops_page(request, user, await _staff_city(request, user, city))
+async def shops_page(request: Request, staff: StaffOf) -> Response:
+    return await _shops_page(request, staff)
 
 
 @router.post("/{city}/shops", response_class=HTMLResponse)
-async def shop_create(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found = await _staff_city(request, user, city)
+async def shop_create(request: Request, staff: StaffOf) -> Response:
+    """Add a shop; its owner then completes the profile in the portal."""
     form = await request.form()
     try:
-        await shops.create_shop(app_of(request).ctx, user, found.id, _shop_data(form))
+        await shops.create_shop(app_of(request).ctx, staff.user, staff.city.id, _shop_data(form))
     except (InvalidInput, Conflict) as exc:
-        return await _shops_page(
-            request, user, found, form_values(form), form_errors(request, exc), 422
-        )
-    return saved(f"{_base(found)}/shops")
+        return await _shops_page(request, staff, form_values(form), form_errors(request, exc))
+    return saved(f"{staff.base}/shops")
 
 
 # --- touchpoints ---------------------------------------------------------------------------
@@ -298,12 +263,8 @@ def _beacon_ids(form: FormData, kind: str) -> dict[str, Any]:
 
 def _touchpoint_data(form: FormData) -> dict[str, Any]:
     kind = form_text(form, "kind")
-    data: dict[str, Any] = {
-        "kind": kind,
-        "name": form_text(form, "name"),
-        "placement": form_text(form, "placement"),
-        "shop_id": form_text(form, "shop_id") or None,
-    }
+    data: dict[str, Any] = {k: form_text(form, k) for k in ("kind", "name", "placement")}
+    data["shop_id"] = form_text(form, "shop_id") or None
     if kind in LINK_KINDS:
         data["target"] = form_text(form, "target")
     if kind in BEACON_IDS:
@@ -312,42 +273,35 @@ def _touchpoint_data(form: FormData) -> dict[str, Any]:
     return data
 
 
-def _identifier_alias(kind: str) -> dict[str, str]:
-    """A duplicate identifier is shown beside the first id input of the beacon kind."""
+def _identifier_aliases(kind: str) -> dict[str, str]:
+    """A beacon's id errors, duplicates included, sit beside its first id input."""
     if kind not in BEACON_IDS:
         return {}
     key, parts = BEACON_IDS[kind]
     return {"identifier": f"{key}_{parts[0]}", key: f"{key}_{parts[0]}"}
 
 
-async def _fleet(request: Request, user: User, city: City) -> dict[str, Any]:
-    """The touchpoints with the names of their zones and owning shops, for tables and selects."""
-    ctx = app_of(request).ctx
+async def _fleet(request: Request, staff: Staff) -> dict[str, Any]:
+    """The touchpoints with the names of zones and shops, for tables and selects."""
+    ctx, city_id = app_of(request).ctx, staff.city.id
     return {
-        "touchpoints": await touchpoints.list_touchpoints(ctx, user, city.id),
-        "zone_names": {z.id: z.name for z in await cities.list_zones(ctx, city.id)},
-        "shop_options": [(s.id, s.name) for s in await shops.list_shops(ctx, city.id)],
+        "touchpoints": await touchpoints.list_touchpoints(ctx, staff.user, city_id),
+        "zone_names": {z.id: z.name for z in await cities.list_zones(ctx, city_id)},
+        "shop_options": [(s.id, s.name) for s in await shops.list_shops(ctx, city_id)],
     }
 
 
 async def _touchpoints_page(
-    request: Request,
-    user: User,
-    city: City,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
 ) -> Response:
-    fleet = await _fleet(request, user, city)
-    defaults = {"kind": "qr", "lat": str(city.center.lat), "lon": str(city.center.lon)}
+    fleet = await _fleet(request, staff)
     return _page(
         request,
         "console/touchpoints.html",
-        user,
-        city,
+        staff,
         "touchpoints",
-        status_code,
-        values=values or defaults,
+        422 if errors else 200,
+        values=values or _at_center(staff.city, kind="qr"),
         errors=errors or {},
         shop_names=dict(fleet["shop_options"]),
         **fleet,
@@ -355,55 +309,45 @@ async def _touchpoints_page(
 
 
 @router.get("/{city}/touchpoints", response_class=HTMLResponse)
-async def touchpoints_page(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    return await _touchpoints_page(request, user, await _staff_city(request, user, city))
+async def touchpoints_page(request: Request, staff: StaffOf) -> Response:
+    return await _touchpoints_page(request, staff)
 
 
 @router.post("/{city}/touchpoints", response_class=HTMLResponse)
-async def touchpoint_create(request: Request, city: str, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found = await _staff_city(request, user, city)
+async def touchpoint_create(request: Request, staff: StaffOf) -> Response:
+    """Register a beacon, code or device; a duplicate identifier is shown on the form."""
+    ctx = app_of(request).ctx
     form = await request.form()
     try:
-        data = _touchpoint_data(form)
-        await touchpoints.create_touchpoint(app_of(request).ctx, user, found.id, data)
+        await touchpoints.create_touchpoint(ctx, staff.user, staff.city.id, _touchpoint_data(form))
     except (InvalidInput, Conflict) as exc:
-        aliases = _identifier_alias(form_text(form, "kind"))
-        return await _touchpoints_page(
-            request, user, found, form_values(form), form_errors(request, exc, aliases), 422
-        )
-    return saved(f"{_base(found)}/touchpoints")
+        errors = form_errors(request, exc, _identifier_aliases(form_text(form, "kind")))
+        return await _touchpoints_page(request, staff, form_values(form), errors)
+    return saved(f"{staff.base}/touchpoints")
 
 
-async def _city_touchpoint(
-    request: Request, user: User, slug: str, touchpoint_id: UUID
-) -> tuple[City, Touchpoint]:
-    city = await _staff_city(request, user, slug)
-    touchpoint = await touchpoints.get_touchpoint(app_of(request).ctx, user, touchpoint_id)
-    if touchpoint.city_id != city.id:
+async def _touchpoint_of(request: Request, staff: Staff, touchpoint_id: UUID) -> Touchpoint:
+    touchpoint = await touchpoints.get_touchpoint(app_of(request).ctx, staff.user, touchpoint_id)
+    if touchpoint.city_id != staff.city.id:
         raise NotFound("touchpoint")
-    return city, touchpoint
+    return touchpoint
 
 
-def _touchpoint_values(touchpoint: Touchpoint) -> dict[str, str]:
+def _touchpoint_values(t: Touchpoint) -> dict[str, str]:
     return {
-        "name": touchpoint.name,
-        "placement": touchpoint.placement,
-        "status": touchpoint.status.value,
-        "target": touchpoint.target,
-        "shop_id": str(touchpoint.shop_id or ""),
-        "lat": str(touchpoint.location.lat),
-        "lon": str(touchpoint.location.lon),
+        "name": t.name,
+        "placement": t.placement,
+        "status": t.status.value,
+        "target": t.target,
+        "shop_id": str(t.shop_id or ""),
+        "lat": str(t.location.lat),
+        "lon": str(t.location.lon),
     }
 
 
 def _touchpoint_changes(form: FormData, touchpoint: Touchpoint) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        name: form_text(form, name) for name in ("name", "placement", "status", "shop_id")
-    }
+    names = ("name", "placement", "status", "shop_id")
+    data: dict[str, Any] = {name: form_text(form, name) for name in names}
     if touchpoint.is_link:
         data["target"] = form_text(form, "target")
     data["lat"], data["lon"] = form_number(form, "lat"), form_number(form, "lon")
@@ -412,25 +356,21 @@ def _touchpoint_changes(form: FormData, touchpoint: Touchpoint) -> dict[str, Any
 
 async def _touchpoint_page(
     request: Request,
-    user: User,
-    city: City,
+    staff: Staff,
     touchpoint: Touchpoint,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    values: Fields | None = None,
+    errors: Fields | None = None,
 ) -> Response:
-    fleet = await _fleet(request, user, city)
+    fleet = await _fleet(request, staff)
     return _page(
         request,
         "console/touchpoint.html",
-        user,
-        city,
+        staff,
         "touchpoints",
-        status_code,
+        422 if errors else 200,
         touchpoint=touchpoint,
         values=values or _touchpoint_values(touchpoint),
         errors=errors or {},
-        statuses=list(TouchpointStatus),
         shop_options=fleet["shop_options"],
         zone_names=fleet["zone_names"],
         short_url=p.short_url(app_of(request).settings.base_url, touchpoint),
@@ -438,52 +378,34 @@ async def _touchpoint_page(
 
 
 @router.get("/{city}/touchpoints/{touchpoint_id}", response_class=HTMLResponse)
-async def touchpoint_page(
-    request: Request, city: str, touchpoint_id: UUID, user: CurrentUser
-) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found, touchpoint = await _city_touchpoint(request, user, city, touchpoint_id)
-    return await _touchpoint_page(request, user, found, touchpoint)
+async def touchpoint_page(request: Request, touchpoint_id: UUID, staff: StaffOf) -> Response:
+    touchpoint = await _touchpoint_of(request, staff, touchpoint_id)
+    return await _touchpoint_page(request, staff, touchpoint)
 
 
 @router.post("/{city}/touchpoints/{touchpoint_id}", response_class=HTMLResponse)
-async def touchpoint_submit(
-    request: Request, city: str, touchpoint_id: UUID, user: CurrentUser
-) -> Response:
-    if user is None:
-        return login_redirect(request)
-    found, touchpoint = await _city_touchpoint(request, user, city, touchpoint_id)
+async def touchpoint_submit(request: Request, touchpoint_id: UUID, staff: StaffOf) -> Response:
+    """Rename, move, re-assign, switch off or re-target a touchpoint."""
+    touchpoint = await _touchpoint_of(request, staff, touchpoint_id)
     form = await request.form()
     try:
         changes = _touchpoint_changes(form, touchpoint)
-        await touchpoints.update_touchpoint(app_of(request).ctx, user, touchpoint.id, changes)
+        await touchpoints.update_touchpoint(app_of(request).ctx, staff.user, touchpoint.id, changes)
     except (InvalidInput, Conflict) as exc:
-        return await _touchpoint_page(
-            request, user, found, touchpoint, form_values(form), form_errors(request, exc), 422
-        )
-    return saved(f"{_base(found)}/touchpoints/{touchpoint.id}")
+        errors = form_errors(request, exc)
+        return await _touchpoint_page(request, staff, touchpoint, form_values(form), errors)
+    return saved(f"{staff.base}/touchpoints/{touchpoint.id}")
 
 
 @router.get("/{city}/touchpoints/{touchpoint_id}/print", response_class=HTMLResponse)
-async def touchpoint_print(
-    request: Request, city: str, touchpoint_id: UUID, user: CurrentUser
-) -> Response:
+async def touchpoint_print(request: Request, touchpoint_id: UUID, staff: StaffOf) -> Response:
     """A printable sheet with a big QR code, its short address and a call to action."""
-    if user is None:
-        return login_redirect(request)
-    found, touchpoint = await _city_touchpoint(request, user, city, touchpoint_id)
+    touchpoint = await _touchpoint_of(request, staff, touchpoint_id)
     url = p.short_url(app_of(request).settings.base_url, touchpoint)
     if url is None:
         raise NotFound("touchpoint")
     return _page(
-        request,
-        "console/print.html",
-        user,
-        found,
-        "touchpoints",
-        touchpoint=touchpoint,
-        short_url=url,
+        request, "console/print.html", staff, "touchpoints", touchpoint=touchpoint, short_url=url
     )
 
 
@@ -491,14 +413,9 @@ async def touchpoint_print(
 
 
 @router.get("/{city}/users", response_class=HTMLResponse)
-async def users_page(request: Request, city: str, user: CurrentUser) -> Response:
+async def users_page(request: Request, staff: StaffOf) -> Response:
     """Everyone with a role in the city or its shops (city admins; editors get 403)."""
-    if user is None:
-        return login_redirect(request)
     ctx = app_of(request).ctx
-    found = await _staff_city(request, user, city)
-    users = await accounts.list_city_users(ctx, user, found.id)
-    shop_names = {s.id: s.name for s in await shops.list_shops(ctx, found.id)}
-    return _page(
-        request, "console/users.html", user, found, "users", users=users, shop_names=shop_names
-    )
+    users = await accounts.list_city_users(ctx, staff.user, staff.city.id)
+    shop_names = {s.id: s.name for s in await shops.list_shops(ctx, staff.city.id)}
+    return _page(request, "console/users.html", staff, "users", users=users, shop_names=shop_names)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import quote
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -42,9 +41,12 @@ _ALIASES = {"location": "lat", "location.lat": "lat", "location.lon": "lon"}
 # --- helpers shared with the console -------------------------------------------------------
 
 
-def login_redirect(request: Request) -> Response:
-    """Send an anonymous visitor to the login page and back here afterwards."""
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+async def logged_in(user: CurrentUser) -> User:
+    """The logged-in user; anonymous visitors get Forbidden, answered with a 303 to the login."""
+    return access.require_user(user)
+
+
+LoggedIn = Annotated[User, Depends(logged_in)]
 
 
 def saved(path: str) -> Response:
@@ -104,10 +106,8 @@ def _shop_changes(form: FormData) -> dict[str, Any]:
 
 
 @router.get("/portal", response_class=HTMLResponse)
-async def portal_home(request: Request, user: CurrentUser) -> Response:
+async def portal_home(request: Request, user: LoggedIn) -> Response:
     """The shops of the user, and the consoles of the cities they work for."""
-    if user is None:
-        return login_redirect(request)
     ctx = app_of(request).ctx
     own = [await shops.get_shop(ctx, user, shop_id) for shop_id in access.shops_of(user)]
     own.sort(key=lambda shop: shop.name.lower())
@@ -149,17 +149,13 @@ async def _shop_page(
 
 
 @router.get("/portal/shops/{shop_id}", response_class=HTMLResponse)
-async def shop_page(request: Request, shop_id: UUID, user: CurrentUser) -> Response:
+async def shop_page(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     """The profile editor, with the opening state now and the shop's pictures."""
-    if user is None:
-        return login_redirect(request)
     return await _shop_page(request, user, shop_id)
 
 
 @router.post("/portal/shops/{shop_id}", response_class=HTMLResponse)
-async def shop_submit(request: Request, shop_id: UUID, user: CurrentUser) -> Response:
-    if user is None:
-        return login_redirect(request)
+async def shop_submit(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     form = await request.form()
     try:
         await shops.update_shop(app_of(request).ctx, user, shop_id, _shop_changes(form))
@@ -186,10 +182,8 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
 
 
 @router.post("/portal/shops/{shop_id}/images", response_class=HTMLResponse)
-async def image_upload(request: Request, shop_id: UUID, user: CurrentUser) -> Response:
+async def image_upload(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     """Add a picture; the service re-encodes it and drops its metadata."""
-    if user is None:
-        return login_redirect(request)
     ctx = app_of(request).ctx
     data, values = await _upload(request, ctx.max_upload_bytes + 1)
     try:
@@ -197,17 +191,19 @@ async def image_upload(request: Request, shop_id: UUID, user: CurrentUser) -> Re
             raise InvalidInput("image", N_("Please choose a picture to upload."))
         await shops.add_shop_image(ctx, user, shop_id, data, values.get("alt_text", ""))
     except (InvalidInput, Conflict) as exc:
-        return await _shop_page(request, user, shop_id, image_values=values,
-                                image_errors=form_errors(request, exc), status_code=422)
+        return await _shop_page(
+            request,
+            user,
+            shop_id,
+            image_values=values,
+            image_errors=form_errors(request, exc),
+            status_code=422,
+        )
     return saved(f"/portal/shops/{shop_id}")
 
 
 @router.post("/portal/shops/{shop_id}/images/{image_id}/delete")
-async def image_delete(
-    request: Request, shop_id: UUID, image_id: UUID, user: CurrentUser
-) -> Response:
-    if user is None:
-        return login_redirect(request)
+async def image_delete(request: Request, shop_id: UUID, image_id: UUID, user: LoggedIn) -> Response:
     await shops.delete_shop_image(app_of(request).ctx, user, shop_id, image_id)
     return saved(f"/portal/shops/{shop_id}")
 
@@ -239,18 +235,14 @@ async def _touchpoints_page(
 
 
 @router.get("/portal/shops/{shop_id}/touchpoints", response_class=HTMLResponse)
-async def shop_touchpoints(request: Request, shop_id: UUID, user: CurrentUser) -> Response:
+async def shop_touchpoints(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     """The shop's QR codes, NFC tags and beacons, with the QR images to print."""
-    if user is None:
-        return login_redirect(request)
     return await _touchpoints_page(request, user, shop_id)
 
 
 @router.post("/portal/touchpoints/{touchpoint_id}/target", response_class=HTMLResponse)
-async def touchpoint_target(request: Request, touchpoint_id: UUID, user: CurrentUser) -> Response:
+async def touchpoint_target(request: Request, touchpoint_id: UUID, user: LoggedIn) -> Response:
     """Point a printed code at a new address; the code itself never changes."""
-    if user is None:
-        return login_redirect(request)
     ctx = app_of(request).ctx
     current = await touchpoints.get_touchpoint(ctx, user, touchpoint_id)
     form = await request.form()

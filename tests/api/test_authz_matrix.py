@@ -1,0 +1,1148 @@
+"""The authorization matrix: every route × every role × own / other shop / foreign / missing.
+
+MATRIX holds one spec per registered (method, path): how to build the concrete request for a
+target and which status each role must get. Every cell is its own test; each one also checks
+that no foreign tenant's data is in the answer and, for state changes that are refused, that
+nothing changed. test_every_route_is_in_the_matrix fails for any route added without an entry.
+
+Targets:
+  none     the route has no object in its path
+  own      the logged-in user's tenant (for retailers: their own shop, shop_a)
+  other    another shop of the same city (shop_b), which the retailers do not belong to
+  cross    an own path parent with a foreign or other-shop child (or a foreign shop in the body)
+  foreign  the objects of a second tenant (city, shops, zone, touchpoints, pictures)
+  missing  a random uuid / an unknown slug
+
+Expected semantics: anonymous on a protected API route → 401, on a portal or console page → 303
+to /login?next=…; a foreign tenant's object → 404 (it must look nonexistent); nonexistent → 404;
+own tenant but insufficient role → 403. Retailers are not members of the city scope (zones,
+the console, city settings, users): there access_city makes the city look nonexistent → 404.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import fastapi.routing
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from PIL import Image
+from starlette.routing import Route
+
+from marktplatz.bootstrap import App
+from marktplatz.domain.shops import Shop, ShopImage
+from marktplatz.domain.touchpoints import Touchpoint, new_code
+from marktplatz.domain.zones import Zone
+from marktplatz.services import cities, shops, touchpoints
+from marktplatz.web.security import SESSION_COOKIE
+from support import PASSWORD, SQUARE, Tenant, login, make_tenant, unique
+
+ANON, ADMIN, EDITOR, OWNER, STAFF = (
+    "anonymous",
+    "city-admin",
+    "city-editor",
+    "retailer-owner",
+    "retailer-staff",
+)
+ROLES = (ANON, ADMIN, EDITOR, OWNER, STAFF)
+CITY_STAFF = (ADMIN, EDITOR)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Categories of the foreign tenant's identifiers. "private" ones must never show up; the others
+# only on public routes that were asked for that foreign object (or list every city).
+PUBLIC = frozenset({"city", "shop", "zone", "image", "link"})
+NOTHING: frozenset[str] = frozenset()
+LAT, LON = 52.105, 8.75
+
+
+# --- the world: two tenants, one session per role ------------------------------------------
+
+
+@dataclass
+class World:
+    web: Any
+    app: App
+    own: Tenant
+    foreign: Tenant
+    zones: dict[str, Zone]  # own, foreign
+    points: dict[str, Touchpoint]  # own (shop_a), other (shop_b), city (no shop), foreign, …
+    images: dict[str, ShopImage]  # own (shop_a), other (shop_b), foreign (foreign shop_a)
+    clients: dict[str, httpx.AsyncClient]
+    sessions: dict[str, tuple[str, str]]  # role → (session cookie, CSRF token)
+    foreign_markers: dict[str, str] = field(default_factory=dict)  # text → category
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.ctx
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (6, 4), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def add_point(app: App, tenant: Tenant, shop: Shop | None, name: str) -> Touchpoint:
+    data: dict[str, object] = {
+        "kind": "qr",
+        "name": name,
+        "lat": LAT,
+        "lon": LON,
+        "target": f"https://example.org/{unique('ziel')}",
+    }
+    if shop is not None:
+        data["shop_id"] = str(shop.id)
+    return await touchpoints.create_touchpoint(app.ctx, tenant.users[ADMIN], tenant.city.id, data)
+
+
+async def add_zone(app: App, tenant: Tenant, name: str) -> Zone:
+    return await cities.create_zone(
+        app.ctx,
+        tenant.users[ADMIN],
+        tenant.city.id,
+        {
+            "slug": unique("zone"),
+            "name": name,
+            "description": "",
+            "geometry": SQUARE,
+        },
+    )
+
+
+async def add_image(app: App, tenant: Tenant, shop: Shop, alt: str) -> ShopImage:
+    return await shops.add_shop_image(app.ctx, tenant.users[ADMIN], shop.id, png(), alt)
+
+
+async def make_foreign(app: App) -> Tenant:
+    """A second tenant whose city and shops carry distinctive names, to spot them in bodies."""
+    tenant = await make_tenant(app)
+    admin = tenant.users[ADMIN]
+    tag = uuid.uuid4().hex[:8]
+    city = await cities.update_city(
+        app.ctx,
+        admin,
+        tenant.city.id,
+        {"name": f"Fremdstadt {tag}", "tagline": f"Fremdmotto {tag}"},
+    )
+    shop_a = await shops.update_shop(
+        app.ctx, admin, tenant.shop_a.id, {"name": f"Fremdoptik {tag}"}
+    )
+    shop_b = await shops.update_shop(app.ctx, admin, tenant.shop_b.id, {"name": f"Fremdmode {tag}"})
+    return Tenant(city, shop_a, shop_b, tenant.users)
+
+
+def markers_of(w: World) -> dict[str, str]:
+    f = w.foreign
+    found: dict[str, str] = {
+        str(f.city.id): "city",
+        f.city.slug: "city",
+        f.city.name: "city",
+        f.city.tagline: "city",
+    }
+    for shop in (f.shop_a, f.shop_b):
+        found |= {str(shop.id): "shop", shop.slug: "shop", shop.name: "shop"}
+    zone = w.zones["foreign"]
+    found |= {str(zone.id): "zone", zone.slug: "zone", zone.name: "zone"}
+    image = w.images["foreign"]
+    found |= {str(image.id): "image", image.filename: "image", image.alt_text: "image"}
+    for key in ("foreign", "foreign-city"):
+        point = w.points[key]
+        found |= {
+            str(point.id): "private",
+            point.name: "private",
+            point.code: "private",
+            point.target: "link",
+        }
+    for user in f.users.values():
+        found |= {str(user.id): "private", user.email: "private"}
+    return found
+
+
+def own_private(w: World, role: str) -> dict[str, str]:
+    """Identifiers of the own tenant that this role must not see either."""
+    found: dict[str, str] = {}
+    if role != ADMIN:
+        for other_role, user in w.own.users.items():
+            if other_role != role:
+                found[user.email] = f"e-mail of {other_role}"
+                found[str(user.id)] = f"id of {other_role}"
+    hidden = {
+        ANON: ("own", "other", "city"),
+        OWNER: ("other", "city"),
+        STAFF: ("other", "city"),
+    }.get(role, ())
+    for key in hidden:
+        point = w.points[key]
+        found |= {
+            str(point.id): f"{key} touchpoint id",
+            point.name: f"{key} touchpoint name",
+            point.code: f"{key} touchpoint code",
+        }
+    return found
+
+
+def new_client(web: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver")
+
+
+@pytest.fixture(scope="module")
+async def world(web: Any, composed: App) -> AsyncIterator[World]:
+    own = await make_tenant(composed)
+    foreign = await make_foreign(composed)
+    tag = uuid.uuid4().hex[:8]
+    zones = {
+        "own": await add_zone(composed, own, f"Eigenzone {tag}"),
+        "foreign": await add_zone(composed, foreign, f"Fremdzone {tag}"),
+    }
+    points = {
+        "own": await add_point(composed, own, own.shop_a, f"Punkt A {tag}"),
+        "other": await add_point(composed, own, own.shop_b, f"Punkt B {tag}"),
+        "city": await add_point(composed, own, None, f"Stadtpunkt {tag}"),
+        "foreign": await add_point(composed, foreign, foreign.shop_a, f"Fremdpunkt {tag}"),
+        "foreign-city": await add_point(composed, foreign, None, f"Fremdstadtpunkt {tag}"),
+    }
+    images = {
+        "own": await add_image(composed, own, own.shop_a, f"Eigenbild {tag}"),
+        "other": await add_image(composed, own, own.shop_b, f"Nachbarbild {tag}"),
+        "foreign": await add_image(composed, foreign, foreign.shop_a, f"Fremdbild {tag}"),
+    }
+    clients: dict[str, httpx.AsyncClient] = {}
+    sessions: dict[str, tuple[str, str]] = {}
+    for role in ROLES:
+        client = new_client(web)
+        clients[role] = client
+        if role != ANON:
+            csrf = await login(client, own.users[role])
+            sessions[role] = (client.cookies[SESSION_COOKIE], csrf)
+    w = World(web, composed, own, foreign, zones, points, images, clients, sessions)
+    w.foreign_markers = markers_of(w)
+    yield w
+    for client in clients.values():
+        await client.aclose()
+
+
+# --- requests for a target -----------------------------------------------------------------
+
+
+@dataclass
+class Req:
+    url: str
+    json: Any = None
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    markers: dict[str, str] = field(default_factory=dict)  # foreign objects made for this cell
+    check: Callable[[httpx.Response], Awaitable[None]] | None = None
+
+
+@dataclass
+class Cell:
+    w: World
+    role: str
+    target: str
+    client: httpx.AsyncClient
+
+
+Builder = Callable[[Cell], Awaitable[Req]]
+Expect = Callable[[str, str], int]
+MISSING_SLUG = "nirgendwo-ohne-stadt"
+
+
+def city_of(w: World, target: str) -> str:
+    if target == "foreign":
+        return w.foreign.city.slug
+    return MISSING_SLUG if target == "missing" else w.own.city.slug
+
+
+def shop_of(w: World, target: str) -> Any:
+    shop = {
+        "own": w.own.shop_a,
+        "other": w.own.shop_b,
+        "cross": w.own.shop_a,
+        "foreign": w.foreign.shop_a,
+    }.get(target)
+    return shop.id if shop else uuid.uuid4()
+
+
+def shop_obj(w: World, target: str) -> Shop:
+    """The shop whose values a form sends: the target itself if it is ours, else shop_a."""
+    return w.own.shop_b if target == "other" else w.own.shop_a
+
+
+def point_of(w: World, target: str) -> Any:
+    key = {"cross": "foreign"}.get(target, target)
+    return w.points[key].id if key in w.points else uuid.uuid4()
+
+
+def zone_of(w: World, target: str) -> Any:
+    key = {"cross": "foreign"}.get(target, target)
+    return w.zones[key].id if key in w.zones else uuid.uuid4()
+
+
+def console_city(w: World, target: str) -> str:
+    """Console paths with a child: only `foreign` uses the foreign city (cross: a foreign child)."""
+    return w.foreign.city.slug if target == "foreign" else w.own.city.slug
+
+
+def url(make: Callable[[World, str], str]) -> Builder:
+    async def build(cell: Cell) -> Req:
+        return Req(make(cell.w, cell.target))
+
+    return build
+
+
+def with_json(make: Callable[[World, str], str], body: Callable[[Cell], Any]) -> Builder:
+    async def build(cell: Cell) -> Req:
+        return Req(make(cell.w, cell.target), json=body(cell))
+
+    return build
+
+
+def with_form(make: Callable[[World, str], str], body: Callable[[Cell], dict[str, str]]) -> Builder:
+    async def build(cell: Cell) -> Req:
+        return Req(make(cell.w, cell.target), data=body(cell))
+
+    return build
+
+
+def with_upload(make: Callable[[World, str], str]) -> Builder:
+    async def build(cell: Cell) -> Req:
+        return Req(
+            make(cell.w, cell.target),
+            data={"alt_text": "Schaufenster"},
+            files={"image": ("bild.png", png(), "image/png")},
+        )
+
+    return build
+
+
+def tenant_of(w: World, target: str) -> Tenant:
+    return w.foreign if target in ("foreign", "cross") else w.own
+
+
+def with_fresh_zone(make: Callable[[World, str, Any], str]) -> Builder:
+    """Deleting needs a zone of its own per cell; missing → a random id."""
+
+    async def build(cell: Cell) -> Req:
+        if cell.target == "missing":
+            return Req(make(cell.w, cell.target, uuid.uuid4()))
+        tenant = tenant_of(cell.w, cell.target)
+        zone = await add_zone(cell.w.app, tenant, f"Wegwerfzone {uuid.uuid4().hex[:8]}")
+        marks = {str(zone.id): "zone", zone.name: "zone", zone.slug: "zone"}
+        return Req(
+            make(cell.w, cell.target, zone.id), markers=marks if tenant is cell.w.foreign else {}
+        )
+
+    return build
+
+
+def with_fresh_image(make: Callable[[Any, Any], str]) -> Builder:
+    """Deleting needs a picture of its own per cell; cross → shop_a's path with shop_b's picture."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(make(uuid.uuid4(), uuid.uuid4()))
+        tenant = w.foreign if target == "foreign" else w.own
+        shop = {
+            "own": w.own.shop_a,
+            "other": w.own.shop_b,
+            "cross": w.own.shop_b,
+            "foreign": w.foreign.shop_a,
+        }[target]
+        image = await add_image(w.app, tenant, shop, f"Wegwerfbild {uuid.uuid4().hex[:8]}")
+        marks = {str(image.id): "image", image.filename: "image", image.alt_text: "image"}
+        return Req(make(shop_of(w, target), image.id), markers=marks if tenant is w.foreign else {})
+
+    return build
+
+
+def stamp() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def shop_form(cell: Cell) -> dict[str, str]:
+    shop = shop_obj(cell.w, cell.target)
+    return {
+        "name": shop.name,
+        "category": shop.category.value,
+        "street": shop.street,
+        "postcode": "",
+        "town": "",
+        "phone": "",
+        "email": "",
+        "website": f"https://example.org/{stamp()}",
+        "opening_hours": shop.opening_hours,
+        "story_html": "",
+        "story_html_en": "",
+        "lat": str(shop.location.lat),
+        "lon": str(shop.location.lon),
+    }
+
+
+def zone_form(cell: Cell) -> dict[str, str]:
+    zone = cell.w.zones["own"]
+    return {
+        "slug": zone.slug,
+        "name": zone.name,
+        "description": f"Neu {stamp()}",
+        "geometry": json.dumps(SQUARE),
+    }
+
+
+def point_form(cell: Cell) -> dict[str, str]:
+    key = cell.target if cell.target in ("own", "other") else "own"
+    point = cell.w.points[key]
+    return {
+        "name": point.name,
+        "placement": "Schaufenster",
+        "status": "active",
+        "shop_id": str(point.shop_id or ""),
+        "target": f"https://example.org/{stamp()}",
+        "lat": str(LAT),
+        "lon": str(LON),
+    }
+
+
+def new_point_form(cell: Cell) -> dict[str, str]:
+    shop_id = str(cell.w.foreign.shop_a.id) if cell.target == "cross" else ""
+    return {
+        "kind": "qr",
+        "name": f"Neuer Punkt {stamp()}",
+        "placement": "",
+        "shop_id": shop_id,
+        "target": f"https://example.org/{stamp()}",
+        "lat": str(LAT),
+        "lon": str(LON),
+    }
+
+
+def new_point_json(cell: Cell) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "qr",
+        "name": f"Neuer Punkt {stamp()}",
+        "lat": LAT,
+        "lon": LON,
+        "target": f"https://example.org/{stamp()}",
+    }
+    if cell.target == "cross":
+        body["shop_id"] = str(cell.w.foreign.shop_a.id)
+    return body
+
+
+def new_shop_form(cell: Cell) -> dict[str, str]:
+    return {
+        "slug": unique("neuladen"),
+        "name": f"Neuladen {stamp()}",
+        "category": "bakery",
+        "street": "",
+        "postcode": "",
+        "opening_hours": "Mo-Fr 09:00-18:00",
+        "lat": str(LAT),
+        "lon": str(LON),
+    }
+
+
+def new_zone(cell: Cell) -> dict[str, Any]:
+    return {
+        "slug": unique("neuzone"),
+        "name": f"Neuzone {stamp()}",
+        "description": "",
+        "geometry": SQUARE,
+    }
+
+
+async def api_login(cell: Cell) -> Req:
+    user = cell.w.own.users.get(cell.role)
+    email = user.email if user else f"{unique('niemand')}@example.org"
+    return Req("/api/v1/session", json={"email": email, "password": PASSWORD})
+
+
+async def api_logout(cell: Cell) -> Req:
+    async def session_ended(_: httpx.Response) -> None:
+        assert (await cell.client.get("/api/v1/me")).status_code == 401
+
+    return Req("/api/v1/session", check=session_ended)
+
+
+async def form_login(cell: Cell) -> Req:
+    page = await cell.client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    user = cell.w.own.users.get(cell.role)
+    email = user.email if user else f"{unique('niemand')}@example.org"
+    return Req(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": match[1], "next": "/portal"},
+    )
+
+
+async def form_logout(cell: Cell) -> Req:
+    async def session_ended(_: httpx.Response) -> None:
+        assert (await cell.client.get("/api/v1/me")).status_code == 401
+
+    return Req("/logout", check=session_ended)
+
+
+async def portal_home(cell: Cell) -> Req:
+    async def lands_on_own_shop(response: httpx.Response) -> None:
+        if cell.role in (OWNER, STAFF):
+            assert response.headers["location"] == f"/portal/shops/{cell.w.own.shop_a.id}"
+
+    return Req("/portal", check=lands_on_own_shop)
+
+
+async def qr_redirect(cell: Cell) -> Req:
+    point = cell.w.points.get(cell.target)
+
+    async def goes_to_target(response: httpx.Response) -> None:
+        if point is not None:  # the target as it is now: other cells may have changed it
+            async with cell.w.ctx.uow() as uow:
+                current = await uow.touchpoints.get(point.id)
+            assert current is not None
+            assert response.headers["location"] == current.target
+
+    return Req(f"/q/{point.code if point else new_code()}", check=goes_to_target)
+
+
+def touchpoint_list(make: Callable[[World, str], str]) -> Builder:
+    """Retailers get their own shop's touchpoints only (and an empty list for other cities)."""
+
+    async def build(cell: Cell) -> Req:
+        async def only_own(response: httpx.Response) -> None:
+            if response.status_code != 200 or cell.role in CITY_STAFF:
+                return
+            shop_ids = {item["shop_id"] for item in response.json()}
+            if cell.target == "foreign":
+                assert response.json() == []
+            else:
+                assert shop_ids == {str(cell.w.own.shop_a.id)}
+
+        return Req(make(cell.w, cell.target), check=only_own)
+
+    return build
+
+
+# --- expected statuses ---------------------------------------------------------------------
+
+
+def always(status: int) -> Expect:
+    return lambda role, target: status
+
+
+def public(ok: int = 200) -> Expect:
+    """Visitor data: the same for everyone; missing (or a foreign child of ours) → 404."""
+    return lambda role, target: 404 if target in ("missing", "cross") else ok
+
+
+def logged_in(ok: int, anon: int = 401) -> Expect:
+    return lambda role, target: anon if role == ANON else ok
+
+
+def city_scope(ok: int, *, admin_only: bool = False, anon: int = 401) -> Expect:
+    """City settings, zones, users, touchpoint fleet, console: city staff of this city only."""
+
+    def expect(role: str, target: str) -> int:
+        if role == ANON:
+            return anon
+        if target not in ("own", "other") or role not in CITY_STAFF:
+            return 404
+        return 403 if admin_only and role == EDITOR else ok
+
+    return expect
+
+
+def shop_scope(ok: int, *, edit: bool, anon: int = 401) -> Expect:
+    """A shop or its touchpoints: city staff, or the shop's retailers (staff may only read)."""
+
+    def expect(role: str, target: str) -> int:
+        if role == ANON:
+            return anon
+        if target in ("foreign", "missing"):
+            return 404
+        if role == STAFF and edit and target in ("own", "cross"):
+            return 403
+        if target == "cross":
+            return 404  # a child of another shop under our shop's path
+        if role in CITY_STAFF or target == "own":
+            return ok
+        return 404
+
+    return expect
+
+
+def fleet_list(role: str, target: str) -> int:
+    """The touchpoints of a city: all for its staff, the own shop's for its retailers."""
+    if role == ANON:
+        return 401
+    if role in (OWNER, STAFF) and target == "own":
+        return 200
+    return city_scope(200)(role, target)
+
+
+def create_in_city(ok: int, *, anon: int = 401) -> Expect:
+    """Creating a touchpoint; cross = our city with a foreign shop as the owner → refused."""
+    base = city_scope(ok, anon=anon)
+
+    def expect(role: str, target: str) -> int:
+        if target == "cross" and role in CITY_STAFF:
+            return 422
+        return base(role, "own" if target == "cross" else target)
+
+    return expect
+
+
+# --- the matrix ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    targets: tuple[str, ...]
+    expect: Expect
+    build: Builder
+    allow: Callable[[str], frozenset[str]] = lambda target: NOTHING
+    writes: bool = False  # state-changing: refused cells must change nothing
+    fresh: bool = False  # needs its own login session (it logs in or out)
+    # Cells where the code deliberately differs from the general rule: (role, target) → status.
+    overrides: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+NONE = ("none",)
+CITY = ("own", "foreign", "missing")
+SHOP = ("own", "other", "foreign", "missing")
+SHOP_CHILD = ("own", "other", "cross", "foreign", "missing")
+CITY_CHILD = ("own", "foreign", "cross", "missing")
+
+
+def foreign_public(target: str) -> frozenset[str]:
+    return PUBLIC if target == "foreign" else NOTHING
+
+
+def every_city(target: str) -> frozenset[str]:
+    return frozenset({"city"}) | foreign_public(target)
+
+
+A = "/api/v1"
+MATRIX: dict[tuple[str, str], Spec] = {
+    # session
+    ("POST", f"{A}/session"): Spec(NONE, logged_in(200, anon=401), api_login, fresh=True),
+    ("DELETE", f"{A}/session"): Spec(NONE, always(204), api_logout, fresh=True),
+    ("GET", f"{A}/me"): Spec(NONE, logged_in(200), url(lambda w, t: f"{A}/me")),
+    # cities and zones
+    ("GET", f"{A}/cities"): Spec(
+        NONE, always(200), url(lambda w, t: f"{A}/cities"), allow=every_city
+    ),
+    ("GET", f"{A}/cities/{{city}}"): Spec(
+        CITY, public(), url(lambda w, t: f"{A}/cities/{city_of(w, t)}"), allow=foreign_public
+    ),
+    ("PATCH", f"{A}/cities/{{city}}"): Spec(
+        CITY,
+        city_scope(200, admin_only=True),
+        with_json(
+            lambda w, t: f"{A}/cities/{city_of(w, t)}",
+            lambda c: {"tagline": f"Neues Motto {stamp()}"},
+        ),
+        writes=True,
+    ),
+    ("GET", f"{A}/cities/{{city}}/zones"): Spec(
+        CITY, public(), url(lambda w, t: f"{A}/cities/{city_of(w, t)}/zones"), allow=foreign_public
+    ),
+    ("POST", f"{A}/cities/{{city}}/zones"): Spec(
+        CITY,
+        city_scope(201),
+        with_json(lambda w, t: f"{A}/cities/{city_of(w, t)}/zones", new_zone),
+        writes=True,
+    ),
+    ("GET", f"{A}/zones/{{zone_id}}"): Spec(
+        CITY, public(), url(lambda w, t: f"{A}/zones/{zone_of(w, t)}"), allow=foreign_public
+    ),
+    ("PATCH", f"{A}/zones/{{zone_id}}"): Spec(
+        CITY,
+        city_scope(200),
+        with_json(
+            lambda w, t: f"{A}/zones/{zone_of(w, t)}", lambda c: {"description": f"Neu {stamp()}"}
+        ),
+        writes=True,
+    ),
+    ("DELETE", f"{A}/zones/{{zone_id}}"): Spec(
+        CITY, city_scope(204), with_fresh_zone(lambda w, t, z: f"{A}/zones/{z}"), writes=True
+    ),
+    # shops
+    ("GET", f"{A}/cities/{{city}}/shops"): Spec(
+        CITY, public(), url(lambda w, t: f"{A}/cities/{city_of(w, t)}/shops"), allow=foreign_public
+    ),
+    ("POST", f"{A}/cities/{{city}}/shops"): Spec(
+        CITY,
+        city_scope(201),
+        with_json(
+            lambda w, t: f"{A}/cities/{city_of(w, t)}/shops",
+            lambda c: {
+                "slug": unique("neuladen"),
+                "name": f"Neuladen {stamp()}",
+                "category": "bakery",
+                "lat": LAT,
+                "lon": LON,
+            },
+        ),
+        writes=True,
+    ),
+    ("GET", f"{A}/shops/{{shop_id}}"): Spec(
+        SHOP, public(), url(lambda w, t: f"{A}/shops/{shop_of(w, t)}"), allow=foreign_public
+    ),
+    ("PATCH", f"{A}/shops/{{shop_id}}"): Spec(
+        SHOP,
+        shop_scope(200, edit=True),
+        with_json(
+            lambda w, t: f"{A}/shops/{shop_of(w, t)}",
+            lambda c: {"website": f"https://example.org/{stamp()}"},
+        ),
+        writes=True,
+    ),
+    ("POST", f"{A}/shops/{{shop_id}}/images"): Spec(
+        SHOP,
+        shop_scope(201, edit=True),
+        with_upload(lambda w, t: f"{A}/shops/{shop_of(w, t)}/images"),
+        writes=True,
+    ),
+    ("DELETE", f"{A}/shops/{{shop_id}}/images/{{image_id}}"): Spec(
+        SHOP_CHILD,
+        shop_scope(204, edit=True),
+        with_fresh_image(lambda s, i: f"{A}/shops/{s}/images/{i}"),
+        writes=True,
+    ),
+    # touchpoints
+    ("GET", f"{A}/cities/{{city}}/touchpoints"): Spec(
+        CITY,
+        fleet_list,
+        touchpoint_list(lambda w, t: f"{A}/cities/{city_of(w, t)}/touchpoints"),
+        # list_touchpoints filters for retailers before it calls access_city, so another
+        # city answers 200 [] to them (nothing shown, but staff of that city get 404 there).
+        overrides={(OWNER, "foreign"): 200, (STAFF, "foreign"): 200},
+    ),
+    ("POST", f"{A}/cities/{{city}}/touchpoints"): Spec(
+        (*CITY, "cross"),
+        create_in_city(201),
+        with_json(lambda w, t: f"{A}/cities/{city_of(w, t)}/touchpoints", new_point_json),
+        writes=True,
+    ),
+    ("GET", f"{A}/touchpoints/{{touchpoint_id}}"): Spec(
+        SHOP, shop_scope(200, edit=False), url(lambda w, t: f"{A}/touchpoints/{point_of(w, t)}")
+    ),
+    ("PATCH", f"{A}/touchpoints/{{touchpoint_id}}"): Spec(
+        SHOP,
+        shop_scope(200, edit=True),
+        with_json(
+            lambda w, t: f"{A}/touchpoints/{point_of(w, t)}",
+            lambda c: {"target": f"https://example.org/{stamp()}"},
+        ),
+        writes=True,
+    ),
+    ("GET", f"{A}/touchpoints/{{touchpoint_id}}/qr.{{kind}}"): Spec(
+        SHOP,
+        shop_scope(200, edit=False),
+        url(lambda w, t: f"{A}/touchpoints/{point_of(w, t)}/qr.svg"),
+    ),
+    # users
+    ("GET", f"{A}/cities/{{city}}/users"): Spec(
+        CITY,
+        city_scope(200, admin_only=True),
+        url(lambda w, t: f"{A}/cities/{city_of(w, t)}/users"),
+    ),
+    # documentation, static files, media, the QR redirect
+    ("GET", "/api/openapi.json"): Spec(NONE, always(200), url(lambda w, t: "/api/openapi.json")),
+    ("GET", "/api/docs"): Spec(NONE, always(200), url(lambda w, t: "/api/docs")),
+    ("GET", "/static/{path:path}"): Spec(
+        ("own", "missing"),
+        public(),
+        url(lambda w, t: "/static/css/site.css" if t == "own" else "/static/css/nope.css"),
+    ),
+    ("GET", "/media/{name}"): Spec(
+        CITY,
+        public(),
+        url(lambda w, t: f"/media/{w.images[t].filename if t in w.images else 'f00d.png'}"),
+        allow=foreign_public,
+    ),
+    ("GET", "/q/{code}"): Spec(CITY, public(307), qr_redirect, allow=foreign_public),
+    # visitor pages, login and account
+    ("GET", "/"): Spec(NONE, always(200), url(lambda w, t: "/"), allow=every_city),
+    ("GET", "/lang/{code}"): Spec(
+        ("own", "missing"), always(303), url(lambda w, t: "/lang/en" if t == "own" else "/lang/xx")
+    ),
+    ("GET", "/login"): Spec(NONE, always(200), url(lambda w, t: "/login")),
+    ("POST", "/login"): Spec(NONE, logged_in(303, anon=401), form_login, fresh=True),
+    ("POST", "/logout"): Spec(NONE, always(303), form_logout, fresh=True),
+    ("GET", "/account/password"): Spec(
+        NONE, logged_in(200, anon=303), url(lambda w, t: "/account/password")
+    ),
+    # A wrong current password: a right one would end the role's shared session.
+    ("POST", "/account/password"): Spec(
+        NONE,
+        logged_in(422, anon=303),
+        with_form(
+            lambda w, t: "/account/password",
+            lambda c: {
+                "current_password": "nicht-das-passwort",
+                "new_password": "Ganz-neues-Kennwort-77",
+            },
+        ),
+        writes=True,
+    ),
+    ("GET", "/{city}"): Spec(
+        CITY, public(), url(lambda w, t: f"/{city_of(w, t)}"), allow=foreign_public
+    ),
+    ("GET", "/{city}/shops/{slug}"): Spec(
+        SHOP_CHILD,
+        public(),
+        url(
+            lambda w, t: {
+                "own": f"/{w.own.city.slug}/shops/{w.own.shop_a.slug}",
+                "other": f"/{w.own.city.slug}/shops/{w.own.shop_b.slug}",
+                "cross": f"/{w.own.city.slug}/shops/{w.foreign.shop_a.slug}",
+                "foreign": f"/{w.foreign.city.slug}/shops/{w.foreign.shop_a.slug}",
+                "missing": f"/{w.own.city.slug}/shops/{unique('kein-laden')}",
+            }[t]
+        ),
+        allow=foreign_public,
+    ),
+    # retailer portal
+    ("GET", "/portal"): Spec(
+        NONE, lambda r, t: {ANON: 303, OWNER: 303, STAFF: 303}.get(r, 200), portal_home
+    ),
+    ("GET", "/portal/shops/{shop_id}"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}"),
+    ),
+    ("POST", "/portal/shops/{shop_id}"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}", shop_form),
+        writes=True,
+    ),
+    ("POST", "/portal/shops/{shop_id}/images"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_upload(lambda w, t: f"/portal/shops/{shop_of(w, t)}/images"),
+        writes=True,
+    ),
+    ("POST", "/portal/shops/{shop_id}/images/{image_id}/delete"): Spec(
+        SHOP_CHILD,
+        shop_scope(303, edit=True, anon=303),
+        with_fresh_image(lambda s, i: f"/portal/shops/{s}/images/{i}/delete"),
+        writes=True,
+    ),
+    ("GET", "/portal/shops/{shop_id}/touchpoints"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/touchpoints"),
+    ),
+    ("POST", "/portal/touchpoints/{touchpoint_id}/target"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(
+            lambda w, t: f"/portal/touchpoints/{point_of(w, t)}/target",
+            lambda c: {"target": f"https://example.org/{stamp()}"},
+        ),
+        writes=True,
+    ),
+    # city console
+    ("GET", "/console/{city}"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}")
+    ),
+    ("GET", "/console/{city}/zones"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/zones")
+    ),
+    ("POST", "/console/{city}/zones"): Spec(
+        CITY,
+        city_scope(303, anon=303),
+        with_form(
+            lambda w, t: f"/console/{city_of(w, t)}/zones",
+            lambda c: {**new_zone(c), "geometry": json.dumps(SQUARE)},
+        ),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/zones/{zone_id}"): Spec(
+        CITY_CHILD,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{console_city(w, t)}/zones/{zone_of(w, t)}"),
+    ),
+    ("POST", "/console/{city}/zones/{zone_id}"): Spec(
+        CITY_CHILD,
+        city_scope(303, anon=303),
+        with_form(lambda w, t: f"/console/{console_city(w, t)}/zones/{zone_of(w, t)}", zone_form),
+        writes=True,
+    ),
+    ("POST", "/console/{city}/zones/{zone_id}/delete"): Spec(
+        CITY_CHILD,
+        city_scope(303, anon=303),
+        with_fresh_zone(lambda w, t, z: f"/console/{console_city(w, t)}/zones/{z}/delete"),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/shops"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/shops")
+    ),
+    ("POST", "/console/{city}/shops"): Spec(
+        CITY,
+        city_scope(303, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/shops", new_shop_form),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/touchpoints"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/touchpoints")
+    ),
+    ("POST", "/console/{city}/touchpoints"): Spec(
+        (*CITY, "cross"),
+        create_in_city(303, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/touchpoints", new_point_form),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/touchpoints/{touchpoint_id}"): Spec(
+        SHOP_CHILD,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}"),
+    ),
+    ("POST", "/console/{city}/touchpoints/{touchpoint_id}"): Spec(
+        SHOP_CHILD,
+        city_scope(303, anon=303),
+        with_form(
+            lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}", point_form
+        ),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/touchpoints/{touchpoint_id}/print"): Spec(
+        SHOP_CHILD,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}/print"),
+    ),
+    ("GET", "/console/{city}/users"): Spec(
+        CITY,
+        city_scope(200, admin_only=True, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/users"),
+    ),
+}
+
+
+# Routes that do not behave as the matrix expects, with what they answer instead. Their cells
+# are strict xfails: they start failing (XPASS) once the route is fixed; then drop the entry.
+KNOWN_BUGS: dict[tuple[str, str], tuple[int, str]] = {}
+
+
+def expected(spec: Spec, role: str, target: str) -> int:
+    return spec.overrides.get((role, target), spec.expect(role, target))
+
+
+def matrix_cell(key: tuple[str, str], role: str, target: str) -> Any:
+    marks = []
+    actual, reason = KNOWN_BUGS.get(key, (None, ""))
+    if actual is not None and actual != expected(MATRIX[key], role, target):
+        marks.append(pytest.mark.xfail(strict=True, reason=f"answers {actual}: {reason}"))
+    return pytest.param(key, role, target, id=f"{key[0]} {key[1]} | {role} | {target}", marks=marks)
+
+
+CELLS = [
+    matrix_cell(key, role, target)
+    for key, spec in MATRIX.items()
+    for role in ROLES
+    for target in spec.targets
+]
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+async def snapshot(w: World) -> list[Any]:
+    """Everything both tenants hold, read past the web layer."""
+    state: list[Any] = []
+    async with w.ctx.uow() as uow:
+        for city in (w.own.city, w.foreign.city):
+            state.append(
+                [
+                    await uow.cities.get(city.id),
+                    sorted(await uow.zones.list_for_city(city.id), key=lambda z: str(z.id)),
+                    sorted(await uow.shops.list_for_city(city.id), key=lambda s: str(s.id)),
+                    await uow.shops.images_for_city(city.id),
+                    sorted(await uow.touchpoints.list_for_city(city.id), key=lambda t: str(t.id)),
+                    sorted(await uow.users.list_for_city(city.id), key=lambda u: str(u.id)),
+                ]
+            )
+    return state
+
+
+async def drop_extra_images(w: World) -> None:
+    """Pictures made or uploaded by a cell go again, so no shop reaches its picture limit."""
+    keep = {image.id for image in w.images.values()}
+    for tenant in (w.own, w.foreign):
+        async with w.ctx.uow() as uow:
+            found = await uow.shops.images_for_city(tenant.city.id)
+        for shop_id, images in found.items():
+            for image in images:
+                if image.id not in keep:
+                    await shops.delete_shop_image(w.ctx, tenant.users[ADMIN], shop_id, image.id)
+
+
+def sent_values(req: Req) -> list[str]:
+    """What the client itself sent: echoing it back is no leak."""
+    path = req.url.split("?", 1)[0]
+    values = [path, quote(path)]
+    if req.data:
+        values += [v for v in req.data.values() if v]
+    if isinstance(req.json, dict):
+        values += [v for v in req.json.values() if isinstance(v, str) and v]
+    return sorted(values, key=len, reverse=True)
+
+
+def leaked(text: str, markers: Mapping[str, str]) -> list[str]:
+    return sorted(f"{label}: {marker}" for marker, label in markers.items() if marker in text)
+
+
+def is_page(path: str) -> bool:
+    return path.startswith(("/portal", "/console", "/account"))
+
+
+async def prepare(w: World, role: str, fresh: bool) -> tuple[httpx.AsyncClient, str, bool]:
+    """The role's client with only its session cookie (or a new client with a new session)."""
+    if fresh:
+        client = new_client(w.web)
+        csrf = await login(client, w.own.users[role]) if role != ANON else ""
+        return client, csrf, True
+    client = w.clients[role]
+    for cookie in list(client.cookies.jar):
+        if cookie.name != SESSION_COOKIE:  # e.g. a language choice made by an earlier cell
+            client.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    if role == ANON:
+        assert SESSION_COOKIE not in client.cookies
+        return client, "", False
+    token, csrf = w.sessions[role]
+    assert client.cookies[SESSION_COOKIE] == token
+    return client, csrf, False
+
+
+@pytest.mark.parametrize(("key", "role", "target"), CELLS)
+async def test_authorization_cell(
+    world: World, key: tuple[str, str], role: str, target: str
+) -> None:
+    method, template = key
+    spec = MATRIX[key]
+    want = expected(spec, role, target)
+    client, csrf, own_client = await prepare(world, role, spec.fresh)
+    try:
+        req = await spec.build(Cell(world, role, target, client))
+        headers = {"x-csrf-token": csrf} if csrf and method not in SAFE_METHODS else {}
+        before = await snapshot(world) if spec.writes else None
+        response = await client.request(
+            method, req.url, json=req.json, data=req.data, files=req.files, headers=headers
+        )
+        where = f"{method} {req.url} as {role} ({target})"
+        assert response.status_code == want, (
+            f"{where}: {response.status_code} instead of {want}: {response.text[:400]}"
+        )
+
+        # No foreign tenant's identifiers unless a public route was asked for them.
+        text = response.content.decode("utf-8", "replace") + response.headers.get("location", "")
+        for value in sent_values(req):
+            text = text.replace(value, "")
+        allowed = spec.allow(target)
+        foreign = {
+            m: f"foreign {c}"
+            for m, c in {**world.foreign_markers, **req.markers}.items()
+            if c not in allowed
+        }
+        leaks = leaked(text, foreign) + leaked(text, own_private(world, role))
+        assert not leaks, f"{where} shows data it must not: {leaks}"
+
+        if response.status_code == 404 and template.startswith("/api/"):
+            assert response.json() == {"detail": "not found"}, where  # foreign looks missing
+        if response.status_code == 303 and role == ANON and is_page(template):
+            assert response.headers["location"].startswith("/login?next="), where
+        if req.check is not None:
+            await req.check(response)
+
+        if before is not None:
+            after = await snapshot(world)
+            succeeded = want in (200, 201, 204) or (want == 303 and role != ANON)
+            if succeeded:
+                assert after != before, f"{where} answered {want} but changed nothing"
+            else:
+                assert after == before, f"{where} was refused ({want}) but changed data"
+    finally:
+        if own_client:
+            await client.aclose()
+        if spec.writes:
+            await drop_extra_images(world)
+
+
+# --- CSRF: a session cookie alone changes nothing ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        pytest.param(
+            "PATCH",
+            "/api/v1/shops/{shop}",
+            {"json": {"website": "https://a.example"}},
+            id="api PATCH shop",
+        ),
+        pytest.param(
+            "POST", "/portal/shops/{shop}/images/{image}/delete", {}, id="portal delete picture"
+        ),
+    ],
+)
+@pytest.mark.parametrize("token", ["", "falsch"], ids=["no token", "wrong token"])
+async def test_state_change_without_csrf_token_is_refused(
+    world: World, method: str, path: str, kwargs: dict[str, Any], token: str
+) -> None:
+    client, _, _ = await prepare(world, OWNER, fresh=False)
+    url_ = path.format(shop=world.own.shop_a.id, image=world.images["own"].id)
+    headers = {"x-csrf-token": token} if token else {}
+    before = await snapshot(world)
+    response = await client.request(method, url_, headers=headers, **kwargs)
+    assert response.status_code == 403, response.text[:300]
+    assert await snapshot(world) == before
+
+
+# --- the matrix covers every route ---------------------------------------------------------
+
+
+def registered(web: Any) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers; routers included into the app are flattened."""
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = list(flatten(web.routes)) if flatten else list(web.routes)
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        original = getattr(route, "original_route", route)
+        assert isinstance(original, APIRoute | Route), f"unexpected route type {original!r}"
+        assert route.path, f"route without a path: {route!r}"
+        assert route.methods, f"route without methods: {route!r}"
+        found |= {(method, route.path) for method in route.methods if method != "HEAD"}
+    return found
+
+
+def test_every_route_is_in_the_matrix(web: Any) -> None:
+    routes = registered(web)
+    missing = sorted(routes - MATRIX.keys())
+    assert not missing, f"routes without an entry in the authorization matrix: {missing}"
+    stale = sorted(MATRIX.keys() - routes)
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def test_matrix_entries_are_complete() -> None:
+    for (method, path), spec in MATRIX.items():
+        if "{" in path:
+            assert "missing" in spec.targets, f"{method} {path}: no nonexistent-id target"
+        else:
+            assert spec.targets == NONE, f"{method} {path}: targets without a path parameter"
+        tenant_scoped = any(p in path for p in ("{city}", "_id}", "{name}", "{code}"))
+        if tenant_scoped and not path.startswith("/lang/"):
+            assert "foreign" in spec.targets, f"{method} {path}: no foreign-tenant target"
+        if "{shop_id}" in path or "{touchpoint_id}" in path:
+            assert "other" in spec.targets, f"{method} {path}: no other-shop target"
+        for role, target in spec.overrides:
+            assert role in ROLES, (method, path, role)
+            assert target in spec.targets, (method, path, target)

@@ -1,0 +1,311 @@
+"""Real-browser tests: a real `marktplatz serve` process with the demo city, driven by Chromium.
+
+The suite starts the server the way an operator would (`marktplatz demo`, then `marktplatz
+serve`) in a temporary directory, and drives it with Playwright's sync API and the Debian
+Chromium at /usr/bin/chromium (browsers cannot be downloaded here). It always uses SQLite:
+it tests the pages in a browser, not the database.
+
+Without Chromium the suite is skipped locally and fails loudly in CI (CI=true).
+Screenshots for docs/screenshots/ are written only with MARKTPLATZ_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# "  retailer-owner  inhaber@musterstadt.example  nN4TK-jnqxs-Z78gb (optik-brillenhaus-krueger)"
+_ACCOUNT_LINE = re.compile(
+    r"^\s+(?P<role>[a-z-]+)\s+(?P<email>\S+@\S+)\s+(?P<password>\S+)"
+    r"(?:\s+\((?P<shop>[^)]+)\))?\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    role: str
+    email: str
+    password: str
+    shop: str | None
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    accounts: dict[str, Account]
+    log: Path
+
+
+@dataclass
+class Problems:
+    """Console errors, uncaught exceptions and CSP violations seen by one page."""
+
+    messages: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        """Expect a console error matching pattern (e.g. the 403 of a refused request)."""
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [m for m in self.messages if not any(p.search(m) for p in self.allowed)]
+
+
+# The page's own CSP forbids inline scripts; this runs through the DevTools protocol instead
+# and turns every CSP violation into a console error that the listener below records.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"Chromium is missing at {CHROMIUM}; CI must run the browser tests "
+                "(apt-get install chromium)",
+                pytrace=False,
+            )
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_env(var_dir: Path, base_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKTPLATZ_")}
+    env.update(
+        {
+            "MARKTPLATZ_VAR_DIR": str(var_dir),
+            "MARKTPLATZ_ENVIRONMENT": "test",
+            "MARKTPLATZ_BASE_URL": base_url,
+            # Always SQLite in <var_dir>, even when the rest of the suite runs on PostgreSQL.
+            "MARKTPLATZ_DATABASE_URL": "",
+            "MARKTPLATZ_LOGIN_RATE_LIMIT": "1000/minute",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _parse_accounts(output: str) -> dict[str, Account]:
+    accounts = {}
+    for line in output.splitlines():
+        found = _ACCOUNT_LINE.match(line)
+        if found:
+            accounts[found["role"]] = Account(
+                found["role"], found["email"], found["password"], found["shop"]
+            )
+    return accounts
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"`marktplatz serve` exited with {process.returncode}:\n{log.read_text()[-3000:]}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(f"{base_url}/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(
+        f"`marktplatz serve` did not answer within 30 s:\n{log.read_text()[-3000:]}", pytrace=False
+    )
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`marktplatz demo` then `marktplatz serve` on a free port, in a fresh var dir."""
+    del chromium_path  # no browser, no server: skip before doing any work
+    var_dir = tmp_path_factory.mktemp("e2e-var")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = _server_env(var_dir, base_url)
+    demo = subprocess.run(
+        [sys.executable, "-m", "marktplatz", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert demo.returncode == 0, f"marktplatz demo failed:\n{demo.stdout}\n{demo.stderr}"
+    accounts = _parse_accounts(demo.stdout)
+    assert {"city-admin", "retailer-owner", "retailer-staff"} <= accounts.keys(), demo.stdout
+    log = var_dir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "marktplatz", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        _wait_until_up(process, base_url, log)
+        yield Server(base_url, accounts, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """One headless Chromium for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def new_context(browser: Any, server: Server) -> Iterator[Any]:
+    """Factory for fresh browser contexts (a German visitor, desktop size unless told)."""
+    contexts: list[Any] = []
+
+    def make(viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        context = browser.new_context(
+            base_url=server.base_url,
+            viewport=viewport or DESKTOP,
+            locale="de-DE",
+            timezone_id="Europe/Berlin",
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def context(new_context: Any) -> Any:
+    return new_context()
+
+
+@pytest.fixture
+def problems() -> Problems:
+    return Problems()
+
+
+@pytest.fixture
+def open_page(problems: Problems, server: Server) -> Iterator[Any]:
+    """Open a page in a context; the test fails on any console error, page error, CSP
+    violation or request to another site."""
+    pages: list[Any] = []
+
+    def make(context: Any) -> Any:
+        page = context.new_page()
+        page.add_init_script(_CSP_LISTENER)
+        page.on(
+            "console",
+            lambda msg: (
+                problems.messages.append(
+                    f"console.{msg.type}: {msg.text} @ {msg.location.get('url') or page.url}"
+                )
+                if msg.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda exc: problems.messages.append(f"page error: {exc}"))
+        page.on(
+            "request",
+            lambda request: (
+                problems.messages.append(f"request to another site: {request.url}")
+                if not request.url.startswith((server.base_url, "data:", "about:"))
+                else None
+            ),
+        )
+        pages.append(page)
+        return page
+
+    yield make
+    unexpected = problems.unexpected()
+    assert not unexpected, "browser reported problems:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def page(context: Any, open_page: Any) -> Any:
+    return open_page(context)
+
+
+def _save_screenshot(page: Any, name: str) -> None:
+    if os.environ.get("MARKTPLATZ_SCREENSHOTS") != "1":
+        return
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.fonts.ready")
+    page.screenshot(
+        path=str(SCREENSHOT_DIR / name), full_page=True, animations="disabled", caret="hide"
+    )
+
+
+@pytest.fixture
+def screenshot() -> Any:
+    """screenshot(page, "name.png"): a full-page PNG in docs/screenshots/, written only when
+    MARKTPLATZ_SCREENSHOTS=1 (so CI never rewrites the docs)."""
+    return _save_screenshot
+
+
+def _log_in(page: Any, account: Account) -> None:
+    page.goto("/login")
+    page.fill("#f-email", account.email)
+    page.fill("#f-password", account.password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+
+
+@pytest.fixture
+def log_in() -> Any:
+    """log_in(page, account): log in through the login form, like a person would."""
+    return _log_in

@@ -1,0 +1,98 @@
+"""Test helpers shared by the suites: tenants, users and logins made through the services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from marktplatz.bootstrap import App
+from marktplatz.domain.accounts import User
+from marktplatz.domain.cities import City
+from marktplatz.domain.shops import Shop
+from marktplatz.services import accounts, cities, shops
+
+PASSWORD = "Sonnenblume-42-Markt"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Tenant:
+    """A city with two shops and one user per role; every test gets its own."""
+
+    city: City
+    shop_a: Shop
+    shop_b: Shop
+    users: dict[str, User]
+
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[8.74, 52.10], [8.76, 52.10], [8.76, 52.11], [8.74, 52.11], [8.74, 52.10]]],
+}
+
+
+async def make_user(composed: App, role: str, city: City, shop: Shop | None = None) -> User:
+    return await accounts.create_user(
+        composed.ctx,
+        email=f"{unique(role)}@example.org",
+        password=PASSWORD,
+        display_name=role,
+        role=role,
+        city_slug=city.slug,
+        shop_slug=shop.slug if shop else None,
+    )
+
+
+async def make_tenant(composed: App) -> Tenant:
+    ctx = composed.ctx
+    city = await cities.create_city(
+        ctx,
+        {
+            "slug": unique("stadt"),
+            "name": "Teststadt",
+            "timezone": "Europe/Berlin",
+            "federal_state": "NW",
+            "languages": ["de", "en"],
+            "lat": 52.105,
+            "lon": 8.75,
+        },
+    )
+    admin = await make_user(composed, "city-admin", city)
+    shop_data = {
+        "category": "optician",
+        "lat": 52.105,
+        "lon": 8.75,
+        "street": "Lange Straße 1",
+        "opening_hours": "Mo-Fr 09:00-18:00; Sa 09:00-14:00",
+    }
+    shop_a = await shops.create_shop(
+        ctx, admin, city.id, {**shop_data, "slug": unique("shop-a"), "name": "Optik A"}
+    )
+    shop_b = await shops.create_shop(
+        ctx,
+        admin,
+        city.id,
+        {**shop_data, "slug": unique("shop-b"), "name": "Mode B", "category": "clothes"},
+    )
+    users = {
+        "city-admin": admin,
+        "city-editor": await make_user(composed, "city-editor", city),
+        "retailer-owner": await make_user(composed, "retailer-owner", city, shop_a),
+        "retailer-staff": await make_user(composed, "retailer-staff", city, shop_a),
+    }
+    return Tenant(city, shop_a, shop_b, users)
+
+
+async def login(client: httpx.AsyncClient, user: User) -> str:
+    """Log in through the API; returns the CSRF token for state changes."""
+    response = await client.post(
+        "/api/v1/session", json={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["csrf_token"]
+    return token
