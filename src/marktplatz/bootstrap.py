@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marktplatz.adapters.clock import SystemClock
+from marktplatz.adapters.codecache import InMemoryCodeCache
 from marktplatz.adapters.images import PillowImages
 from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
@@ -51,6 +52,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         images=PillowImages(settings.max_image_pixels),
         media=media,
         login_limiter=LimitsRateLimiter(settings.login_rate_limit),
+        codes=InMemoryCodeCache(),
         session_hours=settings.session_max_age_hours,
         max_upload_bytes=settings.max_upload_bytes,
     )

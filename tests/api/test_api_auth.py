@@ -3,6 +3,7 @@ password rules."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
@@ -198,6 +199,69 @@ async def test_logout_without_csrf_token_is_refused(client: httpx.AsyncClient, u
     assert (await me(client)).status_code == 200
 
 
+async def login_form_token(client: httpx.AsyncClient) -> str:
+    """Open the login page; the double-submit token its form carries."""
+    page = await client.get("/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return match[1]
+
+
+async def test_login_form_works_while_already_logged_in(
+    client: httpx.AsyncClient, user: User, composed: App, tenant: Tenant
+) -> None:
+    # given a browser with a live session that opens the login page to switch accounts
+    await login(client, user)
+    old_token = client.cookies[SESSION_COOKIE]
+    other = await make_user(composed, "city-admin", tenant.city)
+    token = await login_form_token(client)
+
+    # when the form is sent
+    response = await client.post(
+        "/login",
+        data={"email": other.email, "password": PASSWORD, "csrf_token": token, "next": "/portal"},
+    )
+
+    # then the other account is logged in, in a new session
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/portal"
+    assert client.cookies[SESSION_COOKIE] != old_token
+    assert (await me(client)).json()["user"]["email"] == other.email
+
+
+async def test_login_form_without_its_token_is_refused_while_logged_in(
+    client: httpx.AsyncClient, user: User, composed: App, tenant: Tenant
+) -> None:
+    # given a logged-in browser, and a login form posted from another site (no login token)
+    csrf = await login(client, user)
+    other = await make_user(composed, "city-admin", tenant.city)
+
+    # when it arrives, even with the session's own CSRF token in the form
+    response = await client.post(
+        "/login", data={"email": other.email, "password": PASSWORD, "csrf_token": csrf}
+    )
+
+    # then nobody is logged in by it, and the session stays
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+    assert (await me(client)).json()["user"]["email"] == user.email
+    assert await audit_actions(composed, str(other.id)) == ["user.created"]
+
+
+async def test_only_the_login_form_is_exempt_from_the_session_csrf_check(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    # given a logged-in browser
+    await login(client, user)
+
+    # when a logout is posted without the session's token
+    response = await client.post("/logout")
+
+    # then it is refused and the session stays
+    assert response.status_code == 403
+    assert (await me(client)).status_code == 200
+
+
 # --- password change ------------------------------------------------------------------------
 
 
@@ -303,9 +367,7 @@ class _FormInputs(HTMLParser):
             self.inside = False
 
 
-# Bug in src/marktplatz/web/templates/password.html: the new-password input is rendered as
-# `name="password" ... name="new_password"`; browsers keep the first attribute, so the form
-# posts `password` and POST /account/password answers 422 (new_password missing).
+# Guards a real bug once found: a duplicated name attribute made browsers post the wrong field.
 async def test_password_page_form_sends_the_fields_the_route_reads(
     client: httpx.AsyncClient, user: User
 ) -> None:
@@ -386,11 +448,10 @@ async def test_me_returns_the_csrf_token_of_the_session(
 # --- rate limit -----------------------------------------------------------------------------
 
 
-async def test_fourth_failed_login_within_a_minute_is_throttled(
-    settings: Settings, composed: App, tenant: Tenant, tmp_path: Path
-) -> None:
-    # given an application that allows three failed logins a minute
-    limited = create_app(
+@pytest.fixture
+async def limited(settings: Settings, tmp_path: Path) -> AsyncIterator[Any]:
+    """An application that allows three login attempts a minute per account and per client."""
+    app = create_app(
         Settings(
             database_url=settings.database_url,
             environment="test",
@@ -398,16 +459,27 @@ async def test_fourth_failed_login_within_a_minute_is_throttled(
             var_dir=tmp_path,
         )
     )
+    yield app
+    await app.state.marktplatz.close()
+
+
+@asynccontextmanager
+async def client_at(app: Any, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser on its own machine: the rate limit counts per client address."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_fourth_failed_login_within_a_minute_is_throttled(
+    limited: Any, composed: App, tenant: Tenant
+) -> None:
+    # given an application that allows three failed logins a minute
     user = await make_user(composed, "city-editor", tenant.city)
-    try:
-        async with second_client(limited) as client:
-            # when four wrong passwords are tried, then the right one
-            answers = [
-                await post_login(client, user.email, "Falsches-Passwort-1") for _ in range(4)
-            ]
-            right = await post_login(client, user.email, PASSWORD)
-    finally:
-        await limited.state.marktplatz.close()
+    async with second_client(limited) as client:
+        # when four wrong passwords are tried, then the right one
+        answers = [await post_login(client, user.email, "Falsches-Passwort-1") for _ in range(4)]
+        right = await post_login(client, user.email, PASSWORD)
 
     # then the fourth try and the right password are both refused without being checked
     assert [a.status_code for a in answers] == [401, 401, 401, 429]
@@ -416,6 +488,51 @@ async def test_fourth_failed_login_within_a_minute_is_throttled(
     assert right.status_code == 429
     assert "set-cookie" not in right.headers
     assert await audit_actions(composed, user.email) == ["login.failed"] * 3
+
+
+async def test_own_logins_between_guesses_do_not_reset_the_client_limit(
+    limited: Any, composed: App, tenant: Tenant
+) -> None:
+    # given someone with an account of their own, and three accounts of other people
+    own = await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
+    victims = [await make_user(composed, "city-editor", tenant.city) for _ in range(3)]
+
+    # when from one client they guess each victim's password, logging in as themselves after
+    # every guess
+    statuses = []
+    async with client_at(limited, "198.51.100.7") as client:
+        for victim in victims:
+            statuses.append(
+                (await post_login(client, victim.email, "Geraten-Passwort-1")).status_code
+            )
+            statuses.append((await post_login(client, own.email, PASSWORD)).status_code)
+            client.cookies.clear()  # a script keeps no session between its tries
+
+    # then the client is throttled after three attempts, and the last guess is never checked
+    assert statuses == [401, 200, 401, 429, 429, 429]
+    assert [await audit_actions(composed, v.email) for v in victims] == [
+        ["login.failed"],
+        ["login.failed"],
+        [],
+    ]
+
+
+async def test_a_successful_login_clears_the_accounts_own_failures(
+    limited: Any, composed: App, tenant: Tenant
+) -> None:
+    # given a user who mistyped twice on one machine, then logged in there
+    user = await make_user(composed, "city-editor", tenant.city)
+    async with client_at(limited, "198.51.100.8") as first:
+        typos = [await post_login(first, user.email, "Vertippt-Passwort-1") for _ in range(2)]
+        right = await post_login(first, user.email, PASSWORD)
+
+    # when three wrong passwords for that account arrive from another machine
+    async with client_at(limited, "198.51.100.9") as second:
+        later = [await post_login(second, user.email, "Vertippt-Passwort-2") for _ in range(3)]
+
+    # then the earlier typos no longer count against the account
+    assert [a.status_code for a in (*typos, right)] == [401, 401, 200]
+    assert [a.status_code for a in later] == [401, 401, 401]
 
 
 # --- password rules -------------------------------------------------------------------------

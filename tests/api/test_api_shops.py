@@ -22,16 +22,6 @@ EN = {"accept-language": "en"}
 BROKEN_HOURS = "Mo-Fr 9-18 Uhr"
 MEDIA_URL = re.compile(r"^/media/([0-9a-f]{32})\.(jpg|png|webp)$")
 
-# Bug in src/marktplatz/web/api/schemas.py: `Strict` sets strict=True for the whole model and
-# FastAPI validates the decoded JSON in Python mode, so every Enum and UUID field (category,
-# kind, status, shop_id) refuses the JSON string that names it ("Input should be an instance
-# of ShopCategory"). Creating shops or changing a category through the API is impossible.
-# Bug in src/marktplatz/services/shops.py `_clean_changes`: a PATCH with only `lat` (or only
-# `lon`) calls make_location(lat, None) instead of keeping the stored other half.
-PARTIAL_LOCATION_BUG = pytest.mark.xfail(
-    strict=True, reason="src bug: PATCH with only lat or only lon is rejected as not a number"
-)
-
 
 async def login_headers(client: httpx.AsyncClient, user: User) -> dict[str, str]:
     """Log the client in; the headers a state change then needs (CSRF token, English)."""
@@ -305,20 +295,63 @@ async def test_category_can_be_changed(
     assert (after["category"], after["osm_tag"]) == ("pharmacy", "amenity=pharmacy")
 
 
-@PARTIAL_LOCATION_BUG
-async def test_moving_only_the_latitude_keeps_the_longitude(
-    client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("sent", "position"),
+    [({"lat": 52.106}, (52.106, 8.75)), ({"lon": 8.7512}, (52.105, 8.7512))],
+    ids=["only lat", "only lon"],
+)
+async def test_moving_only_one_coordinate_keeps_the_other(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    admin: dict[str, str],
+    sent: dict[str, float],
+    position: tuple[float, float],
 ) -> None:
     # given a shop at (52.105, 8.75)
     shop_id = tenant.shop_a.id
+    before = await read_shop(client, shop_id)
 
-    # when only the latitude is sent
-    response = await client.patch(f"/api/v1/shops/{shop_id}", headers=admin, json={"lat": 52.106})
+    # when only one coordinate is sent
+    response = await client.patch(f"/api/v1/shops/{shop_id}", headers=admin, json=sent)
 
-    # then
+    # then the other one is the stored one, and nothing else changed
     assert response.status_code == 200, response.text
     after = await read_shop(client, shop_id)
-    assert (after["lat"], after["lon"]) == (52.106, 8.75)
+    assert after == {**before, "lat": position[0], "lon": position[1]}
+
+
+@pytest.mark.parametrize(
+    ("sent", "error"),
+    [
+        (
+            {"lat": 91.0},
+            {"field": "location.lat", "message": "Latitude must be between -90 and 90."},
+        ),
+        (
+            {"lon": None},
+            {"field": "location", "message": "Latitude and longitude must be numbers."},
+        ),
+    ],
+    ids=["lat out of range", "lon null"],
+)
+async def test_a_bad_single_coordinate_is_rejected_and_nothing_changes(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    admin: dict[str, str],
+    sent: dict[str, float | None],
+    error: dict[str, str],
+) -> None:
+    # given a shop at (52.105, 8.75)
+    shop_id = tenant.shop_a.id
+    before = await read_shop(client, shop_id)
+
+    # when one coordinate is sent, and it is wrong
+    response = await client.patch(f"/api/v1/shops/{shop_id}", headers=admin, json=sent)
+
+    # then
+    assert response.status_code == 422
+    assert response.json() == {"detail": "invalid input", "errors": [error]}
+    assert await read_shop(client, shop_id) == before
 
 
 # --- opening hours ---------------------------------------------------------------------------
@@ -528,9 +561,6 @@ async def test_uploaded_jpeg_is_rotated_renamed_and_stripped_of_exif(
     assert close_to(rgb.getpixel((10, 35)), (20, 20, 220))
 
 
-# Bug in src/marktplatz/adapters/images.py `PillowImages.process`: ImageOps.exif_transpose()
-# returns a new image whose `.format` is None, so every upload (JPEG, WebP) is re-encoded
-# and served as PNG.
 async def test_uploaded_jpeg_stays_a_jpeg(
     client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, str]
 ) -> None:

@@ -15,8 +15,10 @@ Targets:
 
 Expected semantics: anonymous on a protected API route → 401, on a portal or console page → 303
 to /login?next=…; a foreign tenant's object → 404 (it must look nonexistent); nonexistent → 404;
-own tenant but insufficient role → 403. Retailers are not members of the city scope (zones,
-the console, city settings, users): there access_city makes the city look nonexistent → 404.
+own tenant but insufficient role → 403. Retailers belong to their city's tenant without being its
+staff: the city-level resources of their own city (zones, the console, city settings, users,
+creating shops and touchpoints) answer 403 to them, those of another city 404. Another shop of
+their own city is still a foreign object to them → 404.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from marktplatz.bootstrap import App
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
-from marktplatz.services import cities, shops, touchpoints
+from marktplatz.services import cities, invitations, shops, touchpoints
 from marktplatz.web.security import SESSION_COOKIE
 from support import PASSWORD, SQUARE, Tenant, login, make_tenant, unique
 
@@ -512,21 +514,52 @@ async def qr_redirect(cell: Cell) -> Req:
 
 
 def touchpoint_list(make: Callable[[World, str], str]) -> Builder:
-    """Retailers get their own shop's touchpoints only (and an empty list for other cities)."""
+    """Retailers get their own shop's touchpoints only."""
 
     async def build(cell: Cell) -> Req:
         async def only_own(response: httpx.Response) -> None:
             if response.status_code != 200 or cell.role in CITY_STAFF:
                 return
             shop_ids = {item["shop_id"] for item in response.json()}
-            if cell.target == "foreign":
-                assert response.json() == []
-            else:
-                assert shop_ids == {str(cell.w.own.shop_a.id)}
+            assert shop_ids == {str(cell.w.own.shop_a.id)}
 
         return Req(make(cell.w, cell.target), check=only_own)
 
     return build
+
+
+def invitation_body(cell: Cell) -> dict[str, str]:
+    """Inviting a city editor: only a city admin of that very city may."""
+    return {"email": f"{unique('eingeladen')}@example.org", "role": "city-editor"}
+
+
+async def issue_invitation(w: World) -> str:
+    issued = await invitations.invite(
+        w.ctx,
+        w.own.users[ADMIN],
+        w.own.city.id,
+        email=f"{unique('gast')}@example.org",
+        role="retailer-staff",
+        shop_id=w.own.shop_a.id,
+    )
+    return issued.token
+
+
+async def invitation_page(cell: Cell) -> Req:
+    token = await issue_invitation(cell.w) if cell.target == "own" else new_code()
+    return Req(f"/invite/{token}")
+
+
+async def invitation_accept(cell: Cell) -> Req:
+    """Logged in, the form carries the session's token; anonymous, a forged post has none."""
+    token = await issue_invitation(cell.w) if cell.target == "own" else new_code()
+    form = {"display_name": "Gast", "password": "Holunder-Weg-Neun-9", "csrf_token": ""}
+    if cell.role != ANON and cell.target == "own":
+        page = await cell.client.get(f"/invite/{token}")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert match, page.text
+        form["csrf_token"] = match[1]
+    return Req(f"/invite/{token}", data=form)
 
 
 # --- expected statuses ---------------------------------------------------------------------
@@ -545,17 +578,38 @@ def logged_in(ok: int, anon: int = 401) -> Expect:
     return lambda role, target: anon if role == ANON else ok
 
 
-def city_scope(ok: int, *, admin_only: bool = False, anon: int = 401) -> Expect:
-    """City settings, zones, users, touchpoint fleet, console: city staff of this city only."""
+# Targets whose request names the own city: by its object ("own" zone, "other" shop's
+# touchpoint) or, on console paths, by the city slug in the path whatever the child is.
+OWN_CITY = ("own", "other")
+OWN_CITY_PATH = ("own", "other", "cross", "missing")
+
+
+def city_scope(
+    ok: int, *, admin_only: bool = False, anon: int = 401, own_city: tuple[str, ...] = OWN_CITY
+) -> Expect:
+    """City settings, zones, users, touchpoint fleet, console: city staff of this city only.
+
+    Another city (or nothing) → 404 for everyone; the own city → 403 for its retailers, who know
+    it but may not run it; its staff then get the object, or 404 for a foreign or missing child.
+    """
 
     def expect(role: str, target: str) -> int:
         if role == ANON:
             return anon
-        if target not in ("own", "other") or role not in CITY_STAFF:
+        if target not in own_city:
+            return 404
+        if role not in CITY_STAFF:
+            return 403
+        if target not in ("own", "other"):
             return 404
         return 403 if admin_only and role == EDITOR else ok
 
     return expect
+
+
+def console_child_scope(ok: int) -> Expect:
+    """A console page of one object: the city in its path is checked before the object."""
+    return city_scope(ok, anon=303, own_city=OWN_CITY_PATH)
 
 
 def shop_scope(ok: int, *, edit: bool, anon: int = 401) -> Expect:
@@ -721,9 +775,6 @@ MATRIX: dict[tuple[str, str], Spec] = {
         CITY,
         fleet_list,
         touchpoint_list(lambda w, t: f"{A}/cities/{city_of(w, t)}/touchpoints"),
-        # list_touchpoints filters for retailers before it calls access_city, so another
-        # city answers 200 [] to them (nothing shown, but staff of that city get 404 there).
-        overrides={(OWNER, "foreign"): 200, (STAFF, "foreign"): 200},
     ),
     ("POST", f"{A}/cities/{{city}}/touchpoints"): Spec(
         (*CITY, "cross"),
@@ -869,18 +920,18 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/console/{city}/zones/{zone_id}"): Spec(
         CITY_CHILD,
-        city_scope(200, anon=303),
+        console_child_scope(200),
         url(lambda w, t: f"/console/{console_city(w, t)}/zones/{zone_of(w, t)}"),
     ),
     ("POST", "/console/{city}/zones/{zone_id}"): Spec(
         CITY_CHILD,
-        city_scope(303, anon=303),
+        console_child_scope(303),
         with_form(lambda w, t: f"/console/{console_city(w, t)}/zones/{zone_of(w, t)}", zone_form),
         writes=True,
     ),
     ("POST", "/console/{city}/zones/{zone_id}/delete"): Spec(
         CITY_CHILD,
-        city_scope(303, anon=303),
+        console_child_scope(303),
         with_fresh_zone(lambda w, t, z: f"/console/{console_city(w, t)}/zones/{z}/delete"),
         writes=True,
     ),
@@ -904,12 +955,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/console/{city}/touchpoints/{touchpoint_id}"): Spec(
         SHOP_CHILD,
-        city_scope(200, anon=303),
+        console_child_scope(200),
         url(lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}"),
     ),
     ("POST", "/console/{city}/touchpoints/{touchpoint_id}"): Spec(
         SHOP_CHILD,
-        city_scope(303, anon=303),
+        console_child_scope(303),
         with_form(
             lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}", point_form
         ),
@@ -917,13 +968,37 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/console/{city}/touchpoints/{touchpoint_id}/print"): Spec(
         SHOP_CHILD,
-        city_scope(200, anon=303),
+        console_child_scope(200),
         url(lambda w, t: f"/console/{console_city(w, t)}/touchpoints/{point_of(w, t)}/print"),
     ),
     ("GET", "/console/{city}/users"): Spec(
         CITY,
         city_scope(200, admin_only=True, anon=303),
         url(lambda w, t: f"/console/{city_of(w, t)}/users"),
+    ),
+    # invitations
+    ("POST", f"{A}/cities/{{city}}/invitations"): Spec(
+        CITY,
+        city_scope(201, admin_only=True),
+        with_json(lambda w, t: f"{A}/cities/{city_of(w, t)}/invitations", invitation_body),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/invitations"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/invitations")
+    ),
+    ("POST", "/console/{city}/invitations"): Spec(
+        CITY,
+        city_scope(201, admin_only=True, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/invitations", invitation_body),
+        writes=True,
+    ),
+    ("GET", "/invite/{token}"): Spec(("own", "missing"), public(), invitation_page),
+    ("POST", "/invite/{token}"): Spec(
+        ("own", "missing"),
+        lambda role, target: 404 if target == "missing" else (403 if role == ANON else 303),
+        invitation_accept,
+        writes=True,
+        fresh=True,
     ),
 }
 
@@ -969,6 +1044,7 @@ async def snapshot(w: World) -> list[Any]:
                     await uow.shops.images_for_city(city.id),
                     sorted(await uow.touchpoints.list_for_city(city.id), key=lambda t: str(t.id)),
                     sorted(await uow.users.list_for_city(city.id), key=lambda u: str(u.id)),
+                    await uow.invitations.list_open(city.id, w.ctx.clock.now()),
                 ]
             )
     return state

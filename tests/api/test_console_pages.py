@@ -84,14 +84,28 @@ async def test_overview_counts_shops_zones_and_touchpoints(
 async def test_people_from_elsewhere_find_nothing(
     en: httpx.AsyncClient, tenant: Tenant, composed: App, role: str, page: str
 ) -> None:
-    # given
+    # given someone with a role in another city only
     other = await make_tenant(composed)
-    user = other.users[role] if role == "city-admin" else tenant.users[role]
-    await login(en, user)
+    await login(en, other.users[role])
     # when
     response = await en.get(f"/console/{tenant.city.slug}{page}")
     # then
     assert response.status_code == 404
+    assert "This page does not exist." in response.text
+
+
+@pytest.mark.parametrize("role", ["retailer-owner", "retailer-staff"])
+@pytest.mark.parametrize("page", ["", "/zones", "/shops", "/touchpoints", "/users"])
+async def test_the_citys_own_retailers_may_not_open_its_console(
+    en: httpx.AsyncClient, tenant: Tenant, role: str, page: str
+) -> None:
+    # given a retailer of a shop in this city
+    await login(en, tenant.users[role])
+    # when
+    response = await en.get(f"/console/{tenant.city.slug}{page}")
+    # then they are told they may not, rather than that the city does not exist
+    assert response.status_code == 403
+    assert "You may not open this page." in response.text
 
 
 async def test_anonymous_visitor_is_sent_to_login(en: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -19,8 +19,6 @@ NEW_STORY = (
     "wie aus einem Rohglas eine <strong>passgenaue Brille</strong> wird. "
     "Anmeldung ist nicht nötig – kommen Sie einfach vorbei.</p>"
 )
-# Chromium asks every site for /favicon.ico; Marktplatz has none yet (see the e2e report).
-FAVICON_404 = r"404 .*@ .*/favicon\.ico"
 EDITOR_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}(\?.*)?$")
 
 
@@ -42,10 +40,7 @@ def hours_row(page: Any, day: str) -> Any:
     )
 
 
-def test_owner_edits_story_and_hours(
-    page: Any, problems: Any, server: Any, log_in: Any, screenshot: Any
-) -> None:
-    problems.allow(FAVICON_404)
+def test_owner_edits_story_and_hours(page: Any, server: Any, log_in: Any, screenshot: Any) -> None:
     owner = server.accounts["retailer-owner"]
     assert owner.shop == OPTICIAN
     log_in(page, owner)
@@ -93,7 +88,6 @@ def test_owner_edits_story_and_hours(
 
 
 def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_in: Any) -> None:
-    problems.allow(FAVICON_404)
     problems.allow(r"status of 403 .*@ .*/portal/shops/")  # the refused save below
     staff = server.accounts["retailer-staff"]
     assert staff.shop == OPTICIAN

@@ -42,6 +42,14 @@ class Role(StrEnum):
     RETAILER_STAFF = "retailer-staff"
 
 
+def clean_role(value: object, field: str = "role") -> Role:
+    """One of the four roles."""
+    try:
+        return Role(str(value))
+    except ValueError as exc:
+        raise InvalidInput(field, N_("Unknown role: %(value)s"), value=str(value)[:40]) from exc
+
+
 CITY_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_EDITOR})
 SHOP_ROLES = frozenset({Role.RETAILER_OWNER, Role.RETAILER_STAFF})
 
@@ -93,6 +101,27 @@ class LoginSession:
     csrf_token: str
     created_at: datetime
     expires_at: datetime
+
+
+INVITATION_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A one-time link that gives its holder a role; only the hash of its token is stored."""
+
+    token_hash: str
+    email: str
+    role: Role
+    city_id: UUID
+    shop_id: UUID | None
+    invited_by: UUID | None
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+
+    def is_open(self, now: datetime) -> bool:
+        return self.accepted_at is None and now < self.expires_at
 
 
 def check_password_rules(password: str, email: str = "") -> None:

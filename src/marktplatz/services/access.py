@@ -28,16 +28,48 @@ def can_manage_city(actor: User | None, city_id: UUID, *, admin: bool = False) -
     return role is Role.CITY_ADMIN if admin else role in CITY_ROLES
 
 
+def belongs_to_city(user: User, city_id: UUID) -> bool:
+    """Whether the user has any role in the city: as its staff or in one of its shops."""
+    return any(m.city_id == city_id for m in user.memberships)
+
+
+def check_city_staff(
+    actor: User | None, city_id: UUID, *, admin: bool = False, what: str = "city"
+) -> User:
+    """The actor, if city staff (an admin, if `admin`) of that city.
+
+    Someone with no role in the city gets NotFound: another tenant must look nonexistent.
+    The city's own retailers get Forbidden: they know the city, they just may not run it.
+    """
+    user = require_user(actor)
+    if not belongs_to_city(user, city_id):
+        raise NotFound(what)
+    role = user.city_role(city_id)
+    if role is None:
+        raise Forbidden("city staff required")
+    if admin and role is not Role.CITY_ADMIN:
+        raise Forbidden("city admin required")
+    return user
+
+
 async def access_city(
     uow: UnitOfWork, actor: User | None, city_id: UUID, *, admin: bool = False
 ) -> City:
-    """The city, if the actor is its staff; a foreign city looks nonexistent."""
+    """The city, if the actor is its staff (see check_city_staff for who gets 404 or 403)."""
+    require_user(actor)
+    city = await uow.cities.get(city_id)
+    if city is None:
+        raise NotFound("city")
+    check_city_staff(actor, city_id, admin=admin)
+    return city
+
+
+async def access_member_city(uow: UnitOfWork, actor: User | None, city_id: UUID) -> City:
+    """The city, if the actor has any role in it or in one of its shops; else it looks missing."""
     user = require_user(actor)
     city = await uow.cities.get(city_id)
-    if city is None or user.city_role(city_id) is None:
+    if city is None or not belongs_to_city(user, city_id):
         raise NotFound("city")
-    if admin and user.city_role(city_id) is not Role.CITY_ADMIN:
-        raise Forbidden("city admin required")
     return city
 
 
@@ -60,11 +92,12 @@ async def access_shop(
 
 
 async def access_zone(uow: UnitOfWork, actor: User | None, zone_id: UUID) -> Zone:
-    """The zone, if the actor is staff of its city."""
+    """The zone, if the actor is staff of its city (see check_city_staff)."""
     require_user(actor)
     zone = await uow.zones.get(zone_id)
-    if zone is None or not can_manage_city(actor, zone.city_id):
+    if zone is None:
         raise NotFound("zone")
+    check_city_staff(actor, zone.city_id, what="zone")
     return zone
 
 

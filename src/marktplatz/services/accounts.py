@@ -16,6 +16,7 @@ from marktplatz.domain.accounts import (
     Role,
     User,
     check_password_rules,
+    clean_role,
 )
 from marktplatz.domain.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from marktplatz.domain.text import clean_email, clean_text
@@ -47,13 +48,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _role(value: object) -> Role:
-    try:
-        return Role(str(value))
-    except ValueError as exc:
-        raise InvalidInput("role", N_("Unknown role: %(value)s"), value=str(value)[:40]) from exc
-
-
 async def _membership(
     uow: UnitOfWork, role: Role, city_slug: str, shop_slug: str | None
 ) -> Membership:
@@ -81,7 +75,7 @@ async def create_user(
     """Create a user with one membership (operators, through the CLI and the demo loader)."""
     clean = clean_email(email, required=True)
     check_password_rules(password, clean)
-    membership_role = _role(role)
+    membership_role = clean_role(role)
     async with ctx.uow(write=True) as uow:
         membership = await _membership(uow, membership_role, city_slug, shop_slug)
         if await uow.users.by_email(clean) is not None:
@@ -105,7 +99,8 @@ async def create_user(
 async def login(ctx: Context, email: str, password: str, client_key: str) -> StartedSession:
     """Check a password and start a new session (a new id at every login)."""
     address = email.strip().lower()[:254]
-    keys = (f"login:account:{address}", f"login:client:{client_key}")
+    account_key = f"login:account:{address}"
+    keys = (account_key, f"login:client:{client_key}")
     if not all(ctx.login_limiter.hit(key) for key in keys):
         raise LoginThrottled("throttled")
     async with ctx.uow(write=True) as uow:
@@ -120,11 +115,12 @@ async def login(ctx: Context, email: str, password: str, client_key: str) -> Sta
         if new_hash:
             user = replace(user, password_hash=new_hash)
             await uow.users.update(user)
-        started = await _start_session(uow, ctx, user)
+        started = await start_session(uow, ctx, user)
         await audit(uow, ctx, user, None, "login.succeeded", "user", user.id)
         await uow.commit()
-    for key in keys:
-        ctx.login_limiter.clear(key)
+    # Only the account's own count: clearing the client's would let anyone with an account of
+    # their own wipe their failures against other accounts by logging in between guesses.
+    ctx.login_limiter.clear(account_key)
     return started
 
 
@@ -143,7 +139,8 @@ class _DummyHash:
 _DUMMY_HASH = _DummyHash()
 
 
-async def _start_session(uow: UnitOfWork, ctx: Context, user: User) -> StartedSession:
+async def start_session(uow: UnitOfWork, ctx: Context, user: User) -> StartedSession:
+    """A fresh session for a user whose identity was just proven, in the caller's transaction."""
     token = secrets.token_urlsafe(32)
     now = ctx.clock.now()
     session = LoginSession(
@@ -193,7 +190,7 @@ async def change_password(ctx: Context, actor: User, current: str, new: str) -> 
         user = replace(actor, password_hash=ctx.hasher.hash(new))
         await uow.users.update(user)
         await uow.sessions.delete_for_user(user.id)
-        started = await _start_session(uow, ctx, user)
+        started = await start_session(uow, ctx, user)
         await audit(uow, ctx, user, None, "user.password_changed", "user", user.id)
         await uow.commit()
     return started

@@ -22,6 +22,7 @@ from marktplatz.services.access import access_city, access_zone
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.touchpoints import rezone_touchpoints
 
 
 async def city_by_slug(ctx: Context, slug: str) -> City:
@@ -120,6 +121,7 @@ async def create_zone(
         )
         await _check_zone_slug(uow, zone, None)
         await uow.zones.add(zone)
+        await rezone_touchpoints(ctx, uow, zone)
         await audit(uow, ctx, actor, city_id, "zone.created", "zone", zone.id, [zone.slug])
         await uow.commit()
     return zone
@@ -145,15 +147,19 @@ async def update_zone(
         updated = replace(zone, **changes)  # type: ignore[arg-type]
         await _check_zone_slug(uow, updated, zone.id)
         await uow.zones.update(updated)
+        if "geometry" in changes:
+            await rezone_touchpoints(ctx, uow, updated)
         await audit(uow, ctx, actor, zone.city_id, "zone.updated", "zone", zone.id, sorted(changes))
         await uow.commit()
     return updated
 
 
 async def delete_zone(ctx: Context, actor: User | None, zone_id: UUID) -> None:
-    """Remove a zone; touchpoints in it keep their position and lose the zone."""
+    """Remove a zone; touchpoints in it keep their position and fall to the zone that still
+    contains them, or to none."""
     async with ctx.uow(write=True) as uow:
         zone = await access_zone(uow, actor, zone_id)
+        await rezone_touchpoints(ctx, uow, zone, removed=True)
         await uow.zones.delete(zone.id)
         await audit(uow, ctx, actor, zone.city_id, "zone.deleted", "zone", zone.id, [zone.slug])
         await uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeAlias
 
 from marktplatz.services.ports import (
     Clock,
@@ -12,6 +13,22 @@ from marktplatz.services.ports import (
     RateLimiter,
     UnitOfWorkFactory,
 )
+
+# (target, active): where a code leads, and whether /q/<code> follows it at all.
+CodeLink: TypeAlias = tuple[str, bool]
+
+
+class CodeCache(Protocol):
+    """Resolved /q/<code> links held in this process for a few seconds (the QR hot path).
+
+    `put` takes the `version()` read before the lookup and drops the entry if `forget` ran in
+    between: a lookup that raced with a change must not put the old target back.
+    """
+
+    def get(self, code: str) -> CodeLink | None: ...
+    def version(self) -> int: ...
+    def put(self, code: str, link: CodeLink, version: int) -> None: ...
+    def forget(self, code: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,5 +41,6 @@ class Context:
     images: ImageProcessor
     media: MediaStore
     login_limiter: RateLimiter
+    codes: CodeCache
     session_hours: int
     max_upload_bytes: int

@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
-from marktplatz.domain.accounts import LoginSession, Membership, User
+from marktplatz.domain.accounts import Invitation, LoginSession, Membership, User
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
@@ -79,6 +79,13 @@ class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
 
 
+class InvitationRepository(Protocol):
+    async def add(self, invitation: Invitation) -> None: ...
+    async def get(self, token_hash: str) -> Invitation | None: ...
+    async def list_open(self, city_id: UUID, now: datetime) -> list[Invitation]: ...
+    async def accept(self, token_hash: str, at: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is kept unless commit() is called."""
 
@@ -96,6 +103,8 @@ class UnitOfWork(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def invitations(self) -> InvitationRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

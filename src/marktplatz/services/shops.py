@@ -11,7 +11,7 @@ from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
-from marktplatz.domain.geo import make_location
+from marktplatz.domain.geo import Location, make_location
 from marktplatz.domain.hours import check_hours
 from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.shops import (
@@ -42,10 +42,19 @@ _FIELDS: dict[str, Callable[[object], object]] = {
 }
 
 
+def moved_location(current: Location, data: Mapping[str, object]) -> Location | None:
+    """The new position of a change, or None if it moves nothing.
+
+    A change may send only `lat` or only `lon`; the other half is the stored one, which is why
+    callers pass the row read in their write transaction.
+    """
+    if "lat" not in data and "lon" not in data:
+        return None
+    return make_location(data.get("lat", current.lat), data.get("lon", current.lon))
+
+
 def _clean_changes(data: Mapping[str, object], *, keep_unparsed_hours: bool) -> dict[str, object]:
     changes = {key: clean(data[key]) for key, clean in _FIELDS.items() if key in data}
-    if "lat" in data or "lon" in data:
-        changes["location"] = make_location(data.get("lat"), data.get("lon"))
     hours = changes.get("opening_hours")
     if isinstance(hours, str) and hours and not keep_unparsed_hours:
         # Rejected by default so a typo is noticed; the retailer may keep it on purpose,
@@ -111,8 +120,9 @@ async def create_shop(
 ) -> Shop:
     """Add a shop to a city (city staff)."""
     changes = _clean_changes(data, keep_unparsed_hours=bool(data.get("keep_unparsed_hours")))
-    if "location" not in changes:
+    if "lat" not in data and "lon" not in data:
         raise InvalidInput("location", N_("Please give the shop's position."))
+    location = make_location(data.get("lat"), data.get("lon"))
     now = ctx.clock.now()
     async with ctx.uow(write=True) as uow:
         await access_city(uow, actor, city_id)
@@ -125,7 +135,7 @@ async def create_shop(
             street="",
             postcode="",
             town="",
-            location=changes["location"],  # type: ignore[arg-type]
+            location=location,
             phone="",
             email="",
             website="",
@@ -151,6 +161,9 @@ async def update_shop(
     changes = _clean_changes(data, keep_unparsed_hours=bool(data.get("keep_unparsed_hours")))
     async with ctx.uow(write=True) as uow:
         shop = await access_shop(uow, actor, shop_id, edit=True)
+        location = moved_location(shop.location, data)
+        if location is not None:
+            changes["location"] = location
         updated = replace(shop, **changes, updated_at=ctx.clock.now())  # type: ignore[arg-type]
         await uow.shops.update(updated)
         await audit(uow, ctx, actor, shop.city_id, "shop.updated", "shop", shop.id, sorted(changes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -22,10 +22,18 @@ from marktplatz.domain.touchpoints import (
     is_code,
     new_code,
 )
-from marktplatz.services.access import access_city, access_touchpoint, can_manage_city, shops_of
+from marktplatz.domain.zones import Zone
+from marktplatz.services.access import (
+    access_city,
+    access_member_city,
+    access_touchpoint,
+    can_manage_city,
+    shops_of,
+)
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.shops import moved_location
 
 _ID_KEYS = {
     TouchpointKind.IBEACON: "ibeacon",
@@ -61,10 +69,33 @@ def _identifier(kind: TouchpointKind, data: Mapping[str, object], code: str) -> 
 
 
 async def _zone_at(uow: UnitOfWork, city_id: UUID, location: Location) -> UUID | None:
-    for zone in await uow.zones.list_for_city(city_id):
+    return _zone_containing(await uow.zones.list_for_city(city_id), location)
+
+
+def _zone_containing(zones: Iterable[Zone], location: Location) -> UUID | None:
+    for zone in zones:
         if polygon_contains(zone.geometry, location):
             return zone.id
     return None
+
+
+async def rezone_touchpoints(
+    ctx: Context, uow: UnitOfWork, zone: Zone, *, removed: bool = False
+) -> None:
+    """Re-derive zone_id by position after `zone` was drawn, redrawn or (`removed`) deleted, in
+    the caller's transaction: touchpoints inside it get it; those it no longer covers get the
+    zone that contains them, or none."""
+    others = [z for z in await uow.zones.list_for_city(zone.city_id) if z.id != zone.id]
+    now = ctx.clock.now()
+    for point in await uow.touchpoints.list_for_city(zone.city_id):
+        if not removed and polygon_contains(zone.geometry, point.location):
+            zone_id: UUID | None = zone.id
+        elif point.zone_id == zone.id:
+            zone_id = _zone_containing(others, point.location)
+        else:
+            continue
+        if zone_id != point.zone_id:
+            await uow.touchpoints.update(replace(point, zone_id=zone_id, updated_at=now))
 
 
 async def _check_owner(uow: UnitOfWork, city_id: UUID, shop_id: object) -> UUID | None:
@@ -88,15 +119,17 @@ async def _check_unique(uow: UnitOfWork, identifier: str, except_id: UUID | None
 
 
 async def list_touchpoints(ctx: Context, actor: User | None, city_id: UUID) -> list[Touchpoint]:
-    """City staff see the whole fleet; a retailer sees the touchpoints of their own shops."""
+    """City staff see the whole fleet; a retailer sees the touchpoints of their own shops.
+
+    A city in which the actor has no role at all looks nonexistent, also to retailers.
+    """
     async with ctx.uow() as uow:
-        if can_manage_city(actor, city_id):
-            return await uow.touchpoints.list_for_city(city_id)
-        own = shops_of(actor)
-        if not own:
-            await access_city(uow, actor, city_id)
+        await access_member_city(uow, actor, city_id)
         all_points = await uow.touchpoints.list_for_city(city_id)
-        return [t for t in all_points if t.shop_id in own]
+    if can_manage_city(actor, city_id):
+        return all_points
+    own = shops_of(actor)
+    return [t for t in all_points if t.shop_id in own]
 
 
 async def get_touchpoint(ctx: Context, actor: User | None, touchpoint_id: UUID) -> Touchpoint:
@@ -149,36 +182,44 @@ async def create_touchpoint(
     return touchpoint
 
 
+async def _changes(
+    uow: UnitOfWork, current: Touchpoint, data: Mapping[str, object]
+) -> dict[str, Any]:
+    """The checked changes to a touchpoint, read in the write transaction that stores them."""
+    changes: dict[str, Any] = {}
+    if "target" in data:
+        if current.kind not in LINK_KINDS:
+            raise InvalidInput("target", N_("Only QR, NFC and URL beacons have a target."))
+        changes["target"] = clean_target(data["target"])
+    if "name" in data:
+        changes["name"] = clean_text(data["name"], "name", max_len=120)
+    if "placement" in data:
+        changes["placement"] = clean_text(
+            data["placement"], "placement", max_len=200, required=False
+        )
+    if "status" in data:
+        changes["status"] = _status(data["status"])
+    if "shop_id" in data:
+        changes["shop_id"] = await _check_owner(uow, current.city_id, data["shop_id"])
+    location = moved_location(current.location, data)
+    if location is not None:
+        changes["location"] = location
+        changes["zone_id"] = await _zone_at(uow, current.city_id, location)
+    if any(k in data for k in _ID_KEYS.values()):
+        changes["identifier"] = _identifier(current.kind, data, current.code)
+        await _check_unique(uow, changes["identifier"], current.id)
+    return changes
+
+
 async def update_touchpoint(
     ctx: Context, actor: User | None, touchpoint_id: UUID, data: Mapping[str, object]
 ) -> Touchpoint:
     """Edit a touchpoint; the owning shop's owner may change only the target of its codes."""
     async with ctx.uow(write=True) as uow:
         current = await access_touchpoint(uow, actor, touchpoint_id, edit=True)
-        staff = can_manage_city(actor, current.city_id)
-        if not staff and set(data) - {"target"}:
+        if not can_manage_city(actor, current.city_id) and set(data) - {"target"}:
             raise InvalidInput("target", N_("Retailers may change only the target address."))
-        changes: dict[str, Any] = {}
-        if "target" in data:
-            if current.kind not in LINK_KINDS:
-                raise InvalidInput("target", N_("Only QR, NFC and URL beacons have a target."))
-            changes["target"] = clean_target(data["target"])
-        if "name" in data:
-            changes["name"] = clean_text(data["name"], "name", max_len=120)
-        if "placement" in data:
-            changes["placement"] = clean_text(
-                data["placement"], "placement", max_len=200, required=False
-            )
-        if "status" in data:
-            changes["status"] = _status(data["status"])
-        if "shop_id" in data:
-            changes["shop_id"] = await _check_owner(uow, current.city_id, data["shop_id"])
-        if "lat" in data or "lon" in data:
-            changes["location"] = make_location(data.get("lat"), data.get("lon"))
-            changes["zone_id"] = await _zone_at(uow, current.city_id, changes["location"])
-        if any(k in data for k in _ID_KEYS.values()):
-            changes["identifier"] = _identifier(current.kind, data, current.code)
-            await _check_unique(uow, changes["identifier"], current.id)
+        changes = await _changes(uow, current, data)
         updated = replace(current, **changes, updated_at=ctx.clock.now())
         await uow.touchpoints.update(updated)
         await audit(
@@ -192,20 +233,36 @@ async def update_touchpoint(
             sorted(changes),
         )
         await uow.commit()
+        if current.code and changes.keys() & {"target", "status"}:
+            # Right after COMMIT, before anything else can run: no task of this process
+            # serves the old target from here on (see CodeCache for lookups in flight).
+            ctx.codes.forget(current.code)
     return updated
 
 
-async def resolve_code(ctx: Context, code: str) -> Touchpoint:
-    """The active link touchpoint behind /q/<code> (public); NotFound otherwise."""
+async def resolve_code(ctx: Context, code: str) -> str:
+    """The target behind /q/<code> of an active link touchpoint (public); NotFound otherwise.
+
+    Links are cached briefly (update_touchpoint forgets a changed one at once). Unknown codes are
+    never cached: a code must work the moment it is created, in every worker process.
+    """
     code = code.strip().lower()
     if not is_code(code):
         raise NotFound("touchpoint")
-    async with ctx.uow() as uow:
-        touchpoint = await uow.touchpoints.by_identifier(f"code:{code}")
-    if (
-        touchpoint is None
-        or not touchpoint.is_link
-        or touchpoint.status is not TouchpointStatus.ACTIVE
-    ):
+    link = ctx.codes.get(code)
+    if link is None:
+        version = ctx.codes.version()
+        async with ctx.uow() as uow:
+            touchpoint = await uow.touchpoints.by_identifier(f"code:{code}")
+        if touchpoint is None:
+            raise NotFound("touchpoint")
+        link = (touchpoint.target, _follows(touchpoint))
+        ctx.codes.put(code, link, version)
+    target, active = link
+    if not active:
         raise NotFound("touchpoint")
-    return touchpoint
+    return target
+
+
+def _follows(touchpoint: Touchpoint) -> bool:
+    return touchpoint.is_link and touchpoint.status is TouchpointStatus.ACTIVE

@@ -8,11 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marktplatz.domain.accounts import Membership, Role, User
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City, FederalState
+from marktplatz.domain.errors import N_, Conflict
 from marktplatz.domain.geo import Location
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointKind, TouchpointStatus
@@ -25,6 +27,22 @@ def _flat_location(values: dict[str, Any]) -> dict[str, Any]:
     loc = values.pop(key)
     values["lat"], values["lon"] = loc["lat"], loc["lon"]
     return values
+
+
+_DUPLICATE_MESSAGES = {
+    "identifier": N_("Another touchpoint already uses this identifier."),
+    "slug": N_("Another shop already uses this short name."),
+    "email": N_("A user with this e-mail address already exists."),
+}
+
+
+async def _insert_unique(conn: AsyncConnection, statement: Any, field: str) -> None:
+    """Run a write; a lost race on a unique key becomes the same Conflict as the check before."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(statement)
+    except IntegrityError as exc:
+        raise Conflict(field, _DUPLICATE_MESSAGES[field]) from exc
 
 
 def _city(row: RowMapping) -> City:
@@ -142,7 +160,8 @@ class SqlShops:
         return [_shop(r._mapping) for r in rows]
 
     async def add(self, shop: Shop) -> None:
-        await self.conn.execute(t.shops.insert().values(**_flat_location(asdict(shop))))
+        statement = t.shops.insert().values(**_flat_location(asdict(shop)))
+        await _insert_unique(self.conn, statement, "slug")
 
     async def update(self, shop: Shop) -> None:
         values = _flat_location(asdict(shop))
@@ -203,13 +222,13 @@ class SqlTouchpoints:
         return [_touchpoint(r._mapping) for r in rows]
 
     async def add(self, touchpoint: Touchpoint) -> None:
-        await self.conn.execute(t.touchpoints.insert().values(**_flat_location(asdict(touchpoint))))
+        statement = t.touchpoints.insert().values(**_flat_location(asdict(touchpoint)))
+        await _insert_unique(self.conn, statement, "identifier")
 
     async def update(self, touchpoint: Touchpoint) -> None:
         values = _flat_location(asdict(touchpoint))
-        await self.conn.execute(
-            update(t.touchpoints).where(t.touchpoints.c.id == touchpoint.id).values(**values)
-        )
+        statement = update(t.touchpoints).where(t.touchpoints.c.id == touchpoint.id)
+        await _insert_unique(self.conn, statement.values(**values), "identifier")
 
 
 class SqlUsers:
@@ -246,7 +265,7 @@ class SqlUsers:
     async def add(self, user: User) -> None:
         values = asdict(user)
         values.pop("memberships")
-        await self.conn.execute(t.users.insert().values(**values))
+        await _insert_unique(self.conn, t.users.insert().values(**values), "email")
 
     async def update(self, user: User) -> None:
         values = asdict(user)

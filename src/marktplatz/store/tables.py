@@ -189,3 +189,19 @@ audit_log = Table(
     Column("object_id", String(254), nullable=False),
     Column("detail", String(500), nullable=False, default=""),
 )
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column(
+        "city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=True),
+    Column("invited_by", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("accepted_at", TS, nullable=True),
+)

@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from marktplatz.domain.accounts import LoginSession
+from marktplatz.domain.accounts import Invitation, LoginSession, Role
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
@@ -72,6 +72,7 @@ class SqlUnitOfWork:
     users: SqlUsers
     sessions: SqlSessions
     audit: SqlAuditLog
+    invitations: SqlInvitations
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
         self.users = SqlUsers(conn)
         self.sessions = SqlSessions(conn)
         self.audit = SqlAuditLog(conn)
+        self.invitations = SqlInvitations(conn)
         return self
 
     async def __aexit__(
@@ -120,3 +122,41 @@ async def database_ok(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         await conn.execute(select(t.cities.c.id).limit(1))
     return True
+
+
+class SqlInvitations:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, invitation: Invitation) -> None:
+        await self.conn.execute(t.invitations.insert().values(**asdict(invitation)))
+
+    async def get(self, token_hash: str) -> Invitation | None:
+        query = select(t.invitations).where(t.invitations.c.token_hash == token_hash)
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        return Invitation(**{**values, "role": Role(values["role"])})
+
+    async def list_open(self, city_id: UUID, now: datetime) -> list[Invitation]:
+        query = (
+            select(t.invitations)
+            .where(
+                t.invitations.c.city_id == city_id,
+                t.invitations.c.accepted_at.is_(None),
+                t.invitations.c.expires_at > now,
+            )
+            .order_by(t.invitations.c.created_at.desc())
+        )
+        rows = await self.conn.execute(query)
+        return [Invitation(**{**r._mapping, "role": Role(r._mapping["role"])}) for r in rows]
+
+    async def accept(self, token_hash: str, at: datetime) -> bool:
+        """Mark as used; False if someone else used it first (single use under races)."""
+        result = await self.conn.execute(
+            update(t.invitations)
+            .where(t.invitations.c.token_hash == token_hash, t.invitations.c.accepted_at.is_(None))
+            .values(accepted_at=at)
+        )
+        return result.rowcount == 1

@@ -16,6 +16,8 @@ from marktplatz.settings import Settings
 from marktplatz.web import errors
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
+from marktplatz.web.console.invitations import api as invitations_api
+from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.routes import router as portal_router
@@ -80,9 +82,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
     app.include_router(api_router)
+    app.include_router(invitations_api)
     app.include_router(docs_router)
     app.include_router(portal_router)
     app.include_router(console_router)
+    app.include_router(invitations_router)
     app.include_router(visitor_router)
     app.add_middleware(SecurityHeaders)
     return app

@@ -29,6 +29,55 @@ env = Environment(
 env.globals["asset_url"] = asset_url
 env.globals["CATEGORIES"] = CATEGORIES
 
+_C = ShopCategory
+# Pictograms under static/icons/ for shop cards and shop pages; several categories share one.
+CATEGORY_ICONS: dict[str, str] = {
+    _C.PHARMACY: "pharmacy",
+    _C.OPTICIAN: "glasses",
+    _C.CLOTHES: "hanger",
+    _C.SHOES: "shoe",
+    _C.BOOKS: "book",
+    _C.BAKERY: "pretzel",
+    _C.CAFE: "cup",
+    _C.RESTAURANT: "cutlery",
+    _C.ICE_CREAM: "ice-cream",
+    _C.JEWELRY: "ring",
+    _C.TOYS: "teddy",
+    _C.ELECTRONICS: "plug",
+    _C.BUTCHER: "basket",
+    _C.FLORIST: "flower",
+    _C.HAIRDRESSER: "scissors",
+    _C.CHEMIST: "bottle",
+    _C.SUPERMARKET: "basket",
+    _C.GIFT: "gift",
+    _C.STATIONERY: "pencil",
+    _C.SPORTS: "ball",
+    _C.HARDWARE: "hammer",
+    _C.FURNITURE: "house",
+    _C.BICYCLE: "bicycle",
+    _C.MOBILE_PHONE: "phone",
+    _C.WATCHES: "watch",
+    _C.DELI: "basket",
+    _C.WINE: "wine",
+    _C.TEA: "cup",
+    _C.TOBACCO: "newspaper",
+    _C.BEAUTY: "bottle",
+    _C.DEPARTMENT_STORE: "bag",
+    _C.MALL: "bag",
+    _C.TOURIST_INFO: "info",
+}
+DEFAULT_CATEGORY_ICON = "shop"
+env.globals["CATEGORY_ICONS"] = CATEGORY_ICONS
+
+
+def category_icon_url(category: ShopCategory | str) -> str:
+    """The hashed URL of a category's pictogram; a storefront for anything unmapped."""
+    icon = CATEGORY_ICONS.get(category, DEFAULT_CATEGORY_ICON)
+    return asset_url(f"icons/{icon}.svg")
+
+
+env.globals["category_icon_url"] = category_icon_url
+
 
 def category_label(category: ShopCategory | str, lang: str) -> str:
     info = CATEGORIES[ShopCategory(category)]

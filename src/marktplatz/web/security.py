@@ -16,6 +16,7 @@ from marktplatz.web.state import app_of
 SESSION_COOKIE = "mp_session"
 LOGIN_CSRF_COOKIE = "mp_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_PATH = "/login"
 
 
 async def current_session(request: Request) -> tuple[LoginSession, User] | None:
@@ -42,6 +43,10 @@ async def csrf_token(request: Request) -> str:
 async def csrf_guard(request: Request) -> None:
     """Refuse a state-changing request with a session cookie unless it carries the token."""
     if request.method in SAFE_METHODS:
+        return
+    if request.method == "POST" and request.url.path == LOGIN_PATH:
+        # The login form carries its own double-submit token (login_csrf_ok), made before any
+        # session existed; comparing it with a session's token would lock logged-in users out.
         return
     found = await current_session(request)
     if found is None:

@@ -56,17 +56,16 @@ class Staff:
 
 
 async def staff_of_city(request: Request, city: str, user: LoggedIn) -> Staff:
-    """City staff only: to anyone else a foreign city looks nonexistent."""
+    """City staff only: the city's own retailers get 403, to anyone else it looks nonexistent."""
     found = await cities.city_by_slug(app_of(request).ctx, city)
-    if not access.can_manage_city(user, found.id):
-        raise NotFound("city")
+    access.check_city_staff(user, found.id)
     return Staff(user, found)
 
 
 StaffOf = Annotated[Staff, Depends(staff_of_city)]
 
 
-def _page(
+def console_page(
     request: Request, template: str, staff: Staff, section: str, status: int = 200, **ctx: Any
 ) -> Response:
     is_admin = access.can_manage_city(staff.user, staff.city.id, admin=True)
@@ -83,7 +82,7 @@ async def overview(request: Request, staff: StaffOf) -> Response:
     """Counts of shops, zones and touchpoints by kind, with links to each list."""
     ctx, city_id = app_of(request).ctx, staff.city.id
     points = await touchpoints.list_touchpoints(ctx, staff.user, city_id)
-    return _page(
+    return console_page(
         request,
         "console/overview.html",
         staff,
@@ -121,7 +120,7 @@ async def _zones_page(
     request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
 ) -> Response:
     zones = await cities.list_zones(app_of(request).ctx, staff.city.id)
-    return _page(
+    return console_page(
         request,
         "console/zones.html",
         staff,
@@ -162,7 +161,7 @@ def _zone_page(
     values: Fields | None = None,
     errors: Fields | None = None,
 ) -> Response:
-    return _page(
+    return console_page(
         request,
         "console/zone.html",
         staff,
@@ -220,7 +219,7 @@ async def _shops_page(
     ctx, city = app_of(request).ctx, staff.city
     now = ctx.clock.now()
     rows = [(s, p.hours_status(s, city, now)) for s in await shops.list_shops(ctx, city.id)]
-    return _page(
+    return console_page(
         request,
         "console/shops.html",
         staff,
@@ -295,7 +294,7 @@ async def _touchpoints_page(
     request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
 ) -> Response:
     fleet = await _fleet(request, staff)
-    return _page(
+    return console_page(
         request,
         "console/touchpoints.html",
         staff,
@@ -362,7 +361,7 @@ async def _touchpoint_page(
     errors: Fields | None = None,
 ) -> Response:
     fleet = await _fleet(request, staff)
-    return _page(
+    return console_page(
         request,
         "console/touchpoint.html",
         staff,
@@ -404,7 +403,7 @@ async def touchpoint_print(request: Request, touchpoint_id: UUID, staff: StaffOf
     url = p.short_url(app_of(request).settings.base_url, touchpoint)
     if url is None:
         raise NotFound("touchpoint")
-    return _page(
+    return console_page(
         request, "console/print.html", staff, "touchpoints", touchpoint=touchpoint, short_url=url
     )
 
@@ -418,4 +417,6 @@ async def users_page(request: Request, staff: StaffOf) -> Response:
     ctx = app_of(request).ctx
     users = await accounts.list_city_users(ctx, staff.user, staff.city.id)
     shop_names = {s.id: s.name for s in await shops.list_shops(ctx, staff.city.id)}
-    return _page(request, "console/users.html", staff, "users", users=users, shop_names=shop_names)
+    return console_page(
+        request, "console/users.html", staff, "users", users=users, shop_names=shop_names
+    )

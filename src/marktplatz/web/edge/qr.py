@@ -10,15 +10,15 @@ from marktplatz.services.touchpoints import resolve_code
 from marktplatz.web.pages import render_error
 from marktplatz.web.state import app_of
 
+_NO_STORE = {"cache-control": "no-store"}
+
 
 async def qr_redirect(request: Request) -> Response:
     """Follow a printed code; 307 so the target can change without reprinting."""
     code = str(request.path_params["code"])
     try:
-        touchpoint = await resolve_code(app_of(request).ctx, code)
+        target = await resolve_code(app_of(request).ctx, code)
     except NotFound:
         return render_error(request, 404)
     # No cookie, no identifier: the redirect itself must not track the visitor.
-    return RedirectResponse(
-        touchpoint.target, status_code=307, headers={"cache-control": "no-store"}
-    )
+    return RedirectResponse(target, status_code=307, headers=_NO_STORE)
