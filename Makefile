@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# npm writes nothing we can date reliably, so a stamp inside node_modules: gone with it, older than a new lock.
+NODE_STAMP := node_modules/.installed
 
-.PHONY: install run test test-postgres lint typecheck messages clean
+.PHONY: install node run test test-postgres lint typecheck messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,9 +15,19 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Browser-side test tools from npm (axe-core). Without npm: a note, and the a11y tests skip outside CI.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund && touch $(NODE_STAMP); \
+	else \
+	  echo "note: npm not found, node_modules/ not installed; the accessibility tests will skip (apt-get install nodejs npm)"; \
+	fi
 
-run: install
+node: $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP)
 	$(PY) -m marktplatz demo
 	$(PY) -m marktplatz serve
 
@@ -38,4 +50,4 @@ messages: install
 	$(VENV)/bin/pybabel update -i src/marktplatz/locale/messages.pot -d src/marktplatz/locale --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .mypy_cache .ruff_cache

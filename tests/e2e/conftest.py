@@ -305,7 +305,7 @@ def _log_in(page: Any, account: Account) -> None:
         page.locator("main form button[type=submit]").click()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def log_in() -> Any:
     """log_in(page, account): log in through the login form, like a person would."""
     return _log_in

@@ -17,6 +17,7 @@ from marktplatz.domain.hours import (
     OpenState,
     check_hours,
     evaluate_hours,
+    holiday_name,
     week_schedule,
 )
 
@@ -416,3 +417,12 @@ def test_unknown_federal_state_is_rejected() -> None:
     # given / when / then
     with pytest.raises(ValueError, match="unknown German federal state: 'XX'"):
         evaluate_hours(SHOP, berlin(2026, 6, 8, 10), BERLIN, "XX")
+
+
+def test_holiday_names_follow_the_site_language() -> None:
+    # given Corpus Christi 2026 in North Rhine-Westphalia
+    day = date(2026, 6, 4)
+    # then
+    assert holiday_name("NW", day) == "Fronleichnam"
+    assert holiday_name("NW", day, "en") == "Corpus Christi"
+    assert holiday_name("NI", day, "en") is None

@@ -47,8 +47,13 @@ class City:
     languages: tuple[str, ...]
     center: Location
     tagline: str
+    tagline_en: str
     is_demo: bool
     created_at: datetime
+
+    def tagline_for(self, language: str) -> str:
+        """The tagline in a site language, falling back to the German one."""
+        return self.tagline_en if language == "en" and self.tagline_en else self.tagline
 
     @property
     def tz(self) -> ZoneInfo:

@@ -316,11 +316,22 @@ def _holiday_name(federal_state: str, day: date) -> str | None:
     return _state_holidays(federal_state, day.year).get(day)
 
 
+_HOLIDAY_LANGUAGES = {"de": "de", "en": "en_US"}
+
+
+def holiday_name(federal_state: str, day: date, language: str = "de") -> str | None:
+    """The name of the state's public holiday on `day` in a site language (German otherwise)."""
+    code = _HOLIDAY_LANGUAGES.get(language, "de")
+    return _state_holidays(federal_state, day.year, code).get(day)
+
+
 @lru_cache(maxsize=256)
-def _state_holidays(federal_state: str, year: int) -> Mapping[date, str]:
-    """German names of the public holidays of one federal state in one year."""
+def _state_holidays(federal_state: str, year: int, language: str = "de") -> Mapping[date, str]:
+    """Names of the public holidays of one federal state in one year."""
     try:
-        calendar = holidays.country_holidays("DE", subdiv=federal_state, years=year, language="de")
+        calendar = holidays.country_holidays(
+            "DE", subdiv=federal_state, years=year, language=language
+        )
     except NotImplementedError as exc:
         raise ValueError(f"unknown German federal state: {federal_state!r}") from exc
     return MappingProxyType(dict(calendar.items()))

@@ -52,6 +52,9 @@ async def create_city(ctx: Context, data: Mapping[str, object], *, is_demo: bool
         languages=clean_languages(data.get("languages", ["de", "en"])),
         center=center,
         tagline=clean_text(data.get("tagline", ""), "tagline", max_len=200, required=False),
+        tagline_en=clean_text(
+            data.get("tagline_en", ""), "tagline_en", max_len=200, required=False
+        ),
         is_demo=is_demo,
         created_at=ctx.clock.now(),
     )
@@ -74,6 +77,10 @@ async def update_city(
             changes["name"] = clean_text(data["name"], "name", max_len=120)
         if "tagline" in data:
             changes["tagline"] = clean_text(data["tagline"], "tagline", max_len=200, required=False)
+        if "tagline_en" in data:
+            changes["tagline_en"] = clean_text(
+                data["tagline_en"], "tagline_en", max_len=200, required=False
+            )
         if "timezone" in data:
             changes["timezone"] = clean_timezone(data["timezone"])
         if "federal_state" in data:

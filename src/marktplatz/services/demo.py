@@ -48,6 +48,7 @@ async def load_demo(ctx: Context, data: Mapping[str, Any], owner_shop: str) -> D
     except NotFound:
         pass
     city_data["tagline"] = city_data.get("tagline_de", "")
+    city_data.setdefault("tagline_en", "")
     city = await cities.create_city(ctx, city_data, is_demo=True)
     admin_account = DemoAccount("city-admin", f"admin@{city.slug}.example", _password(), None)
     admin = await _account(ctx, city.slug, admin_account, "Stadtmarketing (Demo-Admin)")

@@ -55,6 +55,7 @@ def _city(row: RowMapping) -> City:
         languages=tuple(row["languages"]),
         center=Location(row["lat"], row["lon"]),
         tagline=row["tagline"],
+        tagline_en=row["tagline_en"],
         is_demo=row["is_demo"],
         created_at=row["created_at"],
     )

@@ -66,6 +66,7 @@ cities = Table(
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
     Column("tagline", String(200), nullable=False, default=""),
+    Column("tagline_en", String(200), nullable=False, default=""),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", TS, nullable=False),
 )

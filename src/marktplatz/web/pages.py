@@ -88,6 +88,10 @@ def _formatters(lang: str) -> dict[str, Any]:
     def time_fmt(value: datetime, tz: str = "Europe/Berlin") -> str:
         return format_time(value.astimezone(ZoneInfo(tz)), "short", locale=lang)
 
+    def date_time_fmt(value: datetime, tz: str = "Europe/Berlin") -> str:
+        pattern = "EEEE, d. MMMM, HH:mm" if lang == "de" else "EEEE, d MMMM, h:mm a"
+        return format_datetime(value.astimezone(ZoneInfo(tz)), pattern, locale=lang)
+
     def datetime_fmt(value: datetime, tz: str = "Europe/Berlin") -> str:
         return format_datetime(
             value.astimezone(ZoneInfo(tz)),
@@ -101,6 +105,7 @@ def _formatters(lang: str) -> dict[str, Any]:
     return {
         "fmt_time": time_fmt,
         "fmt_datetime": datetime_fmt,
+        "fmt_date_time": date_time_fmt,
         "fmt_day": day_fmt,
         "category_label": lambda c: category_label(c, lang),
     }

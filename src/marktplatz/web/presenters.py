@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import category_info
 from marktplatz.domain.cities import City
-from marktplatz.domain.hours import HoursStatus, evaluate_hours
+from marktplatz.domain.hours import (
+    DayHours,
+    HoursStatus,
+    evaluate_hours,
+    holiday_name,
+    week_schedule,
+)
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
@@ -23,8 +29,28 @@ def short_url(base_url: str, touchpoint: Touchpoint) -> str | None:
     return f"{base_url.rstrip('/')}/q/{touchpoint.code}" if touchpoint.is_link else None
 
 
-def hours_status(shop: Shop, city: City, at: datetime) -> HoursStatus:
-    return evaluate_hours(shop.opening_hours, at, city.tz, city.federal_state.value)
+def hours_status(shop: Shop, city: City, at: datetime, language: str = "de") -> HoursStatus:
+    """Today's opening state; a holiday is named in the page's language."""
+    status = evaluate_hours(shop.opening_hours, at, city.tz, city.federal_state.value)
+    if status.holiday_name and language != "de":
+        day = at.astimezone(city.tz).date()
+        name = holiday_name(city.federal_state.value, day, language) or status.holiday_name
+        status = replace(status, holiday_name=name)
+    return status
+
+
+def week_hours(
+    shop: Shop, city: City, at: datetime, language: str = "de"
+) -> tuple[DayHours, ...] | None:
+    """The next seven days of opening hours from today, holidays named in the page's language."""
+    state = city.federal_state.value
+    week = week_schedule(shop.opening_hours, at.astimezone(city.tz).date(), city.tz, state)
+    if week is None or language == "de":
+        return week
+    return tuple(
+        replace(d, holiday_name=holiday_name(state, d.day, language)) if d.holiday_name else d
+        for d in week
+    )
 
 
 def city_public(city: City) -> s.CityPublic:
@@ -38,6 +64,7 @@ def city_public(city: City) -> s.CityPublic:
         lat=city.center.lat,
         lon=city.center.lon,
         tagline=city.tagline,
+        tagline_en=city.tagline_en,
         is_demo=city.is_demo,
     )
 

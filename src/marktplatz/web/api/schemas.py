@@ -58,12 +58,14 @@ class CityPublic(BaseModel):
     lat: float
     lon: float
     tagline: str
+    tagline_en: str
     is_demo: bool
 
 
 class CityUpdate(Strict):
     name: str | None = Field(None, max_length=120)
     tagline: str | None = Field(None, max_length=200)
+    tagline_en: str | None = Field(None, max_length=200)
     timezone: str | None = Field(None, max_length=60)
     federal_state: str | None = Field(None, max_length=2)
     languages: list[str] | None = Field(None, max_length=5)

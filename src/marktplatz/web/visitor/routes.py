@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
-from marktplatz.domain.hours import OpenState, week_schedule
+from marktplatz.domain.hours import OpenState
 from marktplatz.services import accounts, cities, shops
 from marktplatz.web import presenters as p
-from marktplatz.web.i18n import LANG_COOKIE, LANGUAGES
+from marktplatz.web.i18n import LANG_COOKIE, LANGUAGES, pick_language
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -181,8 +181,9 @@ async def city_start(
     all_shops = await shops.list_shops(ctx, found.id)
     query = q.strip().lower()[:80]
     cards = []
+    lang = pick_language(request)
     for shop in all_shops:
-        status = p.hours_status(shop, found, now)
+        status = p.hours_status(shop, found, now, lang)
         if chosen and shop.category is not chosen:
             continue
         if open_now and status.state is not OpenState.OPEN:
@@ -213,16 +214,14 @@ async def shop_page(request: Request, city: str, slug: str) -> Response:
     found = await cities.city_by_slug(ctx, city)
     shop, images = await shops.public_shop(ctx, found.id, slug)
     now = ctx.clock.now()
-    week = week_schedule(
-        shop.opening_hours, now.astimezone(found.tz).date(), found.tz, found.federal_state.value
-    )
+    lang = pick_language(request)
     return render(
         request,
         "visitor/shop.html",
         city=found,
         shop=shop,
         images=images,
-        status=p.hours_status(shop, found, now),
-        week=week,
+        status=p.hours_status(shop, found, now, lang),
+        week=p.week_hours(shop, found, now, lang),
         image_url=p.image_url,
     )
