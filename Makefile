@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 # npm writes nothing we can date reliably, so a stamp inside node_modules: gone with it, older than a new lock.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install node run test test-postgres lint typecheck messages clean
+.PHONY: install node run test test-slow test-postgres lint typecheck messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,10 +40,14 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 test: lint typecheck
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow"
+
+# Minutes, not seconds: SIGKILL crash safety of ingest, erasure in a large store.
+test-slow: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m slow tests/slow
 
 test-postgres: install
-	MARKTPLATZ_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q -p no:cacheprovider tests/integration tests/api
+	MARKTPLATZ_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow" tests/integration tests/api
 
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o src/marktplatz/locale/messages.pot src

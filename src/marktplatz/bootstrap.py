@@ -20,9 +20,19 @@ from marktplatz.services.ports import Clock
 from marktplatz.settings import Environment, Settings
 from marktplatz.store import migrate
 from marktplatz.store.database import create_engine
+from marktplatz.store.event_writer import GroupCommitWriter, StoreUnavailable, WriterBusy
 from marktplatz.store.uow import SqlUnitOfWorkFactory, database_ok
 
-__all__ = ["App", "build", "migrate_database", "qr_pdf", "qr_png", "qr_svg"]
+__all__ = [
+    "App",
+    "StoreUnavailable",
+    "WriterBusy",
+    "build",
+    "migrate_database",
+    "qr_pdf",
+    "qr_png",
+    "qr_svg",
+]
 
 
 @dataclass
@@ -33,8 +43,10 @@ class App:
     engine: AsyncEngine
     ctx: Context
     media: LocalMedia
+    writer: GroupCommitWriter
 
     async def close(self) -> None:
+        await self.writer.close()
         await self.engine.dispose()
 
     async def database_ok(self) -> bool:
@@ -43,8 +55,10 @@ class App:
 
 def build(settings: Settings, *, clock: Clock | None = None) -> App:
     """Build the application's context from settings; `clock` lets tests move time."""
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, durability=settings.durability.value)
     media = LocalMedia(Path(settings.media_dir))
+    writer = GroupCommitWriter(engine, max_queued=settings.ingest_max_queued)
+    writer.ack_before_commit = settings.unsafe_ack_before_commit
     ctx = Context(
         uow=SqlUnitOfWorkFactory(engine),
         clock=clock or SystemClock(),
@@ -53,10 +67,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         media=media,
         login_limiter=LimitsRateLimiter(settings.login_rate_limit),
         codes=InMemoryCodeCache(),
+        events=writer,
         session_hours=settings.session_max_age_hours,
         max_upload_bytes=settings.max_upload_bytes,
+        erasure_key=settings.secret_key.get_secret_value().encode(),
+        retention_days=settings.retention_days,
     )
-    return App(settings=settings, engine=engine, ctx=ctx, media=media)
+    return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 
 
 def migrate_database(settings: Settings) -> None:

@@ -1,10 +1,11 @@
-"""The `marktplatz` command: serve, migrate, demo, create-user, check."""
+"""The `marktplatz` command: serve, migrate, demo, create-user, check, purge, simulate."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -134,6 +135,17 @@ def check() -> None:
 
 
 @app.command()
+def purge() -> None:
+    """Delete expired pseudonymous events and daily salts once (serve does it every hour)."""
+    from marktplatz.services import retention
+
+    settings = _settings()
+    migrate_database(settings)
+    result = asyncio.run(_with_app(settings, retention.purge))
+    typer.echo(f"Purged {result.events} events and {result.salts} daily salts.")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
@@ -152,6 +164,84 @@ def serve(
         proxy_headers=True,
         access_log=False,
     )
+
+
+@app.command()
+def simulate(
+    visitors: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Visitors to simulate.")
+    ] = 100,
+    days: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=7,
+            help="Spread the visits over this many days up to now; at most 7, because the "
+            "server refuses events older than seven days.",
+        ),
+    ] = 1,
+    rate: Annotated[
+        float | None, typer.Option(min=0.1, help="Send at most this many events per second.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Same seed, same journeys (random when not given).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Server to send to; default: the base_url setting.")
+    ] = None,
+    city: Annotated[str, typer.Option(help="Short name (slug) of the city.")] = "musterstadt",
+    without_consent: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of visitors who never consent (no pseudonym)."),
+    ] = 0.3,
+    admin_email: Annotated[
+        str | None,
+        typer.Option(
+            help="City admin whose login lists the touchpoints; without it no beacon "
+            "contacts or QR scans are sent (their ids and codes are not public)."
+        ),
+    ] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(envvar="MARKTPLATZ_SIMULATE_ADMIN_PASSWORD", help="That admin's password."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 4,
+    journal: Annotated[
+        Path | None, typer.Option(help="Write every event sent as a JSON line to this file.")
+    ] = None,
+) -> None:
+    """Send simulated visitor journeys to a running server over HTTP (demo data and load).
+
+    Visits from the sofa, walks along the beacon mile, QR/NFC scans, shop views and saves.
+
+    Touchpoint ids and QR codes are not public: contacts and scans need a city admin's login.
+
+    Consenting visitors get a random id only when the server offers the consent API.
+    """
+    from marktplatz import simulator  # needs httpx, which only this command uses
+
+    options = simulator.Options(
+        base_url=base_url or _settings().base_url,
+        city=city,
+        visitors=visitors,
+        days=days,
+        rate=rate,
+        seed=seed,
+        without_consent=without_consent,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        concurrency=concurrency,
+        journal=journal,
+    )
+    try:
+        summary = asyncio.run(simulator.simulate(options))
+    except simulator.SimulationError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    for line in summary.lines():
+        typer.echo(line)
+    if not summary.ok:
+        raise typer.Exit(1)
 
 
 async def _db_ok(ctx: Any) -> None:

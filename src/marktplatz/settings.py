@@ -18,6 +18,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class Durability(StrEnum):
+    NORMAL = "normal"
+    STRICT = "strict"
+
+
 class Settings(BaseSettings):
     """Every setting of Marktplatz; each one is documented in docs/settings.md."""
 
@@ -65,6 +70,27 @@ class Settings(BaseSettings):
         40_000_000, ge=10_000, description="Largest image accepted, in pixels (width × height)."
     )
 
+    durability: Durability = Field(
+        Durability.NORMAL,
+        description="SQLite commits: normal (WAL, synchronous=NORMAL: survives a crash of the "
+        "process) or strict (synchronous=FULL: also survives a power cut, slower).",
+    )
+    ingest_max_queued: int = Field(
+        50_000, ge=100, description="Events waiting for the writer before POST /e answers 503."
+    )
+    retention_days: int = Field(
+        180,
+        ge=1,
+        le=3650,
+        description="Days raw events with a visitor pseudonym are kept by default.",
+    )
+
+    unsafe_ack_before_commit: bool = Field(
+        False,
+        description="Testing only, refused in production: POST /e answers before COMMIT, so a "
+        "crash loses acknowledged events (the control mode of the crash-safety test).",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         # A copied example configuration must never run in production with a known secret.
@@ -77,6 +103,8 @@ class Settings(BaseSettings):
                 )
             if not self.database_url:
                 raise ValueError("MARKTPLATZ_DATABASE_URL must be set in production")
+            if self.unsafe_ack_before_commit:
+                raise ValueError("MARKTPLATZ_UNSAFE_ACK_BEFORE_COMMIT is refused in production")
         return self
 
     @property

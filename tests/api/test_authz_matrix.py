@@ -26,9 +26,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -43,7 +45,7 @@ from marktplatz.bootstrap import App
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
-from marktplatz.services import cities, invitations, shops, touchpoints
+from marktplatz.services import cities, invitations, shops, touchpoints, visitors
 from marktplatz.web.security import SESSION_COOKIE
 from support import PASSWORD, SQUARE, Tenant, login, make_tenant, unique
 
@@ -562,6 +564,59 @@ async def invitation_accept(cell: Cell) -> Req:
     return Req(f"/invite/{token}", data=form)
 
 
+async def journey_event(cell: Cell) -> Req:
+    """POST /e takes no cookie into account: the same for every role."""
+    return Req(
+        "/e",
+        json={
+            "event_id": str(uuid.uuid4()),
+            "kind": "page.view",
+            "city": cell.w.own.city.slug,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "path": "/",
+        },
+    )
+
+
+def visitor_request(action: str) -> Builder:
+    """A registered visitor asks with its own secret; the cookie plays no part.
+
+    The check then sends the same request for another registered visitor with a wrong secret,
+    from the same client: it must get 403 and leave that visitor's consent as it was.
+    """
+
+    async def registered(ctx: Any) -> tuple[str, str]:
+        visitor, secret = uuid.uuid4().hex, secrets.token_hex(32)
+        await visitors.record_consent(
+            ctx, visitor=visitor, secret=secret, purposes={"analytics": True}, text_version="1"
+        )
+        return visitor, secret
+
+    def body(visitor: str, secret: str) -> dict[str, Any]:
+        sent: dict[str, Any] = {"visitor": visitor, "secret": secret}
+        if action == "consent":
+            sent |= {"purposes": {"analytics": False}, "text_version": "1"}
+        return sent
+
+    async def build(cell: Cell) -> Req:
+        ctx, path = cell.w.ctx, f"{A}/visitor/{action}"
+        own, other = await registered(ctx), await registered(ctx)
+
+        async def wrong_secret_changes_nothing(response: httpx.Response) -> None:
+            csrf = response.request.headers.get("x-csrf-token")
+            headers = {"x-csrf-token": csrf} if csrf else {}
+            refused = await cell.client.post(
+                path, json=body(other[0], secrets.token_hex(32)), headers=headers
+            )
+            assert refused.status_code == 403, refused.text
+            kept = await visitors.export_data(ctx, visitor=other[0], secret=other[1])
+            assert [(r.purpose.value, r.granted) for r in kept.consents] == [("analytics", True)]
+
+        return Req(path, json=body(*own), check=wrong_secret_changes_nothing)
+
+    return build
+
+
 # --- expected statuses ---------------------------------------------------------------------
 
 
@@ -976,6 +1031,13 @@ MATRIX: dict[tuple[str, str], Spec] = {
         city_scope(200, admin_only=True, anon=303),
         url(lambda w, t: f"/console/{city_of(w, t)}/users"),
     ),
+    # journey events
+    ("POST", "/e"): Spec(NONE, always(200), journey_event),
+    # a visitor's consent and data rights: the same for every role (wrong secret: see check)
+    **{
+        ("POST", f"{A}/visitor/{action}"): Spec(NONE, always(200), visitor_request(action))
+        for action in ("consent", "export", "erase")
+    },
     # invitations
     ("POST", f"{A}/cities/{{city}}/invitations"): Spec(
         CITY,

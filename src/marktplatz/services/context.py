@@ -7,6 +7,7 @@ from typing import Protocol, TypeAlias
 
 from marktplatz.services.ports import (
     Clock,
+    EventSink,
     ImageProcessor,
     MediaStore,
     PasswordHasher,
@@ -42,5 +43,9 @@ class Context:
     media: MediaStore
     login_limiter: RateLimiter
     codes: CodeCache
+    events: EventSink
     session_hours: int
     max_upload_bytes: int
+    # Keys the one-way stand-in of an erased pseudonym (from the installation's secret key).
+    erasure_key: bytes
+    retention_days: int  # default for cities without their own setting

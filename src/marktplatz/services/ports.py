@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 from uuid import UUID
 
 from marktplatz.domain.accounts import Invitation, LoginSession, Membership, User
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
+from marktplatz.domain.consent import ConsentRecord, Visitor
+from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
@@ -86,6 +89,46 @@ class InvitationRepository(Protocol):
     async def accept(self, token_hash: str, at: datetime) -> bool: ...
 
 
+class SaltRepository(Protocol):
+    async def get_or_create(self, city_id: UUID, day: str, candidate: str, at: datetime) -> str: ...
+    async def delete_before(self, day: str) -> int: ...
+
+
+class VisitorRepository(Protocol):
+    async def get(self, pseudonym: str) -> Visitor | None: ...
+    async def add(self, visitor: Visitor) -> None: ...
+
+
+class ConsentRepository(Protocol):
+    """Append-only record of consent decisions."""
+
+    async def add(self, records: list[ConsentRecord]) -> None: ...
+    async def for_pseudonym(self, pseudonym: str) -> list[ConsentRecord]: ...
+
+
+class VisitorDataRepository(Protocol):
+    """Everything stored under a pseudonym: handed out on export, removed on erasure."""
+
+    async def events(self, pseudonym: str) -> list[dict[str, Any]]: ...
+    async def erase(self, pseudonym: str, stand_in: str) -> dict[str, int]: ...
+
+
+class RetentionRepository(Protocol):
+    """Per-city retention and the purge job's short deletions."""
+
+    async def policies(self) -> list[tuple[UUID, str, int | None]]: ...
+    async def set_days(self, city_id: UUID, days: int | None) -> None: ...
+    async def delete_events(self, city_id: UUID, before: datetime, limit: int) -> int: ...
+    async def delete_salts(self, city_id: UUID, before_day: str) -> int: ...
+    async def delete_orphan_salts(self) -> int: ...
+
+
+class EventSink(Protocol):
+    """The event writer: returns once the events are committed (group commit)."""
+
+    async def append(self, events: Sequence[JourneyEvent]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; nothing is kept unless commit() is called."""
 
@@ -105,6 +148,16 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def invitations(self) -> InvitationRepository: ...
+    @property
+    def salts(self) -> SaltRepository: ...
+    @property
+    def visitors(self) -> VisitorRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
+    @property
+    def visitor_data(self) -> VisitorDataRepository: ...
+    @property
+    def retention(self) -> RetentionRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -69,6 +69,8 @@ cities = Table(
     Column("tagline_en", String(200), nullable=False, default=""),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", TS, nullable=False),
+    # Days raw events with a pseudonym are kept; NULL: the installation's default.
+    Column("retention_days", Integer, nullable=True),
 )
 
 zones = Table(
@@ -205,4 +207,58 @@ invitations = Table(
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
     Column("accepted_at", TS, nullable=True),
+)
+
+# Journey events. No column ever holds an IP address, a user agent or a hardware id.
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("city_id", Uuid, nullable=False),
+    Column("occurred_at", TS, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("touchpoint_id", Uuid, nullable=True),
+    Column("content_id", String(64), nullable=True),
+    Column("channel", String(20), nullable=True),
+    Column("proximity", String(20), nullable=True),
+    Column("rssi", Integer, nullable=True),
+    Column("count", Integer, nullable=True),
+    Column("path", String(200), nullable=True),
+    Column("pseudonym", String(32), nullable=True),
+    Column("daily_hash", String(64), nullable=True),
+    Column("schema_version", Integer, nullable=False),
+    Index("ix_events_city_occurred", "city_id", "occurred_at"),
+    Index("ix_events_pseudonym", "pseudonym"),
+)
+
+# A consenting visitor: the random id of the device and the hash of its data-rights secret.
+visitors = Table(
+    "visitors",
+    metadata,
+    Column("pseudonym", String(32), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# Every consent decision, appended: the current state is the latest row per purpose.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(32), nullable=False, index=True),
+    Column("purpose", String(20), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("text_version", String(20), nullable=False),
+    Column("at", TS, nullable=False),
+)
+
+# Salts for counting daily unique visitors without consent; deleted 48 h after their day.
+daily_salts = Table(
+    "daily_salts",
+    metadata,
+    Column("city_id", Uuid, primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("salt", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
 )

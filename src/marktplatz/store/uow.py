@@ -9,11 +9,13 @@ from typing import Self
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from marktplatz.domain.accounts import Invitation, LoginSession, Role
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
+from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
 
 
@@ -73,6 +75,11 @@ class SqlUnitOfWork:
     sessions: SqlSessions
     audit: SqlAuditLog
     invitations: SqlInvitations
+    salts: SqlSalts
+    visitors: SqlVisitors
+    consents: SqlConsents
+    visitor_data: SqlVisitorData
+    retention: SqlRetention
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -88,6 +95,11 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(conn)
         self.audit = SqlAuditLog(conn)
         self.invitations = SqlInvitations(conn)
+        self.salts = SqlSalts(conn)
+        self.visitors = SqlVisitors(conn)
+        self.consents = SqlConsents(conn)
+        self.visitor_data = SqlVisitorData(conn)
+        self.retention = SqlRetention(conn)
         return self
 
     async def __aexit__(
@@ -160,3 +172,32 @@ class SqlInvitations:
             .values(accepted_at=at)
         )
         return result.rowcount == 1
+
+
+class SqlSalts:
+    """Daily salts for counting visitors without consent; never joined to a pseudonym."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get_or_create(self, city_id: UUID, day: str, candidate: str, at: datetime) -> str:
+        query = select(t.daily_salts.c.salt).where(
+            t.daily_salts.c.city_id == city_id, t.daily_salts.c.day == day
+        )
+        found = (await self.conn.execute(query)).scalar()
+        if found is not None:
+            return str(found)
+        try:
+            async with self.conn.begin_nested():
+                await self.conn.execute(
+                    t.daily_salts.insert().values(
+                        city_id=city_id, day=day, salt=candidate, created_at=at
+                    )
+                )
+        except IntegrityError:
+            return str((await self.conn.execute(query)).scalar())
+        return candidate
+
+    async def delete_before(self, day: str) -> int:
+        result = await self.conn.execute(delete(t.daily_salts).where(t.daily_salts.c.day < day))
+        return int(result.rowcount or 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,14 +13,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marktplatz import __version__
 from marktplatz.bootstrap import build
+from marktplatz.services import retention
 from marktplatz.services.ports import Clock
 from marktplatz.settings import Settings
 from marktplatz.web import errors
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
+from marktplatz.web.api.visitor import router as visitor_api
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
+from marktplatz.web.edge.ingest import ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.static import serve_static
@@ -64,8 +69,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await composed.close()
+        # The retention purge runs hourly while the server runs, and stops with it.
+        purging = asyncio.create_task(retention.purge_forever(composed.ctx), name="purge")
+        try:
+            yield
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+            await composed.close()
 
     app = FastAPI(
         title="Marktplatz API",
@@ -80,9 +92,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.marktplatz = composed
     errors.install(app)
     app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
+    app.router.routes.append(Route("/e", ingest, methods=["POST"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
     app.include_router(api_router)
     app.include_router(invitations_api)
+    app.include_router(visitor_api)
     app.include_router(docs_router)
     app.include_router(portal_router)
     app.include_router(console_router)

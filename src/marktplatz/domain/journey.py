@@ -1,0 +1,147 @@
+"""Journey events: the record of a visit from the sofa to the shop counter (schema version 1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from marktplatz.domain.errors import N_, InvalidInput
+
+SCHEMA_VERSION = 1
+MAX_BATCH = 100
+MAX_AGE = timedelta(days=7)  # the offline queue of the app drops older entries
+MAX_FUTURE = timedelta(minutes=5)  # clocks of phones drift; more than this is a wrong clock
+MAX_DATA_KEYS = 20
+_PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
+
+
+class EventKind(StrEnum):
+    PAGE_VIEW = "page.view"
+    TOUCHPOINT_CONTACT = "touchpoint.contact"
+    CONTENT_EXPOSED = "content.exposed"
+    CONTENT_VIEWED = "content.viewed"
+    CONTENT_SAVED = "content.saved"
+    COUPON_REDEEMED = "coupon.redeemed"
+    REVIEW_WRITTEN = "review.written"
+    TOUR_STEP = "tour.step"
+    COUNTER_COUNT = "counter.count"
+
+
+class Channel(StrEnum):
+    """How a touchpoint was met."""
+
+    BEACON = "beacon"
+    QR = "qr"
+    NFC = "nfc"
+    WIFI = "wifi"
+    WIDGET = "widget"
+    KIOSK = "kiosk"
+    WEB = "web"
+    VOICE = "voice"
+    COUNTER = "counter"
+
+
+class Proximity(StrEnum):
+    IMMEDIATE = "immediate"
+    NEAR = "near"
+    FAR = "far"
+    UNKNOWN = "unknown"
+
+
+NEEDS_TOUCHPOINT = frozenset({EventKind.TOUCHPOINT_CONTACT, EventKind.COUNTER_COUNT})
+NEEDS_CONTENT = frozenset(
+    {
+        EventKind.CONTENT_EXPOSED,
+        EventKind.CONTENT_VIEWED,
+        EventKind.CONTENT_SAVED,
+        EventKind.COUPON_REDEEMED,
+        EventKind.REVIEW_WRITTEN,
+        EventKind.TOUR_STEP,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyEvent:
+    """One event as stored; `pseudonym` is set only when the visitor consented to analytics."""
+
+    event_id: UUID
+    kind: EventKind
+    city_id: UUID
+    occurred_at: datetime
+    received_at: datetime
+    touchpoint_id: UUID | None
+    content_id: str | None
+    channel: Channel | None
+    proximity: Proximity | None
+    rssi: int | None
+    count: int | None
+    path: str | None
+    pseudonym: str | None
+    daily_hash: str | None
+    schema_version: int = SCHEMA_VERSION
+
+
+def check_times(occurred_at: datetime, received_at: datetime) -> None:
+    """An event from the last week, not from the future of the server's clock."""
+    if occurred_at.tzinfo is None:
+        raise InvalidInput("occurred_at", N_("The time needs a timezone (e.g. ending in Z)."))
+    if occurred_at > received_at + MAX_FUTURE:
+        raise InvalidInput("occurred_at", N_("The time lies in the future."))
+    if occurred_at < received_at - MAX_AGE:
+        raise InvalidInput("occurred_at", N_("The event is older than seven days."))
+
+
+def check_references(
+    kind: EventKind, touchpoint_id: UUID | None, content_id: str | None, count: int | None
+) -> None:
+    """Each kind names what it is about: a touchpoint, a piece of content, a count."""
+    if kind in NEEDS_TOUCHPOINT and touchpoint_id is None:
+        raise InvalidInput("touchpoint_id", N_("This kind of event needs a touchpoint."))
+    if kind in NEEDS_CONTENT and not content_id:
+        raise InvalidInput("content_id", N_("This kind of event needs a content id."))
+    if kind is EventKind.COUNTER_COUNT and (count is None or count < 0):
+        raise InvalidInput("count", N_("A people count needs a number of zero or more."))
+
+
+def check_pseudonym(value: str | None) -> str | None:
+    """A visitor id made on the device: 32 random hex digits, nothing derived from hardware."""
+    if value is None:
+        return None
+    if not _PSEUDONYM.match(value):
+        raise InvalidInput("visitor", N_("A visitor id is 32 hexadecimal digits."))
+    return value
+
+
+def event_row(event: JourneyEvent) -> dict[str, Any]:
+    """The stored columns of an event."""
+    return {
+        "event_id": event.event_id,
+        "kind": event.kind.value,
+        "city_id": event.city_id,
+        "occurred_at": event.occurred_at,
+        "received_at": event.received_at,
+        "touchpoint_id": event.touchpoint_id,
+        "content_id": event.content_id,
+        "channel": event.channel.value if event.channel else None,
+        "proximity": event.proximity.value if event.proximity else None,
+        "rssi": event.rssi,
+        "count": event.count,
+        "path": event.path,
+        "pseudonym": event.pseudonym,
+        "daily_hash": event.daily_hash,
+        "schema_version": event.schema_version,
+    }
+
+
+def strip_unconsented(events: list[JourneyEvent], consented: set[str]) -> list[JourneyEvent]:
+    """Drop the pseudonym of every event whose visitor has not (or no longer) consented."""
+    return [e if e.pseudonym is None or e.pseudonym in consented else _anonymous(e) for e in events]
+
+
+def _anonymous(event: JourneyEvent) -> JourneyEvent:
+    return replace(event, pseudonym=None)
