@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -96,3 +98,17 @@ async def login(client: httpx.AsyncClient, user: User) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
+
+
+def page_view_row(city_id: Any, at: datetime, pseudonym: str | None) -> dict[str, Any]:
+    """A stored page view, written past the API (for tests that need many or old events)."""
+    return {
+        "event_id": uuid.uuid4(),
+        "kind": "page.view",
+        "city_id": city_id,
+        "occurred_at": at,
+        "received_at": at,
+        "path": "/",
+        "pseudonym": pseudonym,
+        "schema_version": 1,
+    }

@@ -19,21 +19,11 @@ from marktplatz.bootstrap import App
 from marktplatz.domain.errors import Forbidden, InvalidInput
 from marktplatz.services import retention
 from marktplatz.store import tables as t
-from support import Tenant, make_tenant
+from support import Tenant, make_tenant, page_view_row
 
 
 def raw_event(city_id: UUID, age: timedelta, pseudonym: str | None) -> dict[str, Any]:
-    at = datetime.now(UTC) - age
-    return {
-        "event_id": uuid.uuid4(),
-        "kind": "page.view",
-        "city_id": city_id,
-        "occurred_at": at,
-        "received_at": at,
-        "path": "/",
-        "pseudonym": pseudonym,
-        "schema_version": 1,
-    }
+    return page_view_row(city_id, datetime.now(UTC) - age, pseudonym)
 
 
 async def insert(composed: App, table: Any, rows: list[dict[str, Any]]) -> None:

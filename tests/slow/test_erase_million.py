@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from marktplatz.bootstrap import App
 from marktplatz.store import tables as t
-from support import Tenant
+from support import Tenant, page_view_row
 
 pytestmark = pytest.mark.slow
 
@@ -30,16 +30,7 @@ def events_of(city_id: UUID, pseudonyms: list[str], start: datetime) -> Iterator
     for n in range(PER_VISITOR):
         at = start + timedelta(seconds=n)
         for pseudonym in pseudonyms:
-            yield {
-                "event_id": uuid.uuid4(),
-                "kind": "page.view",
-                "city_id": city_id,
-                "occurred_at": at,
-                "received_at": at,
-                "path": "/",
-                "pseudonym": pseudonym,
-                "schema_version": 1,
-            }
+            yield page_view_row(city_id, at, pseudonym)
 
 
 async def fill(composed: App, city_id: UUID, pseudonyms: list[str]) -> None:

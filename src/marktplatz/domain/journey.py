@@ -117,6 +117,26 @@ def check_pseudonym(value: str | None) -> str | None:
     return value
 
 
+_DEVICE_ADDRESS = re.compile(r"(?i)\b[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}\b")
+
+
+def clean_path(value: str | None) -> str | None:
+    """The page path only: query and fragment often carry identifiers, so they are dropped."""
+    if value is None:
+        return None
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    if not path.startswith("/"):
+        raise InvalidInput("path", N_("A path starts with /."))
+    check_no_device_address(path, "path")
+    return path
+
+
+def check_no_device_address(value: str | None, field: str) -> None:
+    """Refuse text that carries a MAC address: hardware ids never enter the store."""
+    if value and _DEVICE_ADDRESS.search(value):
+        raise InvalidInput(field, N_("This looks like a device address, which is never stored."))
+
+
 def event_row(event: JourneyEvent) -> dict[str, Any]:
     """The stored columns of an event."""
     return {

@@ -15,9 +15,11 @@ from marktplatz.domain.journey import (
     EventKind,
     JourneyEvent,
     Proximity,
+    check_no_device_address,
     check_pseudonym,
     check_references,
     check_times,
+    clean_path,
 )
 from marktplatz.services.context import Context
 
@@ -118,6 +120,8 @@ async def _event(
 ) -> JourneyEvent:
     check_times(item.occurred_at, now)
     check_references(item.kind, item.touchpoint_id, item.content_id, item.count)
+    check_no_device_address(item.content_id, "content_id")
+    path = clean_path(item.path)
     pseudonym = check_pseudonym(item.visitor)
     city = await CITY_IDS.get(ctx, item.city)
     if city is None:
@@ -141,7 +145,7 @@ async def _event(
         proximity=item.proximity,
         rssi=item.rssi,
         count=item.count,
-        path=item.path,
+        path=path,
         pseudonym=pseudonym,
         daily_hash=daily,
     )
