@@ -48,8 +48,14 @@ class EventIn(BaseModel):
     visitor: Annotated[StrictStr, Field(max_length=32)] | None = None
 
 
+# POST /e skips the page middleware (web/app.py), so its answers carry their own headers.
+_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+
+
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"detail": detail}, status_code=status, headers={**_HEADERS, **(headers or {})}
+    )
 
 
 async def _body(request: Request) -> bytes | None:
@@ -132,4 +138,5 @@ async def ingest(request: Request) -> Response:
         errors += _translated(recorded.rejected, pick_language(request))
         errors.sort(key=lambda e: e["index"])
     status = 200 if recorded.accepted or not errors else 422
-    return JSONResponse({"accepted": recorded.accepted, "rejected": errors}, status_code=status)
+    answer = {"accepted": recorded.accepted, "rejected": errors}
+    return JSONResponse(answer, status_code=status, headers=_HEADERS)
