@@ -13,26 +13,17 @@ from marktplatz.adapters.codecache import InMemoryCodeCache
 from marktplatz.adapters.images import PillowImages
 from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
-from marktplatz.adapters.qr import qr_pdf, qr_png, qr_svg
+from marktplatz.adapters.qr import SegnoQr
 from marktplatz.adapters.ratelimit import LimitsRateLimiter
 from marktplatz.services.context import Context
 from marktplatz.services.ports import Clock
 from marktplatz.settings import Environment, Settings
 from marktplatz.store import migrate
 from marktplatz.store.database import create_engine
-from marktplatz.store.event_writer import GroupCommitWriter, StoreUnavailable, WriterBusy
+from marktplatz.store.event_writer import GroupCommitWriter
 from marktplatz.store.uow import SqlUnitOfWorkFactory, database_ok
 
-__all__ = [
-    "App",
-    "StoreUnavailable",
-    "WriterBusy",
-    "build",
-    "migrate_database",
-    "qr_pdf",
-    "qr_png",
-    "qr_svg",
-]
+__all__ = ["App", "build", "migrate_database"]
 
 
 @dataclass
@@ -68,6 +59,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         login_limiter=LimitsRateLimiter(settings.login_rate_limit),
         codes=InMemoryCodeCache(),
         events=writer,
+        qr=SegnoQr(),
+        base_url=settings.base_url,
         session_hours=settings.session_max_age_hours,
         max_upload_bytes=settings.max_upload_bytes,
         erasure_key=settings.secret_key.get_secret_value().encode(),

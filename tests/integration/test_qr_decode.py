@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from marktplatz.bootstrap import App, qr_png
+from marktplatz.bootstrap import App
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.services import touchpoints
 from support import Tenant, login
@@ -169,7 +169,7 @@ async def test_served_svg_decodes_to_the_short_url(
     drawn = tmp_path / "svg.png"
     rasterise_segno_svg(response.content).save(drawn)
     segno_png = tmp_path / "segno.png"
-    segno_png.write_bytes(qr_png(short_url))
+    segno_png.write_bytes(composed.ctx.qr.png(short_url))
     from_svg = await asyncio.to_thread(zbar, drawn)
     from_png = await asyncio.to_thread(zbar, segno_png)
 
@@ -179,7 +179,7 @@ async def test_served_svg_decodes_to_the_short_url(
     assert root.findtext(f"{SVG_NS}title") == short_url
     assert from_svg == f"{short_url}\n"
     assert from_png == f"{short_url}\n"
-    assert Image.open(io.BytesIO(qr_png(short_url))).format == "PNG"
+    assert Image.open(io.BytesIO(composed.ctx.qr.png(short_url))).format == "PNG"
 
     # and the decoded address redirects to the target
     redirect = await client.get(urlsplit(from_svg.strip()).path)

@@ -38,3 +38,16 @@ def qr_pdf(url: str, scale: int = 10) -> bytes:
     out = io.BytesIO()
     segno.make(url, error="m", micro=False).save(out, kind="pdf", scale=scale, border=4)
     return out.getvalue()
+
+
+class SegnoQr:
+    """The QR renderer handed to services: segno, each code made once per URL."""
+
+    def svg(self, url: str) -> bytes:
+        return qr_svg(url)
+
+    def pdf(self, url: str) -> bytes:
+        return qr_pdf(url)
+
+    def png(self, url: str) -> bytes:
+        return qr_png(url)

@@ -41,3 +41,11 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
+
+
+class WriterBusy(Exception):
+    """The event writer's queue is full: the client should retry later (503, Retry-After)."""
+
+
+class StoreUnavailable(Exception):
+    """The database refused or failed a write: nothing of it was acknowledged."""

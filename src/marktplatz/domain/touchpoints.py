@@ -74,6 +74,10 @@ class Touchpoint:
     def is_link(self) -> bool:
         return self.kind in LINK_KINDS
 
+    def short_url(self, base_url: str) -> str | None:
+        """The printed or broadcast address of a link touchpoint: <base_url>/q/<code>."""
+        return f"{base_url.rstrip('/')}/q/{self.code}" if self.is_link else None
+
 
 def new_code() -> str:
     """A short random code for /q/<code>; about 40 bits, never derived from anything."""

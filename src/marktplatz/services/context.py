@@ -11,6 +11,7 @@ from marktplatz.services.ports import (
     ImageProcessor,
     MediaStore,
     PasswordHasher,
+    QrRenderer,
     RateLimiter,
     UnitOfWorkFactory,
 )
@@ -44,6 +45,8 @@ class Context:
     login_limiter: RateLimiter
     codes: CodeCache
     events: EventSink
+    qr: QrRenderer
+    base_url: str
     session_hours: int
     max_upload_bytes: int
     # Keys the one-way stand-in of an erased pseudonym (from the installation's secret key).

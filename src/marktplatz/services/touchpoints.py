@@ -266,3 +266,23 @@ async def resolve_code(ctx: Context, code: str) -> str:
 
 def _follows(touchpoint: Touchpoint) -> bool:
     return touchpoint.is_link and touchpoint.status is TouchpointStatus.ACTIVE
+
+
+QR_KINDS = {"svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+class NoQrCode(NotFound):
+    """The touchpoint exists for the caller but has no printable code (a beacon or a device)."""
+
+
+async def printable_qr(
+    ctx: Context, actor: User | None, touchpoint_id: UUID, kind: str
+) -> tuple[Touchpoint, bytes, str]:
+    """The QR code (SVG or PDF) of a link touchpoint for its staff: (touchpoint, bytes, type)."""
+    async with ctx.uow() as uow:
+        touchpoint = await access_touchpoint(uow, actor, touchpoint_id)
+    url = touchpoint.short_url(ctx.base_url)
+    if url is None or kind not in QR_KINDS:
+        raise NoQrCode("qr code")
+    data = ctx.qr.svg(url) if kind == "svg" else ctx.qr.pdf(url)
+    return touchpoint, data, QR_KINDS[kind]

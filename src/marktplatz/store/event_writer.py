@@ -11,20 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from marktplatz.domain.consent import Purpose
+from marktplatz.domain.errors import StoreUnavailable, WriterBusy
 from marktplatz.domain.journey import JourneyEvent, strip_unconsented
 from marktplatz.store import tables as t
 from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple
 from marktplatz.store.sqlite_events import SqliteEventFile
 
 UNSAFE_ACK_WINDOW = 0.01  # seconds between the early ack and the commit in the control mode
-
-
-class WriterBusy(Exception):
-    """The queue is full: the client should retry later (503 with Retry-After)."""
-
-
-class StoreUnavailable(Exception):
-    """The database refused or failed the write: nothing of the batch was acknowledged."""
 
 
 @dataclass

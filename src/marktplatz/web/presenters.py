@@ -25,10 +25,6 @@ def image_url(image: ShopImage) -> str:
     return f"/media/{image.filename}"
 
 
-def short_url(base_url: str, touchpoint: Touchpoint) -> str | None:
-    return f"{base_url.rstrip('/')}/q/{touchpoint.code}" if touchpoint.is_link else None
-
-
 def hours_status(shop: Shop, city: City, at: datetime, language: str = "de") -> HoursStatus:
     """Today's opening state; a holiday is named in the page's language."""
     status = evaluate_hours(shop.opening_hours, at, city.tz, city.federal_state.value)
@@ -119,7 +115,7 @@ def touchpoint_public(touchpoint: Touchpoint, base_url: str) -> s.TouchpointPubl
         identifier=touchpoint.identifier,
         code=touchpoint.code,
         target=touchpoint.target,
-        short_url=short_url(base_url, touchpoint),
+        short_url=touchpoint.short_url(base_url),
         lat=touchpoint.location.lat,
         lon=touchpoint.location.lon,
         placement=touchpoint.placement,

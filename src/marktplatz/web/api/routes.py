@@ -17,7 +17,6 @@ from fastapi import (
     UploadFile,
 )
 
-from marktplatz.bootstrap import qr_pdf, qr_svg
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
 from marktplatz.domain.hours import OpenState
@@ -280,18 +279,16 @@ async def touchpoint_qr(
 ) -> Response:
     """The printable QR code (SVG or PDF) of a QR, NFC or URL-beacon touchpoint."""
     _need_login(user)
-    app = app_of(request)
-    found = await touchpoints.get_touchpoint(app.ctx, user, touchpoint_id)
-    url = p.short_url(app.settings.base_url, found)
-    if url is None or kind == "png":
-        raise HTTPException(status_code=404, detail="this touchpoint has no QR code")
+    try:
+        found, data, media_type = await touchpoints.printable_qr(
+            app_of(request).ctx, user, touchpoint_id, kind
+        )
+    except touchpoints.NoQrCode as exc:
+        raise HTTPException(status_code=404, detail="this touchpoint has no QR code") from exc
     if kind == "svg":
-        return Response(qr_svg(url), media_type="image/svg+xml")
-    return Response(
-        qr_pdf(url),
-        media_type="application/pdf",
-        headers={"content-disposition": f'attachment; filename="qr-{found.code}.pdf"'},
-    )
+        return Response(data, media_type=media_type)
+    disposition = f'attachment; filename="qr-{found.code}.pdf"'
+    return Response(data, media_type=media_type, headers={"content-disposition": disposition})
 
 
 @router.get("/cities/{city}/users", response_model=list[s.UserPublic], tags=["users"])

@@ -372,7 +372,7 @@ async def _touchpoint_page(
         errors=errors or {},
         shop_options=fleet["shop_options"],
         zone_names=fleet["zone_names"],
-        short_url=p.short_url(app_of(request).settings.base_url, touchpoint),
+        short_url=touchpoint.short_url(app_of(request).settings.base_url),
     )
 
 
@@ -400,7 +400,7 @@ async def touchpoint_submit(request: Request, touchpoint_id: UUID, staff: StaffO
 async def touchpoint_print(request: Request, touchpoint_id: UUID, staff: StaffOf) -> Response:
     """A printable sheet with a big QR code, its short address and a call to action."""
     touchpoint = await _touchpoint_of(request, staff, touchpoint_id)
-    url = p.short_url(app_of(request).settings.base_url, touchpoint)
+    url = touchpoint.short_url(app_of(request).settings.base_url)
     if url is None:
         raise NotFound("touchpoint")
     return console_page(

@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from marktplatz.bootstrap import StoreUnavailable, WriterBusy
+from marktplatz.domain.errors import StoreUnavailable, WriterBusy
 from marktplatz.domain.journey import MAX_BATCH, Channel, EventKind, Proximity
 from marktplatz.services.journey import EventInput, Rejected, record_events
 from marktplatz.web.i18n import gettext, pick_language

@@ -230,7 +230,7 @@ async def _touchpoints_page(
         can_edit=_can_edit(user, shop),
         errors=errors or {},
         values=values or {},
-        short_urls={t.id: p.short_url(app.settings.base_url, t) for t in own},
+        short_urls={t.id: t.short_url(app.settings.base_url) for t in own},
     )
 
 
