@@ -1065,21 +1065,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
 }
 
 
-# Routes that do not behave as the matrix expects, with what they answer instead. Their cells
-# are strict xfails: they start failing (XPASS) once the route is fixed; then drop the entry.
-KNOWN_BUGS: dict[tuple[str, str], tuple[int, str]] = {}
-
-
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 
 
 def matrix_cell(key: tuple[str, str], role: str, target: str) -> Any:
-    marks = []
-    actual, reason = KNOWN_BUGS.get(key, (None, ""))
-    if actual is not None and actual != expected(MATRIX[key], role, target):
-        marks.append(pytest.mark.xfail(strict=True, reason=f"answers {actual}: {reason}"))
-    return pytest.param(key, role, target, id=f"{key[0]} {key[1]} | {role} | {target}", marks=marks)
+    return pytest.param(key, role, target, id=f"{key[0]} {key[1]} | {role} | {target}")
 
 
 CELLS = [

@@ -64,6 +64,18 @@ def new_login_csrf() -> str:
     return secrets.token_urlsafe(24)
 
 
+def set_form_cookie(response: Response, request: Request, token: str, path: str) -> None:
+    """The double-submit cookie of a form used before any session exists (login, invitation)."""
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path=path,
+        secure=app_of(request).settings.cookie_secure,
+    )
+
+
 def login_csrf_ok(request: Request, sent: str) -> bool:
     """Double submit for the login form, where no session exists yet."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")

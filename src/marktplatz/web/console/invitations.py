@@ -24,6 +24,7 @@ from marktplatz.web.security import (
     current_session,
     login_csrf_ok,
     new_login_csrf,
+    set_form_cookie,
     set_session_cookie,
 )
 from marktplatz.web.state import app_of
@@ -158,14 +159,7 @@ async def _accept_page(
         city_role=view.invitation.role in CITY_ROLES,
     )
     if fresh:
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            form_token,
-            httponly=True,
-            samesite="strict",
-            path="/invite",
-            secure=app_of(request).settings.cookie_secure,
-        )
+        set_form_cookie(response, request, form_token, "/invite")
     return response
 
 

@@ -23,6 +23,7 @@ from marktplatz.web.security import (
     csrf_guard,
     login_csrf_ok,
     new_login_csrf,
+    set_form_cookie,
     set_session_cookie,
 )
 from marktplatz.web.state import app_of
@@ -59,14 +60,7 @@ async def switch_language(code: str, next: str = "/") -> Response:
 async def login_form(request: Request, next: str = "/portal") -> Response:
     token = new_login_csrf()
     response = render(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/login",
-        secure=app_of(request).settings.cookie_secure,
-    )
+    set_form_cookie(response, request, token, "/login")
     return response
 
 
