@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marktplatz.adapters.clock import SystemClock
 from marktplatz.adapters.codecache import InMemoryCodeCache
+from marktplatz.adapters.decision_counters import decision_counters
 from marktplatz.adapters.images import PillowImages
 from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
@@ -38,6 +39,7 @@ class App:
 
     async def close(self) -> None:
         await self.writer.close()
+        await self.ctx.decisions.aclose()
         await self.engine.dispose()
 
     async def database_ok(self) -> bool:
@@ -59,6 +61,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         login_limiter=LimitsRateLimiter(settings.login_rate_limit),
         codes=InMemoryCodeCache(),
         events=writer,
+        decisions=decision_counters(settings.redis_url),
         qr=SegnoQr(),
         base_url=settings.base_url,
         session_hours=settings.session_max_age_hours,

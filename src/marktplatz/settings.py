@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Days raw events with a visitor pseudonym are kept by default.",
     )
+    redis_url: str | None = Field(
+        None,
+        description=(
+            "Redis for the decision counters (push budget, caps, stock) shared by several "
+            "workers, e.g. redis://127.0.0.1:6379/0; empty: kept in the process."
+        ),
+    )
 
     unsafe_ack_before_commit: bool = Field(
         False,

@@ -24,6 +24,7 @@ their own city is still a foreign object to them → 404.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import secrets
@@ -42,10 +43,13 @@ from PIL import Image
 from starlette.routing import Route
 
 from marktplatz.bootstrap import App
+from marktplatz.domain.content import Action, Content, ContentKind
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, invitations, shops, touchpoints, visitors
+from marktplatz.services import content as content_service
+from marktplatz.services.content import ContentInput
 from marktplatz.web.security import SESSION_COOKIE
 from support import PASSWORD, SQUARE, Tenant, login, make_tenant, unique
 
@@ -78,6 +82,7 @@ class World:
     zones: dict[str, Zone]  # own, foreign
     points: dict[str, Touchpoint]  # own (shop_a), other (shop_b), city (no shop), foreign, …
     images: dict[str, ShopImage]  # own (shop_a), other (shop_b), foreign (foreign shop_a)
+    contents: dict[str, Content]  # own (shop_a), other (shop_b), foreign (foreign shop_a): drafts
     clients: dict[str, httpx.AsyncClient]
     sessions: dict[str, tuple[str, str]]  # role → (session cookie, CSRF token)
     foreign_markers: dict[str, str] = field(default_factory=dict)  # text → category
@@ -124,6 +129,13 @@ async def add_image(app: App, tenant: Tenant, shop: Shop, alt: str) -> ShopImage
     return await shops.add_shop_image(app.ctx, tenant.users[ADMIN], shop.id, png(), alt)
 
 
+async def add_content(app: App, tenant: Tenant, shop: Shop, title: str) -> Content:
+    data = ContentInput(kind=ContentKind.OFFER, title=title)
+    return await content_service.create_content(
+        app.ctx, tenant.users[ADMIN], tenant.city.id, shop.id, data
+    )
+
+
 async def make_foreign(app: App) -> Tenant:
     """A second tenant whose city and shops carry distinctive names, to spot them in bodies."""
     tenant = await make_tenant(app)
@@ -156,6 +168,8 @@ def markers_of(w: World) -> dict[str, str]:
     found |= {str(zone.id): "zone", zone.slug: "zone", zone.name: "zone"}
     image = w.images["foreign"]
     found |= {str(image.id): "image", image.filename: "image", image.alt_text: "image"}
+    item = w.contents["foreign"]
+    found |= {str(item.id): "content", item.title: "content"}
     for key in ("foreign", "foreign-city"):
         point = w.points[key]
         found |= {
@@ -225,7 +239,17 @@ async def world(web: Any, composed: App) -> AsyncIterator[World]:
         if role != ANON:
             csrf = await login(client, own.users[role])
             sessions[role] = (client.cookies[SESSION_COOKIE], csrf)
-    w = World(web, composed, own, foreign, zones, points, images, clients, sessions)
+    contents = {
+        "own": await add_content(composed, own, own.shop_a, f"Eigenangebot {tag}"),
+        "other": await add_content(composed, own, own.shop_b, f"Nachbarangebot {tag}"),
+        "foreign": await add_content(composed, foreign, foreign.shop_a, f"Fremdangebot {tag}"),
+    }
+    for tenant in (own, foreign):
+        # Every submitted item waits for the city, so review and withdraw cells have work.
+        await content_service.set_rules(
+            composed.ctx, tenant.users[ADMIN], tenant.city.id, {"approve_everything": True}
+        )
+    w = World(web, composed, own, foreign, zones, points, images, contents, clients, sessions)
     w.foreign_markers = markers_of(w)
     yield w
     for client in clients.values():
@@ -365,6 +389,47 @@ def with_fresh_image(make: Callable[[Any, Any], str]) -> Builder:
         return Req(make(shop_of(w, target), image.id), markers=marks if tenant is w.foreign else {})
 
     return build
+
+
+def content_of(w: World, target: str) -> Any:
+    item = w.contents.get({"cross": "other"}.get(target, target))
+    return item.id if item else uuid.uuid4()
+
+
+def with_fresh_content(make: Callable[[World, str, Any], str], body: dict[str, str]) -> Builder:
+    """A submitted item of its own per cell (review and withdraw change its state)."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(make(w, target, uuid.uuid4()), data=body)
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        shop = {"own": w.own.shop_a, "other": w.own.shop_b}.get(target, w.foreign.shop_a)
+        item = await add_content(w.app, tenant, shop, f"Wegwerfangebot {stamp()}")
+        await content_service.act_on_content(w.ctx, tenant.users[ADMIN], item.id, Action.SUBMIT)
+        marks = {str(item.id): "content", item.title: "content"} if tenant is w.foreign else {}
+        return Req(make(w, target, item.id), data=body, markers=marks)
+
+    return build
+
+
+_BUDGETS = itertools.count()
+
+
+def rules_form(cell: Cell) -> dict[str, str]:
+    """Valid rules that differ from the last ones sent, so a success always changes something."""
+    return {
+        "push_budget_per_day": str(4 + next(_BUDGETS) % 16),  # never the default of 3
+        "quiet_start": "20:00",
+        "quiet_end": "08:00",
+        "approve_everything": "1",
+        "strategy": "score",
+        "control_share": "10",
+        "max_picks": "3",
+        "repeats_per_day": "2",
+        "opening_soon_minutes": "30",
+        "open_offer": "1",
+    }
 
 
 def stamp() -> str:
@@ -576,6 +641,20 @@ async def journey_event(cell: Cell) -> Req:
             "path": "/",
         },
     )
+
+
+def decision(path: str) -> Builder:
+    """A contact names its city and touchpoint; no cookie plays a part. A foreign city's
+    touchpoint under our city's name (cross) must look exactly as missing as a random one."""
+
+    async def build(cell: Cell) -> Req:
+        w = cell.w
+        city = w.foreign.city if cell.target == "foreign" else w.own.city
+        point = {"own": "own", "foreign": "foreign", "cross": "foreign"}.get(cell.target)
+        tp = str(w.points[point].id) if point else str(uuid.uuid4())
+        return Req(path, json={"city": city.slug, "touchpoint_id": tp})
+
+    return build
 
 
 def visitor_request(action: str) -> Builder:
@@ -957,7 +1036,72 @@ MATRIX: dict[tuple[str, str], Spec] = {
         ),
         writes=True,
     ),
+    ("GET", "/portal/shops/{shop_id}/content"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/content"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/content/new"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/content/new?kind=story"),
+    ),
+    ("POST", "/portal/shops/{shop_id}/content"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(
+            lambda w, t: f"/portal/shops/{shop_of(w, t)}/content",
+            lambda c: {
+                "kind": "offer",
+                "title": f"Neu {stamp()}",
+                "language": "de",
+                "then": "draft",
+            },
+        ),
+        writes=True,
+    ),
+    ("GET", "/portal/content/{content_id}"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/content/{content_of(w, t)}"),
+    ),
+    ("POST", "/portal/content/{content_id}"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(
+            lambda w, t: f"/portal/content/{content_of(w, t)}",
+            lambda c: {"title": f"Geändert {stamp()}", "language": "de", "then": "draft"},
+        ),
+        writes=True,
+    ),
+    ("POST", "/portal/content/{content_id}/withdraw"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_fresh_content(lambda w, t, i: f"/portal/content/{i}/withdraw", {}),
+        writes=True,
+    ),
     # city console
+    ("GET", "/console/{city}/moderation"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/moderation")
+    ),
+    ("POST", "/console/{city}/content/{content_id}/review"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_fresh_content(
+            lambda w, t, i: f"/console/{console_city(w, t)}/content/{i}/review",
+            {"verdict": "approve"},
+        ),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/rules"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/rules")
+    ),
+    ("POST", "/console/{city}/rules"): Spec(
+        CITY,
+        city_scope(303, admin_only=True, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/rules", rules_form),
+        writes=True,
+    ),
     ("GET", "/console/{city}"): Spec(
         CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}")
     ),
@@ -1033,6 +1177,15 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     # journey events
     ("POST", "/e"): Spec(NONE, always(200), journey_event),
+    ("POST", "/decide"): Spec(
+        ("own", "foreign", "cross", "missing"), public(), decision("/decide"), allow=foreign_public
+    ),
+    ("POST", "/api/v1/decide"): Spec(
+        ("own", "foreign", "cross", "missing"),
+        public(),
+        decision("/api/v1/decide"),
+        allow=foreign_public,
+    ),
     # a visitor's consent and data rights: the same for every role (wrong secret: see check)
     **{
         ("POST", f"{A}/visitor/{action}"): Spec(NONE, always(200), visitor_request(action))
@@ -1098,6 +1251,8 @@ async def snapshot(w: World) -> list[Any]:
                     sorted(await uow.touchpoints.list_for_city(city.id), key=lambda t: str(t.id)),
                     sorted(await uow.users.list_for_city(city.id), key=lambda u: str(u.id)),
                     await uow.invitations.list_open(city.id, w.ctx.clock.now()),
+                    await uow.contents.list_for_city(city.id),
+                    await uow.contents.rules(city.id),
                 ]
             )
     return state
@@ -1261,9 +1416,15 @@ def test_every_route_is_in_the_matrix(web: Any) -> None:
     assert not stale, f"matrix entries for routes that no longer exist: {stale}"
 
 
+# Routes without a path parameter that name a tenant's objects in their body instead.
+BODY_SCOPED = frozenset({("POST", "/decide"), ("POST", "/api/v1/decide")})
+
+
 def test_matrix_entries_are_complete() -> None:
     for (method, path), spec in MATRIX.items():
-        if "{" in path:
+        if (method, path) in BODY_SCOPED:
+            assert {"missing", "foreign", "cross"} <= set(spec.targets), (method, path)
+        elif "{" in path:
             assert "missing" in spec.targets, f"{method} {path}: no nonexistent-id target"
         else:
             assert spec.targets == NONE, f"{method} {path}: targets without a path parameter"

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,3 +309,66 @@ def _log_in(page: Any, account: Account) -> None:
 def log_in() -> Any:
     """log_in(page, account): log in through the login form, like a person would."""
     return _log_in
+
+
+# --- axe-core (from npm, never from the repository) -------------------------------------
+
+Check = Callable[[Any], None]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("critical", "serious")
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+}
+_RUN_AXE = """async (options) => {
+  const results = await axe.run(document, options);
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    targets: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"axe-core is missing at {AXE}; CI must run the accessibility tests "
+                "(`make install` runs `npm ci --ignore-scripts`)",
+                pytrace=False,
+            )
+        pytest.skip(f"axe-core not installed at {AXE} (run `make install`)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def _report(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        lines.extend(f"      {target}" for target in v["targets"][:10])
+        if len(v["targets"]) > 10:
+            lines.append(f"      … and {len(v['targets']) - 10} more")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def assert_accessible(axe_source: str) -> Check:
+    """assert_accessible(page): fail on any serious or critical axe-core violation; lesser ones
+    are printed (pytest shows them with -rP or when the test fails for another reason)."""
+
+    def check(page: Any) -> None:
+        page.wait_for_load_state("load")
+        page.evaluate(axe_source)
+        violations: list[dict[str, Any]] = page.evaluate(_RUN_AXE, AXE_OPTIONS)
+        blocking = [v for v in violations if v["impact"] in BLOCKING]
+        lesser = [v for v in violations if v["impact"] not in BLOCKING]
+        if lesser:
+            print(f"{page.url}: axe-core findings below 'serious':\n{_report(lesser)}")
+        if blocking:
+            pytest.fail(f"{page.url}: axe-core found\n{_report(blocking)}", pytrace=False)
+
+    return check

@@ -150,15 +150,22 @@ def week_schedule(
     """Open intervals for `days` local days from `start`; None when `raw` is empty or invalid."""
     dates = [start + offset * _ONE_DAY for offset in range(days)]
     names = [_holiday_name(federal_state, day) for day in dates]
-    if not raw.strip():
-        return None
-    try:
-        schedule = _compile(raw, tz)
-    except ParserError:
+    schedule = _schedule_or_none(raw, tz)
+    if schedule is None:
         return None
     return tuple(
         _day_hours(schedule, day, tz, name) for day, name in zip(dates, names, strict=True)
     )
+
+
+def _schedule_or_none(raw: str, tz: ZoneInfo) -> _Schedule | None:
+    """The compiled hours; None when they are empty or do not parse."""
+    if not raw.strip():
+        return None
+    try:
+        return _compile(raw, tz)
+    except ParserError:
+        return None
 
 
 def _day_hours(schedule: _Schedule, day: date, tz: ZoneInfo, holiday_name: str | None) -> DayHours:
@@ -350,3 +357,20 @@ def _reason(error: ParserError) -> str:
         return " ".join(message.split())
     line, column = position.groups()
     return f"{expectations[-1]} (line {line}, column {column})"
+
+
+def open_intervals(
+    raw: str, start: date, tz: ZoneInfo, federal_state: str, days: int = 8
+) -> tuple[tuple[datetime, datetime], ...] | None:
+    """The open spans (UTC instants) of `days` local days from `start`, holidays applied.
+
+    None when the hours are empty or invalid, or say "unknown" at some point: then nobody can
+    tell whether the shop is open, and callers that need an open shop treat it as closed.
+    """
+    schedule = _schedule_or_none(raw, tz)
+    if schedule is None:
+        return None
+    spans = _timeline(schedule, start, start + (days - 1) * _ONE_DAY, tz, federal_state)
+    if any(span.state is State.UNKNOWN for span in spans):
+        return None
+    return tuple((s.start, s.end) for s in spans if s.state is State.OPEN)

@@ -7,6 +7,7 @@ from typing import Protocol, TypeAlias
 
 from marktplatz.services.ports import (
     Clock,
+    DecisionCounters,
     EventSink,
     ImageProcessor,
     MediaStore,
@@ -45,6 +46,7 @@ class Context:
     login_limiter: RateLimiter
     codes: CodeCache
     events: EventSink
+    decisions: DecisionCounters
     qr: QrRenderer
     base_url: str
     session_hours: int

@@ -13,7 +13,10 @@ from marktplatz.domain.audit import AuditEntry
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
 from marktplatz.domain.consent import ConsentRecord, Visitor
+from marktplatz.domain.content import Content, ContentStatus
+from marktplatz.domain.decision import Usage
 from marktplatz.domain.journey import JourneyEvent
+from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
@@ -123,6 +126,21 @@ class RetentionRepository(Protocol):
     async def delete_orphan_salts(self) -> int: ...
 
 
+class ContentRepository(Protocol):
+    """Offers, stories, events and jobs; every write bumps the city's content version."""
+
+    async def get(self, content_id: UUID) -> Content | None: ...
+    async def list_for_city(
+        self, city_id: UUID, statuses: frozenset[ContentStatus] | None = None
+    ) -> list[Content]: ...
+    async def list_for_shop(self, shop_id: UUID) -> list[Content]: ...
+    async def add(self, content: Content) -> None: ...
+    async def update(self, content: Content) -> None: ...
+    async def rules(self, city_id: UUID) -> CityRules: ...
+    async def set_rules(self, city_id: UUID, rules: CityRules) -> None: ...
+    async def version(self, city_id: UUID) -> int: ...
+
+
 class EventSink(Protocol):
     """The event writer: returns once the events are committed (group commit)."""
 
@@ -158,6 +176,8 @@ class UnitOfWork(Protocol):
     def visitor_data(self) -> VisitorDataRepository: ...
     @property
     def retention(self) -> RetentionRepository: ...
+    @property
+    def contents(self) -> ContentRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -202,3 +222,52 @@ class QrRenderer(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class DecisionCounters(Protocol):
+    """Counters the decision engine reads and bumps: caps, the push budget, stock, fairness.
+
+    Keys live for the day they count (`day` is the city's local date, ISO format) plus a margin;
+    implementations: in-process (one worker) and Redis (several workers). Each method is at most
+    one network round trip.
+    """
+
+    async def usage(
+        self,
+        city_id: UUID,
+        day: str,
+        pseudonym: str | None,
+        seen_ids: Sequence[UUID],
+        coupon_ids: Sequence[UUID],
+    ) -> Usage:
+        """The visitor's pushes today and views of `seen_ids`; claims and stock of `coupon_ids`;
+        the day's exposures per shop of the city (may lag by up to a second)."""
+        ...
+
+    async def admit(
+        self,
+        city_id: UUID,
+        day: str,
+        pseudonym: str | None,
+        picks: Sequence[tuple[UUID, UUID | None]],
+        *,
+        push_budget: int | None,
+    ) -> int:
+        """Count `picks` (content id, shop id) as shown, in order, and return how many were.
+
+        With `push_budget` (a push to a consenting visitor), atomically admit only as many
+        picks as the visitor's remaining budget for `day` allows, also under concurrent calls
+        for the same visitor; None admits all (a pull). Without a pseudonym only the shop
+        exposures are counted.
+        """
+        ...
+
+    async def claim(
+        self, content_id: UUID, pseudonym: str | None, period_keys: Sequence[str]
+    ) -> None:
+        """Count one coupon of `content_id` as taken (stock, and per person for each period)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (Redis); the in-process twin has nothing to release."""
+        ...

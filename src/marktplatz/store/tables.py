@@ -71,6 +71,10 @@ cities = Table(
     Column("created_at", TS, nullable=False),
     # Days raw events with a pseudonym are kept; NULL: the installation's default.
     Column("retention_days", Integer, nullable=True),
+    # The city's content and notification rules (domain/rules.py as JSON); NULL: the defaults.
+    Column("rules", JSON, nullable=True),
+    # Bumped by every change of the city's content or rules: workers rebuild their index on it.
+    Column("content_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 zones = Table(
@@ -145,6 +149,45 @@ touchpoints = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+contents = Table(
+    "contents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    # NULL: the city itself publishes it (markets, late-night shopping, tours).
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("title", String(120), nullable=False),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("language", String(5), nullable=False),
+    Column("starts_at", TS, nullable=True),
+    Column("ends_at", TS, nullable=True),
+    Column("weekdays", JSON, nullable=False),
+    Column("day_start", String(5), nullable=True),
+    Column("day_end", String(5), nullable=True),
+    Column("zone_ids", JSON, nullable=False),
+    Column("touchpoint_ids", JSON, nullable=False),
+    Column("radius_m", Integer, nullable=True),
+    Column("languages", JSON, nullable=False),
+    Column("interests", JSON, nullable=False),
+    # coupon_period NULL: the offer has no coupon.
+    Column("coupon_period", String(10), nullable=True),
+    Column("coupon_stock", Integer, nullable=True),
+    Column("coupon_per_person", Integer, nullable=True),
+    Column("image_id", Uuid, ForeignKey("shop_images.id", ondelete="SET NULL"), nullable=True),
+    Column("place", String(200), nullable=False, default=""),
+    Column("registration", String(500), nullable=False, default=""),
+    Column("job_type", String(20), nullable=True),
+    Column("prescription_only", Boolean, nullable=False, default=False),
+    Column("flags", JSON, nullable=False),
+    Column("review_note", String(500), nullable=False, default=""),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("published_at", TS, nullable=True),
+    Index("ix_contents_city_status", "city_id", "status"),
 )
 
 users = Table(

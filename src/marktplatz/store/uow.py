@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from marktplatz.domain.accounts import Invitation, LoginSession, Role
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
+from marktplatz.store.content import SqlContents
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
 
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
     consents: SqlConsents
     visitor_data: SqlVisitorData
     retention: SqlRetention
+    contents: SqlContents
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -100,6 +102,7 @@ class SqlUnitOfWork:
         self.consents = SqlConsents(conn)
         self.visitor_data = SqlVisitorData(conn)
         self.retention = SqlRetention(conn)
+        self.contents = SqlContents(conn)
         return self
 
     async def __aexit__(

@@ -20,11 +20,15 @@ from marktplatz.web import errors
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
+from marktplatz.web.console.content import router as console_content_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
+from marktplatz.web.edge.decide import decide_edge
+from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import ingest
 from marktplatz.web.edge.qr import qr_redirect
+from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.static import serve_static
 from marktplatz.web.visitor.routes import router as visitor_router
@@ -111,12 +115,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     errors.install(app)
     app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
     app.router.routes.append(Route("/e", ingest, methods=["POST"]))
+    app.router.routes.append(Route("/decide", decide_edge, methods=["POST"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
     app.include_router(api_router)
     app.include_router(invitations_api)
     app.include_router(visitor_api)
+    app.include_router(decide_api)
     app.include_router(docs_router)
     app.include_router(portal_router)
+    app.include_router(portal_content_router)
+    app.include_router(console_content_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
     app.include_router(visitor_router)

@@ -85,7 +85,8 @@ def form_values(form: FormData) -> dict[str, str]:
 # --- pages ---------------------------------------------------------------------------------
 
 
-def _can_edit(user: User, shop: Shop) -> bool:
+def can_edit_shop(user: User, shop: Shop) -> bool:
+    """Whether the user may change the shop: its owner or the city's staff."""
     return user.shop_role(shop.id) is Role.RETAILER_OWNER or access.can_manage_city(
         user, shop.city_id
     )
@@ -139,7 +140,7 @@ async def _shop_page(
         city=city,
         images=images,
         image_url=p.image_url,
-        can_edit=_can_edit(user, shop),
+        can_edit=can_edit_shop(user, shop),
         status=p.hours_status(shop, city, ctx.clock.now()),
         values=values if values is not None else _shop_values(shop),
         errors=errors or {},
@@ -227,7 +228,7 @@ async def _touchpoints_page(
         status_code=status_code,
         shop=shop,
         touchpoints=own,
-        can_edit=_can_edit(user, shop),
+        can_edit=can_edit_shop(user, shop),
         errors=errors or {},
         values=values or {},
         short_urls={t.id: t.short_url(app.settings.base_url) for t in own},

@@ -12,6 +12,7 @@ from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
 from marktplatz.domain.hours import OpenState
 from marktplatz.services import accounts, cities, shops
+from marktplatz.services import content as content_service
 from marktplatz.web import presenters as p
 from marktplatz.web.i18n import LANG_COOKIE, LANGUAGES, pick_language
 from marktplatz.web.pages import field_errors, render
@@ -218,4 +219,5 @@ async def shop_page(request: Request, city: str, slug: str) -> Response:
         status=p.hours_status(shop, found, now, lang),
         week=p.week_hours(shop, found, now, lang),
         image_url=p.image_url,
+        items=await content_service.published_for_shop(ctx, shop.id),
     )

@@ -1,0 +1,379 @@
+"""Use cases for offers, stories, events and jobs: write, submit, approve, publish, list."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
+from uuid import UUID
+
+from marktplatz.domain.accounts import User
+from marktplatz.domain.categories import ShopCategory
+from marktplatz.domain.content import (
+    MAX_TITLE,
+    Action,
+    Content,
+    ContentKind,
+    ContentStatus,
+    CouponTerms,
+    JobType,
+    Targeting,
+    Window,
+    clean_coupon,
+    clean_targeting,
+    clean_window,
+    next_status,
+)
+from marktplatz.domain.errors import N_, Forbidden, InvalidInput, NotFound
+from marktplatz.domain.richtext import sanitize_html
+from marktplatz.domain.rules import CityRules, approval_flags, check_content_rules, rules_from_dict
+from marktplatz.domain.text import clean_email, clean_text, clean_url
+from marktplatz.domain.touchpoints import Touchpoint, TouchpointStatus
+from marktplatz.services.access import (
+    access_member_city,
+    access_shop,
+    can_manage_city,
+    check_city_staff,
+    require_user,
+)
+from marktplatz.services.audit import audit
+from marktplatz.services.context import Context
+from marktplatz.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class CouponInput:
+    stock: int | None = None
+    per_person: int | None = None
+    period: str = "campaign"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentInput:
+    """What the retailer or the city wrote, type-checked at the edge, not yet checked by rules."""
+
+    kind: ContentKind
+    title: str
+    body_html: str = ""
+    language: str = "de"
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    weekdays: list[int] | None = None
+    day_start: time | None = None
+    day_end: time | None = None
+    zone_ids: list[UUID] = field(default_factory=list)
+    touchpoint_ids: list[UUID] = field(default_factory=list)
+    radius_m: int | None = None
+    languages: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    coupon: CouponInput | None = None
+    image_id: UUID | None = None
+    place: str = ""
+    registration: str = ""
+    job_type: JobType | None = None
+    prescription_only: bool = False
+
+
+async def access_content(
+    uow: UnitOfWork, actor: User | None, content_id: UUID, *, edit: bool = False
+) -> Content:
+    """The item, if the actor is its city's staff or its shop's retailer (owner to edit)."""
+    user = require_user(actor)
+    content = await uow.contents.get(content_id)
+    if content is None:
+        raise NotFound("content")
+    if can_manage_city(user, content.city_id):
+        return content
+    if content.shop_id is None:
+        check_city_staff(user, content.city_id, what="content")
+    else:
+        await access_shop(uow, user, content.shop_id, edit=edit)
+    return content
+
+
+async def create_content(
+    ctx: Context, actor: User | None, city_id: UUID, shop_id: UUID | None, data: ContentInput
+) -> Content:
+    """A new draft of a shop (its owner or city staff) or of the city itself (city staff)."""
+    now = ctx.clock.now()
+    async with ctx.uow(write=True) as uow:
+        category = await _owner_scope(uow, actor, city_id, shop_id)
+        draft = Content(
+            id=uuid.uuid4(),
+            city_id=city_id,
+            shop_id=shop_id,
+            kind=data.kind,
+            status=ContentStatus.DRAFT,
+            title="",
+            body_html="",
+            language="de",
+            window=Window(),
+            targeting=Targeting(),
+            created_at=now,
+            updated_at=now,
+        )
+        content = await _apply(uow, draft, data, category)
+        await uow.contents.add(content)
+        await audit(uow, ctx, actor, city_id, "content.created", content.kind.value, content.id)
+        await uow.commit()
+    return content
+
+
+async def update_content(
+    ctx: Context, actor: User | None, content_id: UUID, data: ContentInput
+) -> Content:
+    """Change an item; published or submitted items that need approval go back to the city."""
+    async with ctx.uow(write=True) as uow:
+        current = await access_content(uow, actor, content_id, edit=True)
+        if data.kind is not current.kind:
+            raise InvalidInput("kind", N_("The type of an item cannot change."))
+        category = await _category(uow, current.shop_id)
+        content = await _apply(uow, current, data, category)
+        rules = await uow.contents.rules(current.city_id)
+        content = replace(content, status=_status_after_edit(current, content, rules, category))
+        content = replace(content, updated_at=ctx.clock.now())
+        await uow.contents.update(content)
+        await audit(
+            uow, ctx, actor, current.city_id, "content.updated", content.kind.value, content.id
+        )
+        await uow.commit()
+    return content
+
+
+def _status_after_edit(
+    before: Content, after: Content, rules: CityRules, category: ShopCategory | None
+) -> ContentStatus:
+    if before.status is ContentStatus.REJECTED:
+        return ContentStatus.DRAFT
+    if before.status in (ContentStatus.PUBLISHED, ContentStatus.SUBMITTED) and approval_flags(
+        rules, category, after
+    ):
+        # What the city approved is not what is there now: it has to look again.
+        return ContentStatus.SUBMITTED
+    return before.status
+
+
+async def act_on_content(
+    ctx: Context, actor: User | None, content_id: UUID, action: Action, note: str = ""
+) -> Content:
+    """Submit, withdraw (owner or city), approve or reject (city staff), with an audit entry."""
+    message = clean_text(note, "note", max_len=500, required=action is Action.REJECT)
+    now = ctx.clock.now()
+    async with ctx.uow(write=True) as uow:
+        content = await access_content(uow, actor, content_id, edit=True)
+        if action in (Action.APPROVE, Action.REJECT) and not can_manage_city(
+            actor, content.city_id
+        ):
+            raise Forbidden("city staff required")
+        rules = await uow.contents.rules(content.city_id)
+        category = await _category(uow, content.shop_id)
+        check_content_rules(rules, category, content)
+        flags = approval_flags(rules, category, content)
+        status = next_status(content.status, action, needs_approval=bool(flags))
+        published_at = now if status is ContentStatus.PUBLISHED else content.published_at
+        note_kept = message if action is Action.REJECT else ""
+        updated = replace(
+            content,
+            status=status,
+            flags=flags,
+            review_note=note_kept,
+            published_at=published_at,
+            updated_at=now,
+        )
+        await uow.contents.update(updated)
+        await audit(
+            uow,
+            ctx,
+            actor,
+            content.city_id,
+            f"content.{action.value}",
+            content.kind.value,
+            content.id,
+            [status.value, *flags],
+        )
+        await uow.commit()
+    return updated
+
+
+async def shop_contents(ctx: Context, actor: User | None, shop_id: UUID) -> list[Content]:
+    """Everything a shop wrote, newest first (its retailers and the city's staff)."""
+    async with ctx.uow() as uow:
+        await access_shop(uow, actor, shop_id)
+        return await uow.contents.list_for_shop(shop_id)
+
+
+async def city_contents(
+    ctx: Context, actor: User | None, city_id: UUID, status: ContentStatus | None = None
+) -> list[Content]:
+    """The city's items, e.g. the approval queue with status SUBMITTED (city staff)."""
+    check_city_staff(actor, city_id)
+    async with ctx.uow() as uow:
+        statuses = None if status is None else frozenset({status})
+        return await uow.contents.list_for_city(city_id, statuses)
+
+
+async def published_for_shop(ctx: Context, shop_id: UUID) -> list[Content]:
+    """What a visitor sees on a shop page: published items whose window has not ended."""
+    now = ctx.clock.now()
+    async with ctx.uow() as uow:
+        items = await uow.contents.list_for_shop(shop_id)
+    return [
+        c
+        for c in items
+        if c.status is ContentStatus.PUBLISHED
+        and (c.window.ends_at is None or c.window.ends_at > now)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """The city's zones and active touchpoints by name: what content can be placed at."""
+
+    zones: list[tuple[UUID, str]]
+    touchpoints: list[tuple[UUID, str]]
+
+
+async def places(ctx: Context, actor: User | None, city_id: UUID, shop_id: UUID | None) -> Places:
+    """Zones and the active touchpoints an item of `shop_id` (None: the city's) may target.
+
+    A shop targets its own touchpoints (and reaches the city's through zones and its radius);
+    other shops' touchpoints stay hidden from its retailers.
+    """
+    async with ctx.uow() as uow:
+        await access_member_city(uow, actor, city_id)
+        zones = await uow.zones.list_for_city(city_id)
+        points = _targetable(await uow.touchpoints.list_for_city(city_id), shop_id)
+    return Places(
+        [(z.id, z.name) for z in zones],
+        sorted(((tp.id, tp.name) for tp in points), key=lambda pair: pair[1].lower()),
+    )
+
+
+def _targetable(points: list[Touchpoint], shop_id: UUID | None) -> list[Touchpoint]:
+    active = [tp for tp in points if tp.status is TouchpointStatus.ACTIVE]
+    return active if shop_id is None else [tp for tp in active if tp.shop_id == shop_id]
+
+
+async def get_content(ctx: Context, actor: User | None, content_id: UUID) -> Content:
+    async with ctx.uow() as uow:
+        return await access_content(uow, actor, content_id)
+
+
+async def get_rules(ctx: Context, actor: User | None, city_id: UUID) -> CityRules:
+    """The city's rules (city staff)."""
+    check_city_staff(actor, city_id)
+    async with ctx.uow() as uow:
+        return await uow.contents.rules(city_id)
+
+
+async def set_rules(ctx: Context, actor: User | None, city_id: UUID, data: object) -> CityRules:
+    """Replace the city's rules (city admins); the engine follows within a second."""
+    check_city_staff(actor, city_id, admin=True)
+    rules = rules_from_dict(data)
+    async with ctx.uow(write=True) as uow:
+        if await uow.cities.get(city_id) is None:
+            raise NotFound("city")
+        await uow.contents.set_rules(city_id, rules)
+        await audit(uow, ctx, actor, city_id, "rules.updated", "city", city_id)
+        await uow.commit()
+    return rules
+
+
+async def _owner_scope(
+    uow: UnitOfWork, actor: User | None, city_id: UUID, shop_id: UUID | None
+) -> ShopCategory | None:
+    if shop_id is None:
+        check_city_staff(actor, city_id)
+        return None
+    shop = await access_shop(uow, actor, shop_id, edit=True)
+    if shop.city_id != city_id:
+        raise NotFound("shop")
+    return shop.category
+
+
+async def _category(uow: UnitOfWork, shop_id: UUID | None) -> ShopCategory | None:
+    shop = await uow.shops.get(shop_id) if shop_id else None
+    return shop.category if shop else None
+
+
+async def _apply(
+    uow: UnitOfWork, base: Content, data: ContentInput, category: ShopCategory | None
+) -> Content:
+    """The item with `data` checked against the city's zones, touchpoints, languages and rules."""
+    city = await uow.cities.get(base.city_id)
+    if city is None:
+        raise NotFound("city")
+    zones = frozenset(z.id for z in await uow.zones.list_for_city(city.id))
+    points = await uow.touchpoints.list_for_city(city.id)
+    touchpoints = frozenset(tp.id for tp in _targetable(points, base.shop_id))
+    if data.language not in city.languages:
+        raise InvalidInput(
+            "language",
+            N_("This city does not offer the language %(value)s."),
+            value=data.language[:10],
+        )
+    content = replace(
+        base,
+        title=clean_text(data.title, "title", max_len=MAX_TITLE),
+        body_html=sanitize_html(data.body_html, "body_html"),
+        language=data.language,
+        window=clean_window(
+            data.starts_at, data.ends_at, data.weekdays, data.day_start, data.day_end
+        ),
+        targeting=clean_targeting(
+            frozenset(data.zone_ids),
+            frozenset(data.touchpoint_ids),
+            data.radius_m,
+            frozenset(data.languages),
+            data.interests,
+            known_zones=zones,
+            known_touchpoints=touchpoints,
+            city_languages=city.languages,
+        ),
+        coupon=_coupon(data),
+        image_id=await _image(uow, base.shop_id, data.image_id),
+        place=clean_text(data.place, "place", max_len=200, required=data.kind is ContentKind.EVENT),
+        registration=_registration(data.registration),
+        job_type=data.job_type,
+        prescription_only=data.prescription_only,
+    )
+    _check_kind(content)
+    rules = await uow.contents.rules(city.id)
+    check_content_rules(rules, category, content)
+    return content
+
+
+def _coupon(data: ContentInput) -> CouponTerms | None:
+    if data.coupon is None:
+        return None
+    if data.kind is not ContentKind.OFFER:
+        raise InvalidInput("coupon", N_("Only an offer can come with a coupon."))
+    return clean_coupon(data.coupon.stock, data.coupon.per_person, data.coupon.period)
+
+
+async def _image(uow: UnitOfWork, shop_id: UUID | None, image_id: UUID | None) -> UUID | None:
+    if image_id is None:
+        return None
+    image = await uow.shops.image(image_id)
+    # Only a picture of the item's own shop: another shop's picture looks nonexistent.
+    if image is None or shop_id is None or image.shop_id != shop_id:
+        raise InvalidInput("image_id", N_("Choose one of the shop's own pictures."))
+    return image_id
+
+
+def _registration(value: str) -> str:
+    text = value.strip()
+    if "@" in text and not text.startswith("http"):
+        return clean_email(text, "registration")
+    return clean_url(text, "registration")
+
+
+def _check_kind(content: Content) -> None:
+    if content.kind is ContentKind.EVENT and content.window.starts_at is None:
+        raise InvalidInput("starts_at", N_("An event needs a start time."))
+    if content.kind is ContentKind.JOB and content.job_type is None:
+        raise InvalidInput("job_type", N_("Say what kind of job it is."))
+    if content.prescription_only and content.kind is not ContentKind.OFFER:
+        raise InvalidInput(
+            "prescription_only", N_("Only an offer can concern prescription medicines.")
+        )

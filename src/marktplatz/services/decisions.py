@@ -1,0 +1,317 @@
+"""decide_for_contact: the content a contact sees, from a compiled index kept per city."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from uuid import UUID
+
+from marktplatz.domain.accounts import User
+from marktplatz.domain.cities import City
+from marktplatz.domain.consent import Purpose, current_consent
+from marktplatz.domain.content import Content, ContentStatus, clean_interests
+from marktplatz.domain.decision import (
+    Contact,
+    Decision,
+    Exclusion,
+    Mode,
+    Usage,
+    Visitor,
+    candidates,
+    decide,
+    exclusion,
+)
+from marktplatz.domain.decision_index import (
+    CityIndex,
+    TouchpointPlace,
+    ZonePlace,
+    build_index,
+    shop_place,
+)
+from marktplatz.domain.errors import NotFound
+from marktplatz.domain.geo import Location
+from marktplatz.domain.journey import EventKind, JourneyEvent, check_pseudonym
+from marktplatz.domain.touchpoints import TouchpointStatus
+from marktplatz.services.content import access_content
+from marktplatz.services.context import Context
+from marktplatz.services.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = 1.0  # seconds between two looks at a city's content version, per process
+INDEX_DAYS = timedelta(days=6)  # opening spans cover 9 days from yesterday; rebuild well before
+
+
+@dataclass(frozen=True, slots=True)
+class ContactInput:
+    """A contact as the edge received it: exactly one of touchpoint, identifier or location."""
+
+    city: str
+    language: str
+    mode: Mode
+    touchpoint_id: UUID | None = None
+    identifier: str | None = None  # a beacon's canonical identifier or "code:<code>"
+    location: Location | None = None
+    visitor: str | None = None
+    interests: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    decision_id: UUID
+    decision: Decision
+    touchpoint_id: UUID | None
+
+
+@dataclass
+class _Entry:
+    index: CityIndex
+    version: int
+    identifiers: dict[str, UUID]
+    checked: float
+
+
+class IndexCache:
+    """Per process: the compiled index of each city, rebuilt when its content version moves."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def forget(self) -> None:
+        self._entries.clear()
+
+    async def get(self, ctx: Context, slug: str) -> _Entry:
+        entry = self._entries.get(slug)
+        now = time.monotonic()
+        if entry is not None and now - entry.checked < CHECK_EVERY:
+            return entry
+        async with self._locks.setdefault(slug, asyncio.Lock()):
+            entry = self._entries.get(slug)
+            if entry is not None and time.monotonic() - entry.checked < CHECK_EVERY:
+                return entry
+            entry = await self._refresh(ctx, slug, entry)
+            self._entries[slug] = entry
+            return entry
+
+    async def _refresh(self, ctx: Context, slug: str, entry: _Entry | None) -> _Entry:
+        async with ctx.uow() as uow:
+            city = await uow.cities.by_slug(slug)
+            if city is None:
+                raise NotFound("city")
+            version = await uow.contents.version(city.id)
+            if (
+                entry is not None
+                and entry.version == version
+                and ctx.clock.now() < entry.index.valid_until
+            ):
+                entry.checked = time.monotonic()
+                return entry
+            index, identifiers = await _load(ctx, uow, city)
+        return _Entry(index, version, identifiers, time.monotonic())
+
+
+async def _load(
+    ctx: Context, uow: UnitOfWork, city: City, extra: Content | None = None
+) -> tuple[CityIndex, dict[str, UUID]]:
+    """Build a city's index from the database; `extra` is added as if published (previews)."""
+    clock = ctx.clock.now()
+    contents = await uow.contents.list_for_city(city.id, frozenset({ContentStatus.PUBLISHED}))
+    if extra is not None:
+        contents = [c for c in contents if c.id != extra.id]
+        contents.append(replace(extra, status=ContentStatus.PUBLISHED, published_at=clock))
+    shops = await uow.shops.list_for_city(city.id)
+    points = [
+        p
+        for p in await uow.touchpoints.list_for_city(city.id)
+        if p.status is TouchpointStatus.ACTIVE
+    ]
+    zones = await uow.zones.list_for_city(city.id)
+    rules = await uow.contents.rules(city.id)
+    today = clock.astimezone(city.tz).date()
+    index = build_index(
+        city_id=city.id,
+        tz=city.tz,
+        rules=rules,
+        contents=contents,
+        shops=[
+            shop_place(
+                s.id,
+                s.name,
+                s.category,
+                s.location,
+                s.opening_hours,
+                today=today,
+                tz=city.tz,
+                federal_state=city.federal_state.value,
+            )
+            for s in shops
+        ],
+        touchpoints=[TouchpointPlace(p.id, p.zone_id, p.location) for p in points],
+        zones=[ZonePlace(z.id, z.name, z.geometry) for z in zones],
+        now=clock,
+        valid_until=clock + INDEX_DAYS,
+    )
+    return index, {p.identifier: p.id for p in points}
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a visitor at a touchpoint would see now, and why this item is (not) among it."""
+
+    decision: Decision
+    shown: bool
+    excluded: Exclusion | None
+
+
+async def preview_content(
+    ctx: Context, actor: User | None, content_id: UUID, touchpoint_id: UUID | None, language: str
+) -> Preview:
+    """A scan of `touchpoint_id` (None: standing at the shop's door) now by a visitor without
+    consent, with the item as if published.
+
+    Nothing is counted or recorded: a preview is not an exposure.
+    """
+    async with ctx.uow() as uow:
+        item = await access_content(uow, actor, content_id)
+        city = await uow.cities.get(item.city_id)
+        if city is None:
+            raise NotFound("city")
+        shop = await uow.shops.get(item.shop_id) if item.shop_id else None
+        index, _ = await _load(ctx, uow, city, extra=item)
+    if touchpoint_id is not None and touchpoint_id not in index.touchpoints:
+        raise NotFound("touchpoint")
+    door = shop.location if shop else city.center
+    where = None if touchpoint_id is not None else door
+    contact = Contact(ctx.clock.now(), language, Mode.PULL, touchpoint_id, where)
+    # The control group is left out so that the preview shows what the rules allow.
+    decision = decide(
+        replace(index, rules=replace(index.rules, control_share=0.0)), contact, Usage(), 1
+    )
+    shown = any(p.content.id == item.id for p in decision.picks)
+    as_published = replace(item, status=ContentStatus.PUBLISHED)
+    excluded = None if shown else exclusion(index, as_published, contact, Usage(), False)
+    return Preview(decision, shown, excluded or (None if shown else Exclusion.RANKED_LOWER))
+
+
+INDEXES = IndexCache()
+_PENDING: set[asyncio.Task[None]] = set()
+
+
+async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
+    """Decide, count what was shown, and record each pick as a `content.exposed` event.
+
+    NotFound for an unknown city or a touchpoint that is not one of this city's active ones
+    (a touchpoint of another city looks exactly as missing as one that never existed).
+    """
+    entry = await INDEXES.get(ctx, given.city)
+    index = entry.index
+    touchpoint_id = _touchpoint(entry, given)
+    visitor = await _visitor(ctx, given)
+    now = ctx.clock.now()
+    contact = Contact(now, given.language, given.mode, touchpoint_id, given.location, visitor)
+    day = now.astimezone(index.tz).date().isoformat()
+    pseudonym = visitor.pseudonym if visitor else None
+    found = candidates(index, contact)
+    usage = await ctx.decisions.usage(
+        index.city_id,
+        day,
+        pseudonym,
+        [m.content.id for m in found] if given.mode is Mode.PUSH and visitor else [],
+        [m.content.id for m in found if m.content.coupon is not None],
+    )
+    seed = given.seed if given.seed is not None else uuid.uuid4().int & 0xFFFFFFFF
+    decision = decide(index, contact, usage, seed)
+    admitted = await ctx.decisions.admit(
+        index.city_id,
+        day,
+        pseudonym,
+        [(p.content.id, p.content.shop_id) for p in decision.picks],
+        push_budget=decision.budget_left if given.mode is Mode.PUSH and visitor else None,
+    )
+    if admitted < len(decision.picks):
+        # Another decision for the same visitor used up the budget in the meantime.
+        decision = Decision(
+            decision.picks[:admitted],
+            decision.control,
+            decision.strategy,
+            decision.quiet,
+            max(0, (decision.budget_left or 0) - admitted),
+        )
+    outcome = Outcome(uuid.uuid4(), decision, touchpoint_id)
+    _record(ctx, outcome, index.city_id, given.visitor)
+    return outcome
+
+
+def _touchpoint(entry: _Entry, given: ContactInput) -> UUID | None:
+    if given.touchpoint_id is not None:
+        if given.touchpoint_id not in entry.index.touchpoints:
+            raise NotFound("touchpoint")
+        return given.touchpoint_id
+    if given.identifier is not None:
+        found = entry.identifiers.get(given.identifier)
+        if found is None:
+            raise NotFound("touchpoint")
+        return found
+    return None
+
+
+async def _visitor(ctx: Context, given: ContactInput) -> Visitor | None:
+    """The visitor's pseudonym and interests, only while they consent to personalisation."""
+    pseudonym = check_pseudonym(given.visitor)
+    if pseudonym is None:
+        return None
+    interests = clean_interests(list(given.interests))
+    async with ctx.uow() as uow:
+        consent = current_consent(await uow.consents.for_pseudonym(pseudonym))
+    if not consent.get(Purpose.PERSONALISATION, False):
+        return None
+    return Visitor(pseudonym, interests)
+
+
+def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None) -> None:
+    """Write the exposures after the answer: the visitor does not wait for the commit."""
+    if not outcome.decision.picks:
+        return
+    now = ctx.clock.now()
+    events = [
+        JourneyEvent(
+            event_id=uuid.uuid5(outcome.decision_id, str(pick.content.id)),
+            kind=EventKind.CONTENT_EXPOSED,
+            city_id=city_id,
+            occurred_at=now,
+            received_at=now,
+            touchpoint_id=outcome.touchpoint_id,
+            content_id=str(pick.content.id),
+            channel=None,
+            proximity=None,
+            rssi=None,
+            count=None,
+            path=None,
+            # The writer keeps it only while the visitor consents to analytics.
+            pseudonym=check_pseudonym(pseudonym),
+            daily_hash=None,
+        )
+        for pick in outcome.decision.picks
+    ]
+    task = asyncio.create_task(_append(ctx, events))
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+
+
+async def _append(ctx: Context, events: list[JourneyEvent]) -> None:
+    try:
+        await ctx.events.append(events)
+    except Exception as exc:
+        log.warning("exposures not recorded: %s", type(exc).__name__)
+
+
+async def drain() -> None:
+    """Wait for exposures still being written (tests, shutdown)."""
+    while _PENDING:
+        await asyncio.gather(*list(_PENDING), return_exceptions=True)

@@ -1,0 +1,176 @@
+"""POST /decide (edge) and POST /api/v1/decide: what a contact should see now, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
+from pydantic import ValidationError as PydanticError
+from starlette.responses import Response
+
+from marktplatz.domain.decision import REASON_TEXT, Mode, Pick
+from marktplatz.domain.errors import N_, InvalidInput, NotFound
+from marktplatz.domain.geo import make_location
+from marktplatz.domain.touchpoints import TouchpointKind, canonical_identifier, is_code
+from marktplatz.services.decisions import ContactInput, Outcome, decide_for_contact
+from marktplatz.web.i18n import gettext
+from marktplatz.web.state import app_of
+
+MAX_BODY = 8 * 1024
+_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+
+
+class PositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    lat: StrictFloat | StrictInt
+    lon: StrictFloat | StrictInt
+
+
+class BeaconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: Literal["ibeacon", "altbeacon", "eddystone-uid"]
+    ids: dict[StrictStr, StrictStr | StrictInt]
+
+
+class DecideIn(BaseModel):
+    """A contact: exactly one of touchpoint_id, code, beacon or location."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    city: Annotated[StrictStr, Field(max_length=60)]
+    language: Literal["de", "en"] = "de"
+    mode: Literal["pull", "push"] = "pull"
+    touchpoint_id: Annotated[UUID, Field(strict=False)] | None = None
+    code: Annotated[StrictStr, Field(max_length=16)] | None = None
+    beacon: BeaconIn | None = None
+    location: PositionIn | None = None
+    visitor: Annotated[StrictStr, Field(max_length=32)] | None = None
+    interests: Annotated[list[StrictStr], Field(max_length=15)] = []
+    seed: Annotated[StrictInt, Field(ge=0, lt=2**32)] | None = None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    text: str
+
+
+class PickOut(BaseModel):
+    content_id: UUID
+    kind: str
+    title: str
+    shop_id: UUID | None
+    score: float
+    reasons: list[ReasonOut]
+
+
+class DecisionOut(BaseModel):
+    decision_id: UUID
+    control: bool
+    quiet: bool
+    budget_left: int | None
+    picks: list[PickOut]
+
+
+_BODY = TypeAdapter(DecideIn)
+
+
+def _contact(body: DecideIn) -> ContactInput:
+    given = [body.touchpoint_id, body.code, body.beacon, body.location]
+    if sum(value is not None for value in given) != 1:
+        raise InvalidInput(
+            "contact", N_("Give exactly one of touchpoint_id, code, beacon or location.")
+        )
+    identifier = None
+    if body.code is not None:
+        if not is_code(body.code):
+            raise InvalidInput("code", N_("This is not a touchpoint code."))
+        identifier = f"code:{body.code}"
+    if body.beacon is not None:
+        identifier = canonical_identifier(TouchpointKind(body.beacon.kind), body.beacon.ids, "")
+    location = make_location(body.location.lat, body.location.lon) if body.location else None
+    return ContactInput(
+        city=body.city,
+        language=body.language,
+        mode=Mode(body.mode),
+        touchpoint_id=body.touchpoint_id,
+        identifier=identifier,
+        location=location,
+        visitor=body.visitor,
+        interests=tuple(body.interests),
+        seed=body.seed,
+    )
+
+
+def _pick(pick: Pick, lang: str) -> dict[str, Any]:
+    return {
+        "content_id": str(pick.content.id),
+        "kind": pick.content.kind.value,
+        "title": pick.content.title,
+        "shop_id": str(pick.content.shop_id) if pick.content.shop_id else None,
+        "score": pick.score,
+        "reasons": [
+            {"code": r.code.value, "text": gettext(lang, REASON_TEXT[r.code]) % dict(r.params)}
+            for r in pick.reasons
+        ],
+    }
+
+
+def answer(outcome: Outcome, lang: str) -> dict[str, Any]:
+    decision = outcome.decision
+    return {
+        "decision_id": str(outcome.decision_id),
+        "control": decision.control,
+        "quiet": decision.quiet,
+        "budget_left": decision.budget_left,
+        "picks": [_pick(p, lang) for p in decision.picks],
+    }
+
+
+async def _decide(request: Request, body: DecideIn, *, api: bool = False) -> JSONResponse:
+    try:
+        outcome = await decide_for_contact(app_of(request).ctx, _contact(body))
+    except InvalidInput as exc:
+        text = gettext(body.language, exc.message)
+        message = text % dict(exc.params) if exc.params else text
+        return JSONResponse({"detail": [{"field": exc.field, "message": message}]}, 422, _HEADERS)
+    except NotFound as exc:
+        if api:
+            raise  # the API's one answer for anything missing: {"detail": "not found"}
+        # The same answer for another city's touchpoint as for one that never existed.
+        what = "city" if str(exc) == "city" else "touchpoint"
+        message = N_("Unknown city.") if what == "city" else N_("Unknown touchpoint.")
+        return JSONResponse({"detail": gettext(body.language, message)}, 404, _HEADERS)
+    return JSONResponse(answer(outcome, body.language), 200, _HEADERS)
+
+
+async def decide_edge(request: Request) -> Response:
+    """The lean edge route: one body read, one validation, no dependency graph."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return JSONResponse({"detail": "The request is too large."}, 413, _HEADERS)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return JSONResponse({"detail": "The request is too large."}, 413, _HEADERS)
+    try:
+        body = _BODY.validate_json(raw)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            return JSONResponse({"detail": "The body is not valid JSON."}, 400, _HEADERS)
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        return JSONResponse({"detail": [{"field": field, "message": first["msg"]}]}, 422, _HEADERS)
+    return await _decide(request, body)
+
+
+router = APIRouter(tags=["decisions"])
+
+
+@router.post("/api/v1/decide", response_model=DecisionOut)
+async def decide_api(request: Request, body: DecideIn) -> Response:
+    """What a visitor at this touchpoint (or position) should see now, each pick with reasons.
+
+    The same as the edge's POST /decide; no login, no cookie: the contact names its city.
+    """
+    return await _decide(request, body, api=True)
