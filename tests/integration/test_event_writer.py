@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from conftest import backend
 from marktplatz.bootstrap import App
 from marktplatz.domain.errors import StoreUnavailable
 from marktplatz.domain.journey import EventKind, JourneyEvent
@@ -78,10 +77,10 @@ async def test_a_cancelled_request_does_not_fail_the_rest_of_its_group(
 
 
 async def test_an_unreachable_store_raises_store_unavailable(
-    tenant: Tenant, tmp_path: Path
+    tenant: Tenant, composed: App, tmp_path: Path
 ) -> None:
     # given a writer whose database cannot be opened
-    if backend() == "postgresql":
+    if composed.engine.dialect.name == "postgresql":
         url = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"
     else:
         url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/events.sqlite3"
