@@ -297,7 +297,7 @@ def postgresql_block(seconds: int, connections: int) -> None:
 
         with tempfile.TemporaryDirectory() as tmp:
             env["MARKTPLATZ_VAR_DIR"] = raw_env["MARKTPLATZ_VAR_DIR"] = tmp
-            measure("PostgreSQL (COPY through a staging table)", env, seconds, connections, raw)
+            measure("PostgreSQL (one INSERT per group)", env, seconds, connections, raw)
     finally:
         for name in names:
             asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from marktplatz.domain.consent import Purpose
 from marktplatz.domain.errors import StoreUnavailable, WriterBusy
-from marktplatz.domain.journey import JourneyEvent, strip_unconsented
-from marktplatz.store import tables as t
+from marktplatz.domain.journey import JourneyEvent
 from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple
 from marktplatz.store.sqlite_events import SqliteEventFile
 
 UNSAFE_ACK_WINDOW = 0.01  # seconds between the early ack and the commit in the control mode
 
 
-@dataclass
-class _Job:
-    events: Sequence[JourneyEvent]
-    done: asyncio.Future[None] = field(repr=False)
+class _Group:
+    """The events of the requests that will share one transaction, and who waits for it."""
+
+    __slots__ = ("events", "waiting")
+
+    def __init__(self) -> None:
+        self.events: list[JourneyEvent] = []
+        # One future per request: a request that is cancelled cancels only its own.
+        self.waiting: list[asyncio.Future[None]] = []
 
 
 class GroupCommitWriter:
@@ -36,10 +40,12 @@ class GroupCommitWriter:
         self.max_queued = max_queued
         self.max_batch = max_batch
         self.ack_before_commit = False  # only for the crash test's control mode: unsafe
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._groups: collections.deque[_Group] = collections.deque()
         self._queued = 0
+        self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._sqlite: SqliteEventFile | None = None
+        self._pg: PostgresEventConnection | None = None
 
     async def append(self, events: Sequence[JourneyEvent]) -> None:
         """Return once the events are committed; raise WriterBusy or StoreUnavailable."""
@@ -47,12 +53,19 @@ class GroupCommitWriter:
             return
         if self._queued + len(events) > self.max_queued:
             raise WriterBusy("queue full")
-        job = _Job(events, asyncio.get_running_loop().create_future())
+        groups = self._groups
+        if not groups or len(groups[-1].events) >= self.max_batch:
+            groups.append(_Group())
+        group = groups[-1]
+        group.events += events
+        done = asyncio.get_running_loop().create_future()
+        group.waiting.append(done)
         self._queued += len(events)
-        self._queue.put_nowait(job)
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="event-writer")
-        await job.done
+        await done
 
     async def close(self) -> None:
         if self._task is not None:
@@ -62,41 +75,42 @@ class GroupCommitWriter:
         if self._sqlite is not None:
             await self._sqlite.close()
             self._sqlite = None
+        if self._pg is not None:
+            await self._pg.close()
+            self._pg = None
 
     async def _run(self) -> None:
         while True:
-            jobs = [await self._queue.get()]
-            count = len(jobs[0].events)
-            while count < self.max_batch and not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
-                count += len(jobs[-1].events)
-            await self._flush(jobs, count)
+            if not self._groups:
+                self._wake = asyncio.get_running_loop().create_future()
+                await self._wake
+                continue
+            await self._flush(self._groups.popleft())
 
-    async def _flush(self, jobs: list[_Job], count: int) -> None:
-        events = [e for job in jobs for e in job.events]
+    async def _flush(self, group: _Group) -> None:
         try:
             if self.ack_before_commit:
                 # The control mode of the crash test: acknowledged, then a window in which a
                 # crash loses what was acknowledged. Never used outside that test.
-                _finish(jobs, None)
+                _finish(group, None)
                 await asyncio.sleep(UNSAFE_ACK_WINDOW)
-            await self._write(events)
+            await self._write(group.events)
         except Exception as exc:
-            _finish(jobs, StoreUnavailable(type(exc).__name__))
+            _finish(group, StoreUnavailable(type(exc).__name__))
         else:
-            _finish(jobs, None)
+            _finish(group, None)
         finally:
-            self._queued -= count
+            self._queued -= len(group.events)
 
     async def _write(self, events: list[JourneyEvent]) -> None:
         if self.engine.dialect.name == "sqlite":
             sqlite = self._sqlite or await self._open_sqlite()
             await sqlite.write(events)
             return
-        async with self.engine.connect() as conn, conn.begin():
-            consented = await _consented(conn, {e.pseudonym for e in events if e.pseudonym})
-            rows = [event_tuple(e) for e in strip_unconsented(events, consented)]
-            await _copy_postgresql(conn, rows)
+        if self._pg is None:
+            _, options = self.engine.dialect.create_connect_args(self.engine.url)
+            self._pg = PostgresEventConnection(options)
+        await self._pg.write(events)
 
     async def _open_sqlite(self) -> SqliteEventFile:
         # The engine's connect hook set the durability; the writer's own connection follows it.
@@ -109,52 +123,80 @@ class GroupCommitWriter:
         return self._sqlite
 
 
-def _finish(jobs: list[_Job], error: Exception | None) -> None:
-    for job in jobs:
-        if job.done.done():
+def _finish(group: _Group, error: Exception | None) -> None:
+    for done in group.waiting:
+        if done.done():
             continue
         if error is None:
-            job.done.set_result(None)
+            done.set_result(None)
         else:
-            job.done.set_exception(error)
+            done.set_exception(error)
 
 
 _NAMES = ", ".join(f'"{name}"' for name in EVENT_COLUMNS)
-_PG_STAGE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS events_incoming "
-    "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+_PG_TYPES = (
+    "uuid", "text", "uuid", "timestamptz", "timestamptz", "uuid", "text", "text", "text",
+    "int", "int", "text", "text", "text", "int",
+)  # fmt: skip
+_PG_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_PG_TYPES, 1))
+# Only a granted latest decision keeps the pseudonym (domain.journey.strip_unconsented).
+_PG_VALUES = ", ".join(
+    "CASE WHEN l.granted THEN i.pseudonym END" if name == "pseudonym" else f"i.{name}"
+    for name in EVENT_COLUMNS
 )
-_PG_MOVE = (
-    f"INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM events_incoming "  # noqa: S608
-    # A retried request carries the same event ids: acknowledged again, stored once.
-    "ON CONFLICT (event_id) DO NOTHING"
+_PG_INSERT = f"""
+WITH incoming AS (
+    SELECT * FROM unnest({_PG_ARRAYS}) AS i({_NAMES})
+), decisions AS (
+    SELECT c.id, c.pseudonym, c.granted FROM consents c
+    WHERE c.purpose = 'analytics'
+      AND c.pseudonym IN (SELECT pseudonym FROM incoming WHERE pseudonym IS NOT NULL)
+    -- Share locks: an erasure (which first rewrites these rows) waits for this insert to
+    -- commit and then deletes its events too, or this insert waits and finds no consent.
+    FOR SHARE OF c
+), latest AS (
+    SELECT DISTINCT ON (pseudonym) pseudonym, granted FROM decisions ORDER BY pseudonym, id DESC
 )
+INSERT INTO events ({_NAMES})
+SELECT {_PG_VALUES}
+FROM incoming i LEFT JOIN latest l ON l.pseudonym = i.pseudonym
+-- A retried request carries the same event ids: acknowledged again, stored once.
+ON CONFLICT (event_id) DO NOTHING
+"""  # noqa: S608
 
 
-async def _copy_postgresql(conn: AsyncConnection, rows: list[tuple[object, ...]]) -> None:
-    # COPY cannot skip duplicates, so it fills a per-session staging table inside the same
-    # transaction (the first statement opens it); one INSERT … ON CONFLICT moves the rows over.
-    await conn.exec_driver_sql(_PG_STAGE)
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    await driver.copy_records_to_table("events_incoming", records=rows, columns=EVENT_COLUMNS)
-    await conn.exec_driver_sql(_PG_MOVE)
+class PostgresEventConnection:
+    """The writer's own asyncpg connection: a group commit is one statement, one round trip.
+
+    The rows travel as one array per column and are unnested on the server; the consent check
+    and the insert are one statement, so they run in one transaction without BEGIN or COMMIT
+    round trips. ON CONFLICT skips ids stored before, which COPY cannot do.
+    """
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.options = options
+        self._db: asyncpg.Connection | None = None
+
+    async def write(self, events: Sequence[JourneyEvent]) -> None:
+        """Return once the events are committed (or raise, with nothing of them stored)."""
+        db = self._db
+        if db is None or db.is_closed():
+            db = self._db = await asyncpg.connect(**self.options)
+        columns = list(zip(*(event_tuple(e) for e in events), strict=True))
+        try:
+            await db.execute(_PG_INSERT, *columns)
+        except BaseException:
+            # A connection in an unknown state is not reused: the next group opens a new one.
+            self._db = None
+            await _close_quietly(db)
+            raise
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await _close_quietly(self._db)
+            self._db = None
 
 
-async def _consented(conn: AsyncConnection, pseudonyms: set[str | None]) -> set[str]:
-    """Pseudonyms whose latest analytics decision is a grant, read in the same transaction."""
-    if not pseudonyms:
-        return set()
-    query = (
-        select(t.consents.c.pseudonym, t.consents.c.granted)
-        .where(t.consents.c.pseudonym.in_(pseudonyms), t.consents.c.purpose == Purpose.ANALYTICS)
-        .order_by(t.consents.c.id)
-        # Share locks: an erasure (which first rewrites these rows) waits for this batch to
-        # commit and then deletes its events too, or this read waits and finds no consent.
-        .with_for_update(read=True)
-    )
-    latest: dict[str, bool] = {}
-    for pseudonym, granted in await conn.execute(query):
-        latest[pseudonym] = granted
-    return {p for p, granted in latest.items() if granted}
+async def _close_quietly(db: asyncpg.Connection) -> None:
+    with contextlib.suppress(Exception):
+        await db.close(timeout=1)

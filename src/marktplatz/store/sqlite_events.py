@@ -45,6 +45,8 @@ class SqliteEventFile:
         self.processors: list[tuple[int, Callable[[Any], Any]]] = [
             (i, p) for i, p in enumerate(processors) if p is not None
         ]
+        if EVENT_COLUMNS[0] != "event_id":
+            raise RuntimeError("_rows() expects the event id first")  # pragma: no cover
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-writer")
 
@@ -82,11 +84,10 @@ class SqliteEventFile:
         db = self._connect()
         self._begin(db, wait)
         try:
-            consented = _consented(db, {e.pseudonym for e in events if e.pseudonym})
-            rows = [
-                self._prepare(event_tuple(e)) for e in strip_unconsented(list(events), consented)
-            ]
-            db.executemany(_INSERT, rows)
+            pseudonyms = {e.pseudonym for e in events if e.pseudonym}
+            if pseudonyms:
+                events = strip_unconsented(list(events), _consented(db, pseudonyms))
+            db.executemany(_INSERT, self._rows(events))
             db.execute("COMMIT")
         except BaseException:
             self._abandon(db)
@@ -105,12 +106,27 @@ class SqliteEventFile:
         finally:
             db.execute("PRAGMA busy_timeout=0")
 
-    def _prepare(self, row: tuple[Any, ...]) -> list[Any]:
-        values = list(row)
-        for i, process in self.processors:
-            if values[i] is not None:
-                values[i] = process(values[i])
-        return values
+    def _rows(self, events: Sequence[JourneyEvent]) -> list[list[Any]]:
+        # The events of a group share most of their city, touchpoint and time values: each
+        # distinct value is converted once (the event id, always new, is not remembered).
+        done: dict[tuple[int, Any], Any] = {}
+        rows = []
+        for event in events:
+            values = list(event_tuple(event))
+            for i, process in self.processors:
+                value = values[i]
+                if value is None:
+                    continue
+                if i == 0:
+                    values[0] = process(value)
+                    continue
+                key = (i, value)
+                converted = done.get(key)
+                if converted is None:
+                    converted = done[key] = process(value)
+                values[i] = converted
+            rows.append(values)
+        return rows
 
     def _abandon(self, db: sqlite3.Connection) -> None:
         # A connection in an unknown state is not reused: the next group commit opens a new one.

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.routing import Route, request_response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marktplatz import __version__
@@ -26,7 +26,7 @@ from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
 from marktplatz.web.edge.decide import decide_edge
 from marktplatz.web.edge.decide import router as decide_api
-from marktplatz.web.edge.ingest import ingest
+from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
@@ -66,20 +66,18 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-_INGEST = request_response(ingest)
-
-
 class MarktplatzApp(FastAPI):
     """FastAPI, with the ingestion hot path answered before the middleware stack.
 
     POST /e needs none of the page middleware (its JSON answer sets its own headers) and is the
-    busiest route: skipping the stack saves most of a request's CPU time (docs/performance.md).
+    busiest route: skipping the stack and Starlette's request wrapper saves most of a request's
+    CPU time (docs/performance.md).
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/e" and scope["method"] == "POST":
             scope["app"] = self
-            await _INGEST(scope, receive, send)
+            await ingest(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -114,7 +112,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.marktplatz = composed
     errors.install(app)
     app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
-    app.router.routes.append(Route("/e", ingest, methods=["POST"]))
+    app.router.routes.append(Route("/e", IngestApp(), methods=["POST"]))
     app.router.routes.append(Route("/decide", decide_edge, methods=["POST"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
     app.include_router(api_router)

@@ -3,36 +3,40 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     StrictInt,
     StrictStr,
     TypeAdapter,
+    with_config,
 )
 from pydantic import ValidationError as PydanticError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from marktplatz.domain.errors import StoreUnavailable, WriterBusy
 from marktplatz.domain.journey import MAX_BATCH, Channel, EventKind, Proximity
 from marktplatz.services.journey import EventInput, Rejected, record_events
 from marktplatz.web.i18n import gettext, pick_language
-from marktplatz.web.state import app_of
 
 MAX_BODY = 256 * 1024
 Text = Annotated[StrictStr, Field(max_length=200)]
 
 
-class EventIn(BaseModel):
-    """The wire format of one event (schema version 1, see docs/events.md)."""
+@with_config(ConfigDict(extra="forbid"))
+@dataclass(frozen=True, slots=True)
+class EventIn(EventInput):
+    """The wire format of one event (schema version 1, see docs/events.md).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    The service's own input type with the limits of the wire added: pydantic validates straight
+    into it, so an event is not copied from one class into the next on its way to the writer.
+    """
 
     event_id: UUID
     kind: EventKind
@@ -48,58 +52,80 @@ class EventIn(BaseModel):
     visitor: Annotated[StrictStr, Field(max_length=32)] | None = None
 
 
-# POST /e skips the page middleware (web/app.py), so its answers carry their own headers.
-_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+_ONE = TypeAdapter(EventIn)
+_BATCH = TypeAdapter(Annotated[list[EventIn], Field(max_length=MAX_BATCH)])
+
+Parsed = list[tuple[int, EventInput]]
+Errors = list[dict[str, Any]]
 
 
-def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"detail": detail}, status_code=status, headers={**_HEADERS, **(headers or {})}
-    )
+class Refused(Exception):
+    """The whole request is refused (4xx) before any event is looked at."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
 
 
-async def _body(request: Request) -> bytes | None:
-    """The request body, or None once it grows past MAX_BODY (read no further)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
+class _Disconnected(Exception):
+    """The client went away before its body arrived: there is no one to answer."""
+
+
+async def _body(scope: Scope, receive: Receive) -> bytes:
+    """The request body; Refused (413) once it grows past MAX_BODY (read no further)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
+            raise Refused(413, f"The request is larger than {MAX_BODY} bytes.")
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            return None
+            raise Refused(413, f"The request is larger than {MAX_BODY} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-_BATCH = TypeAdapter(list[EventIn])
+def parse(body: bytes) -> tuple[Parsed, Errors]:
+    """The valid events by index and the invalid ones' first error; Refused for a bad request.
 
-
-def _parse(items: list[Any]) -> tuple[list[tuple[int, EventInput]], list[dict[str, Any]]]:
+    The common case, a body without a bad event, is validated straight from the bytes in one
+    call; only a failing body is decoded again and looked at event by event.
+    """
     try:
-        # The common case, a batch without a bad event, is validated in one call.
-        events = _BATCH.validate_python(items)
+        if body.lstrip()[:1] == b"[":
+            return list(enumerate(_BATCH.validate_json(body))), []
+        return [(0, _ONE.validate_json(body))], []
     except PydanticError:
-        return _parse_each(items)
-    return [(i, EventInput(**vars(e))) for i, e in enumerate(events)], []
+        return _parse_each(body)
 
 
-def _parse_each(items: list[Any]) -> tuple[list[tuple[int, EventInput]], list[dict[str, Any]]]:
-    parsed: list[tuple[int, EventInput]] = []
-    errors: list[dict[str, Any]] = []
+def _parse_each(body: bytes) -> tuple[Parsed, Errors]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "The body is not valid JSON.") from None
+    items = data if isinstance(data, list) else [data]
+    if len(items) > MAX_BATCH:
+        raise Refused(413, f"At most {MAX_BATCH} events per request.")
+    parsed: Parsed = []
+    errors: Errors = []
     for index, item in enumerate(items):
         try:
-            event = EventIn.model_validate(item)
+            parsed.append((index, _ONE.validate_python(item)))
         except PydanticError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "event"
             errors.append({"index": index, "field": field, "message": first["msg"]})
-            continue
-        parsed.append((index, EventInput(**vars(event))))
     return parsed, errors
 
 
-def _translated(rejected: list[Rejected], lang: str) -> list[dict[str, Any]]:
+def _translated(rejected: list[Rejected], lang: str) -> Errors:
     return [
         {
             "index": r.index,
@@ -112,31 +138,73 @@ def _translated(rejected: list[Rejected], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-async def ingest(request: Request) -> Response:
-    """One event (an object) or a batch (a list of at most MAX_BATCH objects)."""
-    body = await _body(request)
-    if body is None:
-        return _error(413, f"The request is larger than {MAX_BODY} bytes.")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "The body is not valid JSON.")
-    items = data if isinstance(data, list) else [data]
-    if len(items) > MAX_BATCH:
-        return _error(413, f"At most {MAX_BATCH} events per request.")
-    parsed, errors = _parse(items)
+def _fingerprint(scope: Scope) -> str:
     # Address and browser feed only the salted daily count; neither is stored or logged.
-    host = request.client.host if request.client else ""
-    fingerprint = f"{host}|{request.headers.get('user-agent', '')[:300]}"
+    client = scope.get("client")
+    agent = b""
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            agent = value
+            break
+    host = client[0] if client else ""
+    return f"{host}|{agent.decode('latin-1')[:300]}"
+
+
+# POST /e skips the page middleware (web/app.py), so its answers carry their own headers.
+_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+]
+
+
+async def _reply(send: Send, status: int, body: bytes, *extra: tuple[bytes, bytes]) -> None:
+    headers = [*_HEADERS, (b"content-length", b"%d" % len(body)), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json(content: object) -> bytes:
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def ingest(scope: Scope, receive: Receive, send: Send) -> None:
+    """One event (an object) or a batch (a list of at most MAX_BATCH objects).
+
+    A raw ASGI handler: the busiest route of all builds no Request or Response objects unless
+    it has errors to translate (docs/performance.md).
+    """
     try:
-        recorded = await record_events(app_of(request).ctx, parsed, fingerprint)
+        parsed, errors = parse(await _body(scope, receive))
+    except Refused as refused:
+        await _reply(send, refused.status, _json({"detail": refused.detail}))
+        return
+    except _Disconnected:
+        return
+    try:
+        recorded = await record_events(
+            scope["app"].state.marktplatz.ctx, parsed, _fingerprint(scope)
+        )
     except WriterBusy:
-        return _error(503, "Busy, please retry.", {"retry-after": "1"})
+        body = _json({"detail": "Busy, please retry."})
+        await _reply(send, 503, body, (b"retry-after", b"1"))
+        return
     except StoreUnavailable:
-        return _error(503, "The store is unavailable, please retry.", {"retry-after": "5"})
+        body = _json({"detail": "The store is unavailable, please retry."})
+        await _reply(send, 503, body, (b"retry-after", b"5"))
+        return
+    if not errors and not recorded.rejected:
+        await _reply(send, 200, b'{"accepted":%d,"rejected":[]}' % recorded.accepted)
+        return
     if recorded.rejected:
-        errors += _translated(recorded.rejected, pick_language(request))
+        errors += _translated(recorded.rejected, pick_language(Request(scope)))
         errors.sort(key=lambda e: e["index"])
-    status = 200 if recorded.accepted or not errors else 422
-    answer = {"accepted": recorded.accepted, "rejected": errors}
-    return JSONResponse(answer, status_code=status, headers=_HEADERS)
+    status = 200 if recorded.accepted else 422
+    await _reply(send, status, _json({"accepted": recorded.accepted, "rejected": errors}))
+
+
+class IngestApp:
+    """`ingest` as an ASGI app that a Starlette Route mounts as it is."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await ingest(scope, receive, send)
