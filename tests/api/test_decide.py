@@ -329,3 +329,40 @@ async def test_the_budget_holds_under_concurrent_pushes_for_one_visitor(
     # and a visitor without consent is pushed nothing
     anonymous = await decide(client, tenant, tp, mode="push")
     assert anonymous.json()["picks"] == []
+
+
+async def test_pushes_one_after_another_stop_at_the_budget(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given one item per push, a budget of 3 and five city-wide stories
+    await open_all_day(composed, tenant)
+    await content_service.set_rules(
+        composed.ctx,
+        tenant.users["city-admin"],
+        tenant.city.id,
+        {"quiet_start": None, "quiet_end": None, "control_share": 0, "max_picks": 1},
+    )
+    tp = await point(composed, tenant)
+    for n in range(5):
+        await published(
+            composed,
+            tenant,
+            ContentInput(kind=ContentKind.STORY, title=f"Geschichte {n}"),
+            shop=False,
+        )
+    visitor = uuid.uuid4().hex
+    await visitors.record_consent(
+        composed.ctx,
+        visitor=visitor,
+        secret=secrets.token_hex(32),
+        purposes={"personalisation": True},
+        text_version="2026-11",
+    )
+    await asyncio.sleep(1.05)
+    # when the beacon is seen five times in a row
+    answers = [
+        (await decide(client, tenant, tp, mode="push", visitor=visitor)).json() for _ in range(5)
+    ]
+    # then three pushes arrive, one each, and the budget left is told truthfully
+    assert [len(a["picks"]) for a in answers] == [1, 1, 1, 0, 0]
+    assert [a["budget_left"] for a in answers] == [2, 1, 0, 0, 0]

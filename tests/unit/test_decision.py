@@ -229,10 +229,11 @@ def contacts(draw: st.DrawFn, world: CityIndex) -> Contact:
 
 
 def usages(world: CityIndex) -> st.SearchStrategy[Usage]:
-    ids = [c.id for c in world.everywhere] + [
+    ids = [m.content.id for m in world.everywhere] + [
         m.content.id for ms in world.at_touchpoint.values() for m in ms
     ]
-    ids += [c.id for cs in world.by_zone.values() for c in cs] + [c.id for c in world.nearby]
+    ids += [m.content.id for ms in world.by_zone.values() for m in ms]
+    ids += [c.id for c in world.nearby]
     some = st.sampled_from(ids or [UUID(int=1)])
     return st.builds(
         Usage,

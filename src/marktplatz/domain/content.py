@@ -94,17 +94,20 @@ class Window:
     day_end: time | None = None
 
     def contains(self, at: datetime, tz: ZoneInfo) -> bool:
+        local = at.astimezone(tz)
+        return self.contains_at(at, local.weekday(), local.time())
+
+    def contains_at(self, at: datetime, weekday: int, local: time) -> bool:
+        """The same, with the local weekday and (naive) time of `at` worked out already."""
         if self.starts_at is not None and at < self.starts_at:
             return False
         if self.ends_at is not None and at >= self.ends_at:
             return False
-        local = at.astimezone(tz)
-        if local.weekday() not in self.weekdays:
+        if weekday not in self.weekdays:
             return False
-        now = local.time().replace(tzinfo=None)
-        if self.day_start is not None and now < self.day_start:
+        if self.day_start is not None and local < self.day_start:
             return False
-        return not (self.day_end is not None and now >= self.day_end)
+        return not (self.day_end is not None and local >= self.day_end)
 
 
 @dataclass(frozen=True, slots=True)

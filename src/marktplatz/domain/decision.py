@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from uuid import UUID
 
 from marktplatz.domain.content import Content, ContentKind, Interest, LimitPeriod
-from marktplatz.domain.decision_index import CityIndex, Match, Placement, distance_m
+from marktplatz.domain.decision_index import CityIndex, Match, distance_m
 from marktplatz.domain.errors import N_
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import Strategy
+from marktplatz.domain.scoring import (
+    FAIRNESS_CAP,
+    JITTER,
+    PLACEMENT_WEIGHT,
+    Placement,
+    age_days,
+    distance_factor,
+    fairness,
+    freshness,
+    interest_factor,
+)
 
-FRESH_HALF_LIFE_DAYS = 7.0
-FAIRNESS_POWER = 3
-PLACEMENT_WEIGHT = {
-    Placement.TOUCHPOINT: 1.0,
-    Placement.ZONE: 0.8,
-    Placement.NEARBY: 0.7,
-    Placement.CITY: 0.5,
-}
+FRESH_DAYS = 3  # younger content says "It is new."
 
 
 class Mode(StrEnum):
@@ -148,6 +153,29 @@ class Decision:
     budget_left: int | None = None  # pushes the visitor may still get today (None: pull)
 
 
+@dataclass(frozen=True, slots=True)
+class _Moment:
+    """The contact's time, worked out once per decision (every candidate needs it)."""
+
+    at: datetime
+    stamp: float
+    weekday: int
+    local: time
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One decision's state: the facts shared by every candidate, and caches."""
+
+    index: CityIndex
+    contact: Contact
+    usage: Usage
+    control: bool
+    moment: _Moment
+    average: float  # exposures per shop of the city today, for fairness
+    opening: dict[UUID, str | None] = field(default_factory=dict)
+
+
 def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decision:
     """Rank what fits this contact now; deterministic for a given seed."""
     rules = index.rules
@@ -155,33 +183,103 @@ def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decis
     rng = random.Random(seed)  # noqa: S311
     local = contact.at.astimezone(index.tz)
     control = in_control_group(rules.control_share, contact, local.date().isoformat(), seed)
-    if contact.mode is Mode.PUSH and rules.in_quiet_hours(local.time().replace(tzinfo=None)):
+    if contact.mode is Mode.PUSH and rules.in_quiet_hours(local.time()):
         return Decision((), control, rules.strategy, quiet=True, budget_left=0)
     budget = _budget(contact, usage, rules.push_budget_per_day)
-    eligible = [
-        (match, state)
-        for match in candidates(index, contact)
-        if (state := _check(index, match.content, contact, usage, control)) is not None
-    ]
-    ranked = _rank(index, contact, usage, eligible, rng)
     limit = rules.max_picks if budget is None else min(rules.max_picks, budget)
-    return Decision(
-        tuple(_one_per_shop(ranked, limit)), control, rules.strategy, budget_left=budget
+    if limit <= 0:
+        return Decision((), control, rules.strategy, budget_left=budget)
+    shown = usage.shop_exposures_today
+    scan = _Scan(
+        index,
+        contact,
+        usage,
+        control,
+        _Moment(contact.at, contact.at.timestamp(), local.weekday(), local.time()),
+        # Over all the city's shops: one never shown today counts as shown 0 times.
+        sum(shown.values()) / max(1, len(index.shops)),
     )
+    if rules.strategy is Strategy.RANDOM:
+        winners = _draw(scan, limit, rng)
+    else:
+        winners = _best(scan, limit, rng)
+    picks = tuple(_pick(scan, match, score, state) for score, match, state in winners)
+    return Decision(picks, control, rules.strategy, budget_left=budget)
 
 
-def candidates(index: CityIndex, contact: Contact) -> list[Match]:
-    """Everything placed where the contact is (touchpoint, zone, radius, whole city)."""
+def candidates(index: CityIndex, contact: Contact) -> Iterator[Match]:
+    """Everything placed where the contact is (touchpoint, zone, radius, whole city), highest
+    bound first; an item placed in several ways comes once for each."""
     if contact.touchpoint_id is not None:
-        if contact.touchpoint_id not in index.touchpoints:
-            return []
-        matches = list(index.candidates_at(contact.touchpoint_id))
-        seen = {m.content.id for m in matches}
-        matches += [Match(c, Placement.CITY, None) for c in index.everywhere if c.id not in seen]
-        return matches
+        return iter(index.candidates_at(contact.touchpoint_id))
     if contact.location is not None:
-        return index.candidates_near(contact.location)
-    return []
+        return iter(index.candidates_near(contact.location))
+    return iter(())
+
+
+def _best(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+    """The best item of each of the `limit` best owners (shops; city items count alone).
+
+    Candidates come highest bound first; the scan stops as soon as no later candidate can beat
+    the owners already found, and skips one cheaply when its shop's fairness today keeps it
+    below them, so a decision checks a few dozen items in full, not thousands.
+    """
+    best: dict[int, tuple[float, Match, str]] = {}
+    seen: set[int] = set()
+    floor = 0.0  # the limit-th best owner's score once `limit` owners are found
+    fair_of: dict[int, float] = {}
+    for match in candidates(scan.index, scan.contact):
+        if match.bound <= floor:
+            break
+        if match.key in seen:
+            continue
+        seen.add(match.key)
+        fair = fair_of.get(match.owner)
+        if fair is None:
+            fair = fair_of[match.owner] = _fairness(scan, match.content.shop_id)
+        reach = match.bound / FAIRNESS_CAP * fair
+        current = best.get(match.owner)
+        if reach <= floor or (current is not None and current[0] >= reach):
+            continue
+        state = _state(scan, match.content)
+        if state is None:
+            continue
+        score = _score(scan, match) * fair * (1.0 + rng.random() * JITTER)
+        if (current is None or score > current[0]) and score > floor:
+            best[match.owner] = (score, match, state)
+            if len(best) >= limit:
+                floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
+    return heapq.nlargest(limit, best.values(), key=lambda entry: entry[0])
+
+
+def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
+    if shop_id is None:
+        return 1.0
+    return fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
+
+
+def _draw(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+    """A fair draw: candidates in a random order (drawn lazily), the first `limit` owners."""
+    contact = scan.contact
+    pool = list(candidates(scan.index, contact))
+    chosen: list[tuple[float, Match, str]] = []
+    owners: set[int] = set()
+    seen: set[int] = set()
+    for i in range(len(pool)):
+        j = rng.randrange(i, len(pool))
+        pool[i], pool[j] = pool[j], pool[i]
+        match = pool[i]
+        if match.key in seen or match.owner in owners:
+            continue
+        seen.add(match.key)
+        state = _state(scan, match.content)
+        if state is None:
+            continue
+        owners.add(match.owner)
+        chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match, state))
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 def in_control_group(share: float, contact: Contact, day: str, seed: int) -> bool:
@@ -200,13 +298,15 @@ def exclusion(
 ) -> Exclusion | None:
     """The first rule that keeps `content` from this contact, or None when it may be shown."""
     rules = index.rules
-    if not content.window.contains(contact.at, index.tz):
+    local = contact.at.astimezone(index.tz)
+    moment = _Moment(contact.at, contact.at.timestamp(), local.weekday(), local.time())
+    if not content.window.contains_at(contact.at, moment.weekday, moment.local):
         return Exclusion.WINDOW
     if not any(m.content.id == content.id for m in candidates(index, contact)):
         return Exclusion.NOT_HERE
-    if contact.mode is Mode.PUSH and rules.in_quiet_hours(contact.at.astimezone(index.tz).time()):
+    if contact.mode is Mode.PUSH and rules.in_quiet_hours(moment.local):
         return Exclusion.QUIET_HOURS
-    found = _why_not(index, content, contact, usage, control)
+    found = _why_not(_Scan(index, contact, usage, control, moment, 0.0), content)
     if found is None and _budget(contact, usage, rules.push_budget_per_day) == 0:
         return Exclusion.BUDGET
     return found
@@ -222,127 +322,91 @@ def _budget(contact: Contact, usage: Usage, per_day: int) -> int | None:
     return max(0, per_day - usage.pushed_today)
 
 
-def _check(
-    index: CityIndex, content: Content, contact: Contact, usage: Usage, control: bool
-) -> str | None:
+def _state(scan: _Scan, content: Content) -> str | None:
     """ "open"/"soon"/"" when the content may be shown, None when not (the fast path)."""
-    if _why_not(index, content, contact, usage, control) is not None:
+    if _why_not(scan, content) is not None:
         return None
-    return _open_state(index, content, contact) or ""
+    return _open_state(scan, content) or ""
 
 
-def _why_not(
-    index: CityIndex, content: Content, contact: Contact, usage: Usage, control: bool
-) -> Exclusion | None:
-    rules = index.rules
-    if not content.window.contains(contact.at, index.tz):
-        return Exclusion.WINDOW
-    target = content.targeting
+def _why_not(scan: _Scan, content: Content) -> Exclusion | None:
+    rules, contact, moment = scan.index.rules, scan.contact, scan.moment
+    target, visitor = content.targeting, contact.visitor
+    # Cheapest first: most candidates fail on one of these.
+    if target.interests and (visitor is None or not target.interests & visitor.interests):
+        return Exclusion.INTEREST
     if target.languages and contact.language not in target.languages:
         return Exclusion.LANGUAGE
-    if target.interests and (
-        contact.visitor is None or not target.interests & contact.visitor.interests
-    ):
-        return Exclusion.INTEREST
-    if content.kind is ContentKind.OFFER and control:
+    if content.kind is ContentKind.OFFER and scan.control:
         return Exclusion.CONTROL
-    if (
-        content.kind in rules.open_required
-        and content.shop_id is not None
-        and _open_state(index, content, contact) is None
-    ):
+    if not content.window.contains_at(moment.at, moment.weekday, moment.local):
+        return Exclusion.WINDOW
+    needs_open = content.kind in rules.open_required and content.shop_id is not None
+    if needs_open and _open_state(scan, content) is None:
         return Exclusion.CLOSED
-    coupon = content.coupon
-    if (
-        coupon is not None
-        and coupon.stock is not None
-        and usage.stock_used.get(content.id, 0) >= coupon.stock
-    ):
+    return _over_a_limit(scan, content)
+
+
+def _over_a_limit(scan: _Scan, content: Content) -> Exclusion | None:
+    """Stock, the visitor's coupon limit and repeats of a pushed item."""
+    usage, coupon, visitor = scan.usage, content.coupon, scan.contact.visitor
+    stock = coupon.stock if coupon is not None else None
+    if stock is not None and usage.stock_used.get(content.id, 0) >= stock:
         return Exclusion.STOCK
-    if contact.visitor is None:
+    if visitor is None:
         return None
-    if (
-        coupon is not None
-        and coupon.per_person is not None
-        and usage.claimed.get((content.id, coupon.period), 0) >= coupon.per_person
-    ):
-        return Exclusion.PERSON_LIMIT
-    if contact.mode is Mode.PUSH and usage.seen_today.get(content.id, 0) >= rules.repeats_per_day:
+    per_person = coupon.per_person if coupon is not None else None
+    if coupon is not None and per_person is not None:
+        claimed = usage.claimed.get((content.id, coupon.period), 0)
+        if claimed >= per_person:
+            return Exclusion.PERSON_LIMIT
+    repeats = scan.index.rules.repeats_per_day
+    if scan.contact.mode is Mode.PUSH and usage.seen_today.get(content.id, 0) >= repeats:
         return Exclusion.REPEATS
     return None
 
 
-def _open_state(index: CityIndex, content: Content, contact: Contact) -> str | None:
-    if content.shop_id is None:
+def _open_state(scan: _Scan, content: Content) -> str | None:
+    shop_id = content.shop_id
+    if shop_id is None:
         return None
-    shop = index.shops[content.shop_id]
-    return shop.open_state(contact.at.timestamp(), index.rules.opening_soon_minutes * 60.0)
+    if shop_id not in scan.opening:
+        soon = scan.index.rules.opening_soon_minutes * 60.0
+        scan.opening[shop_id] = scan.index.shops[shop_id].open_state(scan.moment.stamp, soon)
+    return scan.opening[shop_id]
 
 
-def _rank(
-    index: CityIndex,
-    contact: Contact,
-    usage: Usage,
-    eligible: list[tuple[Match, str]],
-    rng: random.Random,
-) -> list[Pick]:
-    if index.rules.strategy is Strategy.RANDOM:
-        order = [(rng.random(), match, state) for match, state in eligible]
-        order.sort(key=lambda item: item[0], reverse=True)
-        return [
-            Pick(
-                m.content,
-                round(s, 6),
-                (Reason(ReasonCode.DRAW), *_place_reasons(index, contact, m), *_open_reasons(st)),
-            )
-            for s, m, st in order
-        ]
-    shown = usage.shop_exposures_today
-    fair = (sum(shown.values()) / len(shown)) if shown else 0.0
-    picks = [_scored(index, contact, usage, match, state, fair, rng) for match, state in eligible]
-    picks.sort(key=lambda p: p.score, reverse=True)
-    return picks
-
-
-def _scored(
-    index: CityIndex,
-    contact: Contact,
-    usage: Usage,
-    match: Match,
-    state: str,
-    fair: float,
-    rng: random.Random,
-) -> Pick:
-    content = match.content
-    score = PLACEMENT_WEIGHT[match.placement]
-    reasons = [*_place_reasons(index, contact, match), *_open_reasons(state)]
-    distance = _distance(index, contact, match)
-    if distance is not None:
-        score *= 1.0 / (1.0 + distance / 500.0)
-    shared = (
-        content.targeting.interests & contact.visitor.interests if contact.visitor else frozenset()
+def _score(scan: _Scan, match: Match) -> float:
+    """The score before fairness (which `_best` applies per shop)."""
+    content, visitor = match.content, scan.contact.visitor
+    shared = len(content.targeting.interests & visitor.interests) if visitor else 0
+    return (
+        PLACEMENT_WEIGHT[match.placement]
+        * distance_factor(_distance(scan, match))
+        * interest_factor(shared)
+        * freshness(age_days(content.published_at, scan.moment.at))
     )
-    if shared:
-        score *= 1.0 + 0.5 * len(shared)
+
+
+def _pick(scan: _Scan, match: Match, score: float, state: str) -> Pick:
+    """A winner with its reasons (worked out only for the few that are shown)."""
+    content, visitor = match.content, scan.contact.visitor
+    reasons = [*_place_reasons(scan, match), *_open_reasons(state)]
+    if scan.index.rules.strategy is Strategy.RANDOM:
+        reasons.insert(0, Reason(ReasonCode.DRAW))
+    else:
+        shared = content.targeting.interests & visitor.interests if visitor else frozenset()
         reasons += [Reason(ReasonCode.INTEREST, (("interest", i.value),)) for i in sorted(shared)]
-    if content.published_at is not None:
-        age_days = max(0.0, (contact.at - content.published_at).total_seconds() / 86_400)
-        freshness = 2.0 ** (-age_days / FRESH_HALF_LIFE_DAYS)
-        score *= 0.5 + 0.5 * freshness
-        if age_days < 3:
+        age = age_days(content.published_at, scan.moment.at)
+        if age is not None and age < FRESH_DAYS:
             reasons.append(Reason(ReasonCode.FRESH))
-    if content.shop_id is not None:
-        # Fairness: a shop shown more often than the average today gives way steeply (cubed),
-        # so that over a day relevance and distance only tilt the shares, never decide them.
-        own = usage.shop_exposures_today.get(content.shop_id, 0)
-        score *= ((fair + 1.0) / (own + 1.0)) ** FAIRNESS_POWER
-    score *= 1.0 + rng.random() * 1e-6  # breaks ties without favouring anyone
     return Pick(content, round(score, 6), tuple(reasons))
 
 
-def _distance(index: CityIndex, contact: Contact, match: Match) -> float | None:
+def _distance(scan: _Scan, match: Match) -> float | None:
     if match.distance_m is not None:
         return match.distance_m
+    index, contact = scan.index, scan.contact
     shop = index.shops.get(match.content.shop_id) if match.content.shop_id else None
     if shop is None or shop.location is None:
         return None
@@ -352,21 +416,21 @@ def _distance(index: CityIndex, contact: Contact, match: Match) -> float | None:
     return None if here is None else distance_m(here, shop.location)
 
 
-def _place_reasons(index: CityIndex, contact: Contact, match: Match) -> tuple[Reason, ...]:
+def _place_reasons(scan: _Scan, match: Match) -> tuple[Reason, ...]:
     if match.placement is Placement.TOUCHPOINT:
         return (Reason(ReasonCode.TOUCHPOINT),)
     if match.placement is Placement.ZONE:
-        return (Reason(ReasonCode.ZONE, (("zone", _zone_name(index, contact, match)),)),)
+        return (Reason(ReasonCode.ZONE, (("zone", _zone_name(scan, match)),)),)
     if match.placement is Placement.NEARBY:
         return (Reason(ReasonCode.NEARBY, (("metres", str(round(match.distance_m or 0))),)),)
     return (Reason(ReasonCode.CITY),)
 
 
-def _zone_name(index: CityIndex, contact: Contact, match: Match) -> str:
+def _zone_name(scan: _Scan, match: Match) -> str:
     zone_id = match.zone_id
-    if zone_id is None and contact.touchpoint_id is not None:
-        zone_id = index.touchpoints[contact.touchpoint_id].zone_id
-    zone = index.zones.get(zone_id) if zone_id else None
+    if zone_id is None and scan.contact.touchpoint_id is not None:
+        zone_id = scan.index.touchpoints[scan.contact.touchpoint_id].zone_id
+    zone = scan.index.zones.get(zone_id) if zone_id else None
     return zone.name if zone else ""
 
 
@@ -376,18 +440,3 @@ def _open_reasons(state: str) -> tuple[Reason, ...]:
     if state == "soon":
         return (Reason(ReasonCode.OPENS_SOON),)
     return ()
-
-
-def _one_per_shop(ranked: Iterable[Pick], limit: int) -> list[Pick]:
-    """At most one item per shop in a decision, so that no shop fills the screen."""
-    picks: list[Pick] = []
-    shops: set[UUID] = set()
-    for pick in ranked:
-        if len(picks) >= limit:
-            break
-        owner = pick.content.shop_id or pick.content.id
-        if owner in shops:
-            continue
-        shops.add(owner)
-        picks.append(pick)
-    return picks

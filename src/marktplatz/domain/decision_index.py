@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import IntEnum
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,17 +19,10 @@ from marktplatz.domain.content import SPECIAL_INTERESTS, Content, ContentStatus
 from marktplatz.domain.geo import Location
 from marktplatz.domain.hours import open_intervals
 from marktplatz.domain.rules import CityRules
+from marktplatz.domain.scoring import Placement, upper_bound
 
 EARTH_RADIUS_M = 6_371_000.0
-
-
-class Placement(IntEnum):
-    """How content reached a contact, from the most to the least specific."""
-
-    TOUCHPOINT = 0  # the retailer or the city placed it at this very touchpoint
-    ZONE = 1
-    NEARBY = 2  # within the radius around its shop
-    CITY = 3  # no place given: anywhere in the city
+METRES_PER_DEGREE = 111_195.0  # of latitude, anywhere on the earth
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +66,11 @@ class Match:
     placement: Placement
     distance_m: float | None  # from the contact to the shop, where both are known
     zone_id: UUID | None = None  # the zone that brought it, for a contact by position
+    bound: float = 1.0  # the highest score it can reach (see scoring.upper_bound)
+    # Small integers standing for the content and its owner (the shop, or the item itself for
+    # the city's own): the engine's hot loop keys sets and dicts by them, not by UUIDs.
+    key: int = 0
+    owner: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,40 +83,66 @@ class CityIndex:
     shops: dict[UUID, ShopPlace]
     touchpoints: dict[UUID, TouchpointPlace]
     zones: dict[UUID, ZonePlace]
-    at_touchpoint: dict[UUID, tuple[Match, ...]]  # placed there, zone, or nearby
-    everywhere: tuple[Content, ...]
-    by_zone: dict[UUID, tuple[Content, ...]]
+    # Each sequence is sorted by bound, highest first, so the engine can stop early.
+    at_touchpoint: dict[UUID, tuple[Match, ...]]  # placed at it, or nearby (with distance)
+    # Per touchpoint: the above, its zone's and the city-wide matches in one sorted run
+    # (the Match objects are shared; only the order is kept per touchpoint).
+    merged: dict[UUID, tuple[Match, ...]]
+    everywhere: tuple[Match, ...]
+    by_zone: dict[UUID, tuple[Match, ...]]
     nearby: tuple[Content, ...]  # content with a radius, for contacts by location
     built_at: datetime
     valid_until: datetime  # opening spans are known up to here: rebuild before
+    keys: dict[UUID, tuple[int, int]]
     _zone_shapes: dict[UUID, Any]
 
     def candidates_at(self, touchpoint_id: UUID) -> tuple[Match, ...]:
-        return self.at_touchpoint.get(touchpoint_id, ())
+        """Placed at the touchpoint, near it, in its zone or city-wide; highest bound first.
+
+        An item may come more than once (e.g. placed here and city-wide): its best way first.
+        """
+        return self.merged.get(touchpoint_id, ())
 
     def candidates_near(self, location: Location) -> list[Match]:
         """Candidates for a contact that knows only its position (Geolocation, WiFi portal)."""
         point = Point(location.lon, location.lat)
-        zones = [
-            z for z, prepared_shape in self._zone_shapes.items() if prepared_shape.covers(point)
-        ]
+        zones = [z for z, shape_ in self._zone_shapes.items() if shape_.covers(point)]
         matches = [
-            Match(c, Placement.ZONE, self._distance(c, location), z)
+            self._at(m.content, Placement.ZONE, location, z)
             for z in zones
-            for c in self.by_zone.get(z, ())
+            for m in self.by_zone.get(z, ())
         ]
         for content in self.nearby:
             distance = self._distance(content, location)
             if distance is not None and distance <= (content.targeting.radius_m or 0):
-                matches.append(Match(content, Placement.NEARBY, distance))
-        matches += [Match(c, Placement.CITY, self._distance(c, location)) for c in self.everywhere]
+                matches.append(self._at(content, Placement.NEARBY, location, None))
+        matches += [self._at(m.content, Placement.CITY, location, None) for m in self.everywhere]
+        matches.sort(key=_by_bound)
         return matches
+
+    def _at(
+        self, content: Content, placement: Placement, location: Location, zone: UUID | None
+    ) -> Match:
+        distance = self._distance(content, location)
+        bound = upper_bound(
+            placement,
+            distance,
+            len(content.targeting.interests),
+            content.published_at,
+            self.built_at,
+        )
+        key, owner = self.keys[content.id]
+        return Match(content, placement, distance, zone, bound, key, owner)
 
     def _distance(self, content: Content, location: Location) -> float | None:
         shop = self.shops.get(content.shop_id) if content.shop_id else None
         if shop is None or shop.location is None:
             return None
         return distance_m(shop.location, location)
+
+
+def _by_bound(match: Match) -> float:
+    return -match.bound
 
 
 def distance_m(a: Location, b: Location) -> float:
@@ -179,21 +202,42 @@ def build_index(
         # Defence in depth: the rules refuse such targeting, and the engine never acts on it.
         and not c.targeting.interests & SPECIAL_INTERESTS
     ]
-    placed: dict[UUID, list[Match]] = defaultdict(list)
-    by_zone: dict[UUID, list[Content]] = defaultdict(list)
-    everywhere: list[Content] = []
+    keys = _keys(live, shop_map)
+    placed: dict[UUID, list[Content]] = defaultdict(list)
+    by_zone: dict[UUID, list[Match]] = defaultdict(list)
+    everywhere: list[Match] = []
     nearby: list[Content] = []
     for content in live:
         target = content.targeting
+        interests, published = len(target.interests), content.published_at
         if target.everywhere:
-            everywhere.append(content)
+            bound = upper_bound(Placement.CITY, None, interests, published, now)
+            everywhere.append(Match(content, Placement.CITY, None, None, bound, *keys[content.id]))
         for tp in target.touchpoint_ids & tp_map.keys():
-            placed[tp].append(Match(content, Placement.TOUCHPOINT, None))
+            placed[tp].append(content)
         for zone in target.zone_ids & zone_map.keys():
-            by_zone[zone].append(content)
+            bound = upper_bound(Placement.ZONE, None, interests, published, now)
+            by_zone[zone].append(
+                Match(content, Placement.ZONE, None, zone, bound, *keys[content.id])
+            )
         if target.radius_m:
             nearby.append(content)
-    at_touchpoint = _at_touchpoints(tp_map, shop_map, placed, by_zone, nearby)
+    at_touchpoint = _at_touchpoints(tp_map, shop_map, placed, nearby, now, keys)
+    zones_sorted = {z: tuple(sorted(ms, key=_by_bound)) for z, ms in by_zone.items()}
+    city_sorted = tuple(sorted(everywhere, key=_by_bound))
+    merged = {
+        tp.id: tuple(
+            sorted(
+                (
+                    *at_touchpoint[tp.id],
+                    *(zones_sorted.get(tp.zone_id, ()) if tp.zone_id else ()),
+                    *city_sorted,
+                ),
+                key=_by_bound,
+            )
+        )
+        for tp in tp_map.values()
+    }
     return CityIndex(
         city_id=city_id,
         tz=tz,
@@ -202,11 +246,13 @@ def build_index(
         touchpoints=tp_map,
         zones=zone_map,
         at_touchpoint=at_touchpoint,
-        everywhere=tuple(everywhere),
-        by_zone={z: tuple(cs) for z, cs in by_zone.items()},
+        merged=merged,
+        everywhere=city_sorted,
+        by_zone=zones_sorted,
         nearby=tuple(nearby),
         built_at=now,
         valid_until=valid_until,
+        keys=keys,
         _zone_shapes={z.id: prepared.prep(shape(z.geometry)) for z in zone_map.values()},
     )
 
@@ -214,28 +260,63 @@ def build_index(
 def _at_touchpoints(
     tps: dict[UUID, TouchpointPlace],
     shops: dict[UUID, ShopPlace],
-    placed: dict[UUID, list[Match]],
-    by_zone: dict[UUID, list[Content]],
+    placed: dict[UUID, list[Content]],
     nearby: list[Content],
+    now: datetime,
+    keys: dict[UUID, tuple[int, int]],
 ) -> dict[UUID, tuple[Match, ...]]:
-    # Radius content is grouped by shop, so each shop-touchpoint distance is computed once.
+    # Radius content is grouped by shop, and a shop is looked at only for touchpoints within
+    # its largest radius (a cheap check on latitude first), so a big city builds in time.
     radius_by_shop: dict[UUID, list[Content]] = defaultdict(list)
     for content in nearby:
         if content.shop_id is not None and shops[content.shop_id].location is not None:
             radius_by_shop[content.shop_id].append(content)
+    reach = {
+        shop_id: max(c.targeting.radius_m or 0 for c in contents)
+        for shop_id, contents in radius_by_shop.items()
+    }
     result: dict[UUID, tuple[Match, ...]] = {}
     for tp in tps.values():
         matches: dict[UUID, Match] = {}
-        for match in placed.get(tp.id, ()):
-            matches[match.content.id] = match
-        for content in by_zone.get(tp.zone_id, ()) if tp.zone_id else ():
-            matches.setdefault(content.id, Match(content, Placement.ZONE, None))
+        for content in placed.get(tp.id, ()):
+            distance = _shop_distance(shops, content, tp.location)
+            matches[content.id] = _match(content, Placement.TOUCHPOINT, distance, now, keys)
         for shop_id, contents in radius_by_shop.items():
             location = shops[shop_id].location
             assert location is not None
+            if abs(location.lat - tp.location.lat) * METRES_PER_DEGREE > reach[shop_id]:
+                continue
             distance = distance_m(location, tp.location)
             for content in contents:
-                if distance <= (content.targeting.radius_m or 0):
-                    matches.setdefault(content.id, Match(content, Placement.NEARBY, distance))
-        result[tp.id] = tuple(matches.values())
+                if distance <= (content.targeting.radius_m or 0) and content.id not in matches:
+                    matches[content.id] = _match(content, Placement.NEARBY, distance, now, keys)
+        result[tp.id] = tuple(sorted(matches.values(), key=_by_bound))
     return result
+
+
+def _match(
+    content: Content,
+    placement: Placement,
+    distance: float | None,
+    now: datetime,
+    keys: dict[UUID, tuple[int, int]],
+) -> Match:
+    interests = len(content.targeting.interests)
+    bound = upper_bound(placement, distance, interests, content.published_at, now)
+    return Match(content, placement, distance, None, bound, *keys[content.id])
+
+
+def _keys(live: list[Content], shops: dict[UUID, ShopPlace]) -> dict[UUID, tuple[int, int]]:
+    """(content key, owner key) per item: shops count from 0, the city's items below 0."""
+    shop_keys = {shop_id: n for n, shop_id in enumerate(shops)}
+    return {
+        c.id: (n, shop_keys[c.shop_id] if c.shop_id is not None else -1 - n)
+        for n, c in enumerate(live)
+    }
+
+
+def _shop_distance(shops: dict[UUID, ShopPlace], content: Content, here: Location) -> float | None:
+    shop = shops.get(content.shop_id) if content.shop_id else None
+    if shop is None or shop.location is None:
+        return None
+    return distance_m(shop.location, here)

@@ -232,17 +232,15 @@ async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
         day,
         pseudonym,
         [(p.content.id, p.content.shop_id) for p in decision.picks],
-        push_budget=decision.budget_left if given.mode is Mode.PUSH and visitor else None,
+        # The day's whole budget: the counters subtract today's pushes themselves, atomically.
+        push_budget=index.rules.push_budget_per_day
+        if given.mode is Mode.PUSH and visitor
+        else None,
     )
-    if admitted < len(decision.picks):
-        # Another decision for the same visitor used up the budget in the meantime.
-        decision = Decision(
-            decision.picks[:admitted],
-            decision.control,
-            decision.strategy,
-            decision.quiet,
-            max(0, (decision.budget_left or 0) - admitted),
-        )
+    # Fewer than picked when another decision for the same visitor used up the budget meanwhile;
+    # what is left is told after this decision's own pushes.
+    left = None if decision.budget_left is None else max(0, decision.budget_left - admitted)
+    decision = replace(decision, picks=decision.picks[:admitted], budget_left=left)
     outcome = Outcome(uuid.uuid4(), decision, touchpoint_id)
     _record(ctx, outcome, index.city_id, given.visitor)
     return outcome

@@ -255,9 +255,10 @@ class DecisionCounters(Protocol):
     ) -> int:
         """Count `picks` (content id, shop id) as shown, in order, and return how many were.
 
-        With `push_budget` (a push to a consenting visitor), atomically admit only as many
-        picks as the visitor's remaining budget for `day` allows, also under concurrent calls
-        for the same visitor; None admits all (a pull). Without a pseudonym only the shop
+        With `push_budget` (a push to a consenting visitor: the city's whole daily budget, not
+        what is left of it), atomically admit only as many picks as the visitor's pushes so far
+        on `day` leave, also under concurrent calls for the same visitor; None admits all (a
+        pull). Without a pseudonym only the shop
         exposures are counted.
         """
         ...
