@@ -16,6 +16,7 @@ from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
 from marktplatz.adapters.qr import SegnoQr
 from marktplatz.adapters.ratelimit import LimitsRateLimiter
+from marktplatz.services import decisions
 from marktplatz.services.context import Context
 from marktplatz.services.ports import Clock
 from marktplatz.settings import Environment, Settings
@@ -38,6 +39,7 @@ class App:
     writer: GroupCommitWriter
 
     async def close(self) -> None:
+        await decisions.drain()  # exposures still waiting go to the writer before it stops
         await self.writer.close()
         await self.ctx.decisions.aclose()
         await self.engine.dispose()

@@ -297,11 +297,8 @@ async def test_bad_decision_requests(
         assert response.json()["detail"][0]["field"] in ("contact", "location.lat")
 
 
-async def test_the_budget_holds_under_concurrent_pushes_for_one_visitor(
-    client: httpx.AsyncClient, composed: App, tenant: Tenant
-) -> None:
-    # given five city-wide items and a visitor who consented to personalisation
-    await open_all_day(composed, tenant)
+async def stories_and_a_consenting_visitor(composed: App, tenant: Tenant) -> tuple[Touchpoint, str]:
+    """Five city-wide stories, a touchpoint, and a visitor who consented to personalisation."""
     tp = await point(composed, tenant)
     for n in range(5):
         await published(
@@ -318,7 +315,16 @@ async def test_the_budget_holds_under_concurrent_pushes_for_one_visitor(
         purposes={"personalisation": True},
         text_version="2026-11",
     )
-    await asyncio.sleep(1.05)
+    await asyncio.sleep(1.05)  # the engine sees the new content within a second
+    return tp, visitor
+
+
+async def test_the_budget_holds_under_concurrent_pushes_for_one_visitor(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given five city-wide items and a visitor who consented to personalisation
+    await open_all_day(composed, tenant)
+    tp, visitor = await stories_and_a_consenting_visitor(composed, tenant)
     # when twenty beacon sightings arrive at once
     answers = await asyncio.gather(
         *(decide(client, tenant, tp, mode="push", visitor=visitor) for _ in range(20))
@@ -342,23 +348,7 @@ async def test_pushes_one_after_another_stop_at_the_budget(
         tenant.city.id,
         {"quiet_start": None, "quiet_end": None, "control_share": 0, "max_picks": 1},
     )
-    tp = await point(composed, tenant)
-    for n in range(5):
-        await published(
-            composed,
-            tenant,
-            ContentInput(kind=ContentKind.STORY, title=f"Geschichte {n}"),
-            shop=False,
-        )
-    visitor = uuid.uuid4().hex
-    await visitors.record_consent(
-        composed.ctx,
-        visitor=visitor,
-        secret=secrets.token_hex(32),
-        purposes={"personalisation": True},
-        text_version="2026-11",
-    )
-    await asyncio.sleep(1.05)
+    tp, visitor = await stories_and_a_consenting_visitor(composed, tenant)
     # when the beacon is seen five times in a row
     answers = [
         (await decide(client, tenant, tp, mode="push", visitor=visitor)).json() for _ in range(5)

@@ -43,6 +43,7 @@ from marktplatz.services.ports import UnitOfWork
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0  # seconds between two looks at a city's content version, per process
+FLUSH_EVERY = 0.05  # seconds exposures wait to be written together
 INDEX_DAYS = timedelta(days=6)  # opening spans cover 9 days from yesterday; rebuild well before
 
 
@@ -82,22 +83,32 @@ class IndexCache:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._refreshing: set[str] = set()
 
     def forget(self) -> None:
         self._entries.clear()
 
     async def get(self, ctx: Context, slug: str) -> _Entry:
+        """The city's index, checked against the database at most once a second.
+
+        The request that finds it stale does the check (and rebuild, if the content changed);
+        requests arriving meanwhile are served the index as it was instead of waiting.
+        """
         entry = self._entries.get(slug)
-        now = time.monotonic()
-        if entry is not None and now - entry.checked < CHECK_EVERY:
+        if entry is None:
+            async with self._locks.setdefault(slug, asyncio.Lock()):
+                entry = self._entries.get(slug)
+                if entry is None:
+                    entry = self._entries[slug] = await self._refresh(ctx, slug, None)
             return entry
-        async with self._locks.setdefault(slug, asyncio.Lock()):
-            entry = self._entries.get(slug)
-            if entry is not None and time.monotonic() - entry.checked < CHECK_EVERY:
-                return entry
-            entry = await self._refresh(ctx, slug, entry)
-            self._entries[slug] = entry
+        if time.monotonic() - entry.checked < CHECK_EVERY or slug in self._refreshing:
             return entry
+        self._refreshing.add(slug)
+        try:
+            entry = self._entries[slug] = await self._refresh(ctx, slug, entry)
+        finally:
+            self._refreshing.discard(slug)
+        return entry
 
     async def _refresh(self, ctx: Context, slug: str, entry: _Entry | None) -> _Entry:
         async with ctx.uow() as uow:
@@ -200,7 +211,6 @@ async def preview_content(
 
 
 INDEXES = IndexCache()
-_PENDING: set[asyncio.Task[None]] = set()
 
 
 async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
@@ -273,43 +283,81 @@ async def _visitor(ctx: Context, given: ContactInput) -> Visitor | None:
 
 
 def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None) -> None:
-    """Write the exposures after the answer: the visitor does not wait for the commit."""
+    """Queue the exposures; they are written after the answer, in one batch per FLUSH_EVERY."""
     if not outcome.decision.picks:
         return
     now = ctx.clock.now()
-    events = [
-        JourneyEvent(
-            event_id=uuid.uuid5(outcome.decision_id, str(pick.content.id)),
-            kind=EventKind.CONTENT_EXPOSED,
-            city_id=city_id,
-            occurred_at=now,
-            received_at=now,
-            touchpoint_id=outcome.touchpoint_id,
-            content_id=str(pick.content.id),
-            channel=None,
-            proximity=None,
-            rssi=None,
-            count=None,
-            path=None,
-            # The writer keeps it only while the visitor consents to analytics.
-            pseudonym=check_pseudonym(pseudonym),
-            daily_hash=None,
-        )
-        for pick in outcome.decision.picks
-    ]
-    task = asyncio.create_task(_append(ctx, events))
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
+    kept = check_pseudonym(pseudonym)  # the writer keeps it only while analytics consent holds
+    decision = outcome.decision_id.int
+    _EXPOSURES.add(
+        ctx,
+        [
+            JourneyEvent(
+                # One id per decision and item: a retried write stores it once.
+                event_id=UUID(int=decision ^ pick.content.id.int),
+                kind=EventKind.CONTENT_EXPOSED,
+                city_id=city_id,
+                occurred_at=now,
+                received_at=now,
+                touchpoint_id=outcome.touchpoint_id,
+                content_id=str(pick.content.id),
+                channel=None,
+                proximity=None,
+                rssi=None,
+                count=None,
+                path=None,
+                pseudonym=kept,
+                daily_hash=None,
+            )
+            for pick in outcome.decision.picks
+        ],
+    )
 
 
-async def _append(ctx: Context, events: list[JourneyEvent]) -> None:
-    try:
-        await ctx.events.append(events)
-    except Exception as exc:
-        log.warning("exposures not recorded: %s", type(exc).__name__)
+class _Exposures:
+    """Exposure events waiting for the writer: one write per FLUSH_EVERY, not one per decision.
+
+    A crash loses at most that much of them; exposures are counted, never acknowledged to anyone.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[Context, list[JourneyEvent]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, ctx: Context, events: list[JourneyEvent]) -> None:
+        key = id(ctx.events)
+        if key in self._pending:
+            self._pending[key][1].extend(events)
+            return
+        self._pending[key] = (ctx, events)
+        task = asyncio.create_task(self._flush_later(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush_later(self, key: int) -> None:
+        await asyncio.sleep(FLUSH_EVERY)
+        await self._flush(key)
+
+    async def _flush(self, key: int) -> None:
+        found = self._pending.pop(key, None)
+        if found is None:
+            return
+        ctx, events = found
+        try:
+            await ctx.events.append(events)
+        except Exception as exc:
+            log.warning("%d exposures not recorded: %s", len(events), type(exc).__name__)
+
+    async def drain(self) -> None:
+        for key in list(self._pending):
+            await self._flush(key)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+_EXPOSURES = _Exposures()
 
 
 async def drain() -> None:
-    """Wait for exposures still being written (tests, shutdown)."""
-    while _PENDING:
-        await asyncio.gather(*list(_PENDING), return_exceptions=True)
+    """Write the exposures still waiting (tests, shutdown)."""
+    await _EXPOSURES.drain()

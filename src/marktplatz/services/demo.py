@@ -5,11 +5,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 from marktplatz.domain.accounts import User
+from marktplatz.domain.cities import City
+from marktplatz.domain.content import Action, ContentKind, JobType
 from marktplatz.domain.errors import NotFound
-from marktplatz.services import accounts, cities, shops, touchpoints
+from marktplatz.services import accounts, cities, content, shops, touchpoints
+from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.services.context import Context
 
 DEMO_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
@@ -86,6 +91,9 @@ async def load_demo(ctx: Context, data: Mapping[str, Any], owner_shop: str) -> D
     )
     for account, name in others:
         await _account(ctx, city.slug, account, name)
+    zones = {z.slug: z.id for z in await cities.list_zones(ctx, city.id)}
+    for item in data.get("content", []):
+        await _content(ctx, admin, city, item, slugs, zones)
     return DemoResult(
         True,
         city.slug,
@@ -124,3 +132,43 @@ def _touchpoint_input(point: Mapping[str, Any], shop_ids: Mapping[str, Any]) -> 
     if target:
         result["target"] = target
     return result
+
+
+async def _content(
+    ctx: Context,
+    admin: User,
+    city: City,
+    item: Mapping[str, Any],
+    shop_ids: Mapping[str, UUID],
+    zone_ids: Mapping[str, UUID],
+) -> None:
+    """One demo item, submitted like a retailer would: most go live, the pharmacy's waits for
+    the city's approval (so the demo's approval queue has something in it)."""
+    today = ctx.clock.now().astimezone(city.tz).date()
+
+    def at(offset: list[Any] | None) -> datetime | None:
+        if offset is None:
+            return None
+        day = today + timedelta(days=int(offset[0]))
+        return datetime.combine(day, time.fromisoformat(offset[1]), tzinfo=city.tz)
+
+    coupon = item.get("coupon")
+    data = ContentInput(
+        kind=ContentKind(item["kind"]),
+        title=item["title"],
+        body_html=item.get("body", ""),
+        starts_at=at(item.get("starts")),
+        ends_at=at(item.get("ends")),
+        day_start=time.fromisoformat(item["day_start"]) if "day_start" in item else None,
+        day_end=time.fromisoformat(item["day_end"]) if "day_end" in item else None,
+        zone_ids=[zone_ids[z] for z in item.get("zones", [])],
+        radius_m=item.get("radius_m"),
+        interests=list(item.get("interests", [])),
+        coupon=CouponInput(**coupon) if coupon else None,
+        place=item.get("place", ""),
+        registration=item.get("registration", ""),
+        job_type=JobType(item["job_type"]) if "job_type" in item else None,
+    )
+    shop = shop_ids[item["shop"]] if item.get("shop") else None
+    created = await content.create_content(ctx, admin, city.id, shop, data)
+    await content.act_on_content(ctx, admin, created.id, Action.SUBMIT)

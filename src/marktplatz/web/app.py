@@ -24,7 +24,7 @@ from marktplatz.web.console.content import router as console_content_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
-from marktplatz.web.edge.decide import decide_edge
+from marktplatz.web.edge.decide import DecideApp, decide_edge
 from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
@@ -66,19 +66,22 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class MarktplatzApp(FastAPI):
-    """FastAPI, with the ingestion hot path answered before the middleware stack.
+# The hot paths, answered before the middleware stack: they need none of the page middleware
+# (their JSON answers set their own headers), and skipping the stack and Starlette's request
+# wrapper saves most of a request's CPU time (docs/performance.md).
+_EDGE = {"/e": ingest, "/decide": decide_edge}
 
-    POST /e needs none of the page middleware (its JSON answer sets its own headers) and is the
-    busiest route: skipping the stack and Starlette's request wrapper saves most of a request's
-    CPU time (docs/performance.md).
-    """
+
+class MarktplatzApp(FastAPI):
+    """FastAPI, with the edge's hot paths (POST /e, POST /decide) answered first."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/e" and scope["method"] == "POST":
-            scope["app"] = self
-            await ingest(scope, receive, send)
-            return
+        if scope["type"] == "http" and scope["method"] == "POST":
+            edge = _EDGE.get(scope["path"])
+            if edge is not None:
+                scope["app"] = self
+                await edge(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -113,7 +116,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     errors.install(app)
     app.router.routes.append(Route("/q/{code}", qr_redirect, methods=["GET", "HEAD"]))
     app.router.routes.append(Route("/e", IngestApp(), methods=["POST"]))
-    app.router.routes.append(Route("/decide", decide_edge, methods=["POST"]))
+    app.router.routes.append(Route("/decide", DecideApp(), methods=["POST"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
     app.include_router(api_router)
     app.include_router(invitations_api)

@@ -10,12 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 from pydantic import ValidationError as PydanticError
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from marktplatz.domain.decision import REASON_TEXT, Mode, Pick
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
 from marktplatz.domain.geo import make_location
 from marktplatz.domain.touchpoints import TouchpointKind, canonical_identifier, is_code
+from marktplatz.services.context import Context
 from marktplatz.services.decisions import ContactInput, Outcome, decide_for_contact
+from marktplatz.web.edge.raw import Disconnected, Refused, read_body, reply, to_json
 from marktplatz.web.i18n import gettext
 from marktplatz.web.state import app_of
 
@@ -128,40 +131,51 @@ def answer(outcome: Outcome, lang: str) -> dict[str, Any]:
     }
 
 
-async def _decide(request: Request, body: DecideIn, *, api: bool = False) -> JSONResponse:
+async def _decide(ctx: Context, body: DecideIn) -> tuple[int, dict[str, Any]]:
+    """(status, answer); NotFound is raised for the API's own 404."""
     try:
-        outcome = await decide_for_contact(app_of(request).ctx, _contact(body))
+        outcome = await decide_for_contact(ctx, _contact(body))
     except InvalidInput as exc:
         text = gettext(body.language, exc.message)
         message = text % dict(exc.params) if exc.params else text
-        return JSONResponse({"detail": [{"field": exc.field, "message": message}]}, 422, _HEADERS)
-    except NotFound as exc:
-        if api:
-            raise  # the API's one answer for anything missing: {"detail": "not found"}
-        # The same answer for another city's touchpoint as for one that never existed.
-        what = "city" if str(exc) == "city" else "touchpoint"
-        message = N_("Unknown city.") if what == "city" else N_("Unknown touchpoint.")
-        return JSONResponse({"detail": gettext(body.language, message)}, 404, _HEADERS)
-    return JSONResponse(answer(outcome, body.language), 200, _HEADERS)
+        return 422, {"detail": [{"field": exc.field, "message": message}]}
+    return 200, answer(outcome, body.language)
 
 
-async def decide_edge(request: Request) -> Response:
-    """The lean edge route: one body read, one validation, no dependency graph."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return JSONResponse({"detail": "The request is too large."}, 413, _HEADERS)
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return JSONResponse({"detail": "The request is too large."}, 413, _HEADERS)
+async def decide_edge(scope: Scope, receive: Receive, send: Send) -> None:
+    """The lean edge route: raw ASGI before the middleware stack (web/app.py), one body read,
+    one validation, no dependency graph."""
+    try:
+        raw = await read_body(scope, receive, MAX_BODY)
+    except Refused as refused:
+        await reply(send, refused.status, to_json({"detail": "The request is too large."}))
+        return
+    except Disconnected:
+        return
     try:
         body = _BODY.validate_json(raw)
     except PydanticError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
-            return JSONResponse({"detail": "The body is not valid JSON."}, 400, _HEADERS)
+            await reply(send, 400, to_json({"detail": "The body is not valid JSON."}))
+            return
         field = ".".join(str(p) for p in first["loc"]) or "body"
-        return JSONResponse({"detail": [{"field": field, "message": first["msg"]}]}, 422, _HEADERS)
-    return await _decide(request, body)
+        await reply(send, 422, to_json({"detail": [{"field": field, "message": first["msg"]}]}))
+        return
+    try:
+        status, content = await _decide(scope["app"].state.marktplatz.ctx, body)
+    except NotFound as exc:
+        # The same answer for another city's touchpoint as for one that never existed.
+        message = N_("Unknown city.") if str(exc) == "city" else N_("Unknown touchpoint.")
+        status, content = 404, {"detail": gettext(body.language, message)}
+    await reply(send, status, to_json(content))
+
+
+class DecideApp:
+    """`decide_edge` as an ASGI app that a Starlette Route mounts as it is."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await decide_edge(scope, receive, send)
 
 
 router = APIRouter(tags=["decisions"])
@@ -173,4 +187,5 @@ async def decide_api(request: Request, body: DecideIn) -> Response:
 
     The same as the edge's POST /decide; no login, no cookie: the contact names its city.
     """
-    return await _decide(request, body, api=True)
+    status, content = await _decide(app_of(request).ctx, body)
+    return JSONResponse(content, status, _HEADERS)

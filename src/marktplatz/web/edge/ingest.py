@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from marktplatz.domain.errors import StoreUnavailable, WriterBusy
 from marktplatz.domain.journey import MAX_BATCH, Channel, EventKind, Proximity
 from marktplatz.services.journey import EventInput, Rejected, record_events
+from marktplatz.web.edge.raw import Disconnected, Refused, read_body, reply, to_json
 from marktplatz.web.i18n import gettext, pick_language
 
 MAX_BODY = 256 * 1024
@@ -57,38 +58,6 @@ _BATCH = TypeAdapter(Annotated[list[EventIn], Field(max_length=MAX_BATCH)])
 
 Parsed = list[tuple[int, EventInput]]
 Errors = list[dict[str, Any]]
-
-
-class Refused(Exception):
-    """The whole request is refused (4xx) before any event is looked at."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.detail = status, detail
-
-
-class _Disconnected(Exception):
-    """The client went away before its body arrived: there is no one to answer."""
-
-
-async def _body(scope: Scope, receive: Receive) -> bytes:
-    """The request body; Refused (413) once it grows past MAX_BODY (read no further)."""
-    for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
-            raise Refused(413, f"The request is larger than {MAX_BODY} bytes.")
-    chunks: list[bytes] = []
-    size, more = 0, True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise Refused(413, f"The request is larger than {MAX_BODY} bytes.")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse(body: bytes) -> tuple[Parsed, Errors]:
@@ -150,24 +119,6 @@ def _fingerprint(scope: Scope) -> str:
     return f"{host}|{agent.decode('latin-1')[:300]}"
 
 
-# POST /e skips the page middleware (web/app.py), so its answers carry their own headers.
-_HEADERS = [
-    (b"content-type", b"application/json"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"cache-control", b"no-store"),
-]
-
-
-async def _reply(send: Send, status: int, body: bytes, *extra: tuple[bytes, bytes]) -> None:
-    headers = [*_HEADERS, (b"content-length", b"%d" % len(body)), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _json(content: object) -> bytes:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 async def ingest(scope: Scope, receive: Receive, send: Send) -> None:
     """One event (an object) or a batch (a list of at most MAX_BATCH objects).
 
@@ -175,32 +126,32 @@ async def ingest(scope: Scope, receive: Receive, send: Send) -> None:
     it has errors to translate (docs/performance.md).
     """
     try:
-        parsed, errors = parse(await _body(scope, receive))
+        parsed, errors = parse(await read_body(scope, receive, MAX_BODY))
     except Refused as refused:
-        await _reply(send, refused.status, _json({"detail": refused.detail}))
+        await reply(send, refused.status, to_json({"detail": refused.detail}))
         return
-    except _Disconnected:
+    except Disconnected:
         return
     try:
         recorded = await record_events(
             scope["app"].state.marktplatz.ctx, parsed, _fingerprint(scope)
         )
     except WriterBusy:
-        body = _json({"detail": "Busy, please retry."})
-        await _reply(send, 503, body, (b"retry-after", b"1"))
+        body = to_json({"detail": "Busy, please retry."})
+        await reply(send, 503, body, (b"retry-after", b"1"))
         return
     except StoreUnavailable:
-        body = _json({"detail": "The store is unavailable, please retry."})
-        await _reply(send, 503, body, (b"retry-after", b"5"))
+        body = to_json({"detail": "The store is unavailable, please retry."})
+        await reply(send, 503, body, (b"retry-after", b"5"))
         return
     if not errors and not recorded.rejected:
-        await _reply(send, 200, b'{"accepted":%d,"rejected":[]}' % recorded.accepted)
+        await reply(send, 200, b'{"accepted":%d,"rejected":[]}' % recorded.accepted)
         return
     if recorded.rejected:
         errors += _translated(recorded.rejected, pick_language(Request(scope)))
         errors.sort(key=lambda e: e["index"])
     status = 200 if recorded.accepted else 422
-    await _reply(send, status, _json({"accepted": recorded.accepted, "rejected": errors}))
+    await reply(send, status, to_json({"accepted": recorded.accepted, "rejected": errors}))
 
 
 class IngestApp:
