@@ -44,12 +44,15 @@ from starlette.routing import Route
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.content import Action, Content, ContentKind
+from marktplatz.domain.decision import Mode
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, invitations, shops, touchpoints, visitors
 from marktplatz.services import content as content_service
+from marktplatz.services import decisions as decision_service
 from marktplatz.services.content import ContentInput
+from marktplatz.services.decisions import ContactInput
 from marktplatz.web.security import SESSION_COOKIE
 from support import PASSWORD, SQUARE, Tenant, login, make_tenant, unique
 
@@ -411,6 +414,26 @@ def with_fresh_content(make: Callable[[World, str, Any], str], body: dict[str, s
         return Req(make(w, target, item.id), data=body, markers=marks)
 
     return build
+
+
+async def with_decision(cell: Cell) -> Req:
+    """A decision that showed a fresh city story of the target's city (missing: a random id)."""
+    w, target = cell.w, cell.target
+    if target == "missing":
+        return Req(f"{A}/decisions/{uuid.uuid4()}")
+    tenant = w.foreign if target == "foreign" else w.own
+    admin = tenant.users[ADMIN]
+    data = ContentInput(kind=ContentKind.STORY, title=f"Stadtgeschichte {stamp()}")
+    item = await content_service.create_content(w.ctx, admin, tenant.city.id, None, data)
+    await content_service.act_on_content(w.ctx, admin, item.id, Action.SUBMIT)
+    await content_service.act_on_content(w.ctx, admin, item.id, Action.APPROVE)
+    decision_service.INDEXES.forget()
+    point = w.points["foreign-city" if target == "foreign" else "city"]
+    contact = ContactInput(tenant.city.slug, "de", Mode.PULL, touchpoint_id=point.id)
+    outcome = await decision_service.decide_for_contact(w.ctx, contact)
+    await decision_service.drain()
+    marks = {str(item.id): "content", item.title: "content"} if target == "foreign" else {}
+    return Req(f"{A}/decisions/{outcome.decision_id}", markers=marks)
 
 
 _BUDGETS = itertools.count()
@@ -1179,6 +1202,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "/e"): Spec(NONE, always(200), journey_event),
     ("POST", "/decide"): Spec(
         ("own", "foreign", "cross", "missing"), public(), decision("/decide"), allow=foreign_public
+    ),
+    ("GET", "/api/v1/decisions/{decision_id}"): Spec(
+        CITY,
+        public(),
+        with_decision,
+        allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
     ),
     ("POST", "/api/v1/decide"): Spec(
         ("own", "foreign", "cross", "missing"),

@@ -97,6 +97,32 @@ async def test_a_published_offer_is_shown_with_its_reasons_and_recorded(
     assert rows == [("content.exposed", tp.id), ("content.exposed", tp.id)]
 
 
+async def test_why_am_i_seeing_this_is_answered_from_what_was_recorded(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a decision that showed an offer
+    await open_all_day(composed, tenant)
+    tp = await point(composed, tenant)
+    item = await published(composed, tenant, offer(radius_m=200))
+    shown = (await decide(client, tenant, tp, language="en")).json()
+    await drain()
+    # when the visitor asks why, in German
+    response = await client.get(
+        f"/api/v1/decisions/{shown['decision_id']}", headers={"accept-language": "de"}
+    )
+    # then the recorded reasons come back, translated, as they were when it was shown
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [p["content_id"] for p in answer["picks"]] == [str(item.id)]
+    codes = [r["code"] for r in answer["picks"][0]["reasons"]]
+    assert codes == [r["code"] for r in shown["picks"][0]["reasons"]]
+    assert answer["picks"][0]["reasons"][1]["text"] == "Das Geschäft hat jetzt geöffnet."
+    # and a decision nobody made is not found
+    missing = await client.get(f"/api/v1/decisions/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "not found"}
+
+
 async def test_a_change_is_visible_within_a_second(
     client: httpx.AsyncClient, composed: App, tenant: Tenant
 ) -> None:

@@ -30,11 +30,14 @@ from marktplatz.domain.decision import (
     Decision,
     Exclusion,
     Mode,
+    Reason,
     ReasonCode,
     Usage,
     Visitor,
     decide,
     exclusion,
+    reasons_from_json,
+    reasons_json,
 )
 from marktplatz.domain.decision_index import (
     CityIndex,
@@ -532,3 +535,15 @@ def test_an_unknown_touchpoint_has_no_candidates() -> None:
         [content(1, None, targeting=Targeting(touchpoint_ids=frozenset({TP.id})))], [], [TP]
     )
     assert decide(world, Contact(BASE, "de", Mode.PULL, uuid.uuid4()), Usage(), 1).picks == ()
+
+
+def test_reasons_are_stored_and_read_back_unchanged() -> None:
+    reasons = (
+        Reason(ReasonCode.ZONE, (("zone", 'Lange Straße; "West"'),)),
+        Reason(ReasonCode.OPEN_NOW),
+        Reason(ReasonCode.INTEREST, (("interest", "books"),)),
+    )
+    stored = reasons_json(reasons)
+    assert reasons_from_json(stored) == reasons
+    # a code from a newer version is skipped, the rest still read
+    assert reasons_from_json('[["teleported", {}], ["fresh", {}]]') == (Reason(ReasonCode.FRESH),)

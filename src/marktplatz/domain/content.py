@@ -58,6 +58,22 @@ class Interest(StrEnum):
 
 SPECIAL_INTERESTS = frozenset({Interest.HEALTH, Interest.RELIGION, Interest.POLITICS})
 
+# How an interest is named to people (msgids; the special categories are never shown).
+INTEREST_LABELS: dict[Interest, str] = {
+    Interest.FASHION: N_("Fashion"),
+    Interest.FOOD: N_("Food and drink"),
+    Interest.BOOKS: N_("Books"),
+    Interest.CULTURE: N_("Culture"),
+    Interest.FAMILY: N_("Family"),
+    Interest.SPORTS: N_("Sports"),
+    Interest.BEAUTY: N_("Beauty"),
+    Interest.HOME: N_("Home and living"),
+    Interest.TECH: N_("Technology"),
+    Interest.GIFTS: N_("Gifts"),
+    Interest.CRAFTS: N_("Crafts"),
+    Interest.OUTDOOR: N_("Outdoors"),
+}
+
 
 class LimitPeriod(StrEnum):
     DAY = "day"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -104,6 +105,20 @@ EXCLUSION_TEXT: dict[Exclusion, str] = {
 class Reason:
     code: ReasonCode
     params: tuple[tuple[str, str], ...] = ()
+
+
+def reasons_json(reasons: Iterable[Reason]) -> str:
+    """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "120"}], …]."""
+    return json.dumps([[r.code.value, dict(r.params)] for r in reasons], ensure_ascii=False)
+
+
+def reasons_from_json(text: str) -> tuple[Reason, ...]:
+    """Reasons stored by reasons_json; unknown codes (from a newer version) are skipped."""
+    found: list[Reason] = []
+    for code, params in json.loads(text):
+        if code in ReasonCode._value2member_map_:
+            found.append(Reason(ReasonCode(code), tuple(sorted(params.items()))))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)

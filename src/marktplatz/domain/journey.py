@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from marktplatz.domain.errors import N_, InvalidInput
@@ -84,6 +83,9 @@ class JourneyEvent:
     pseudonym: str | None
     daily_hash: str | None
     schema_version: int = SCHEMA_VERSION
+    # content.exposed: the decision that showed the item, and why (decision.reasons_json).
+    decision_id: UUID | None = None
+    reasons: str | None = None
 
 
 def check_times(occurred_at: datetime, received_at: datetime) -> None:
@@ -135,27 +137,6 @@ def check_no_device_address(value: str | None, field: str) -> None:
     """Refuse text that carries a MAC address: hardware ids never enter the store."""
     if value and _DEVICE_ADDRESS.search(value):
         raise InvalidInput(field, N_("This looks like a device address, which is never stored."))
-
-
-def event_row(event: JourneyEvent) -> dict[str, Any]:
-    """The stored columns of an event."""
-    return {
-        "event_id": event.event_id,
-        "kind": event.kind.value,
-        "city_id": event.city_id,
-        "occurred_at": event.occurred_at,
-        "received_at": event.received_at,
-        "touchpoint_id": event.touchpoint_id,
-        "content_id": event.content_id,
-        "channel": event.channel.value if event.channel else None,
-        "proximity": event.proximity.value if event.proximity else None,
-        "rssi": event.rssi,
-        "count": event.count,
-        "path": event.path,
-        "pseudonym": event.pseudonym,
-        "daily_hash": event.daily_hash,
-        "schema_version": event.schema_version,
-    }
 
 
 def strip_unconsented(events: list[JourneyEvent], consented: set[str]) -> list[JourneyEvent]:

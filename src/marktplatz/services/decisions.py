@@ -19,11 +19,14 @@ from marktplatz.domain.decision import (
     Decision,
     Exclusion,
     Mode,
+    Reason,
     Usage,
     Visitor,
     candidates,
     decide,
     exclusion,
+    reasons_from_json,
+    reasons_json,
 )
 from marktplatz.domain.decision_index import (
     CityIndex,
@@ -308,6 +311,8 @@ def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None
                 path=None,
                 pseudonym=kept,
                 daily_hash=None,
+                decision_id=outcome.decision_id,
+                reasons=reasons_json(pick.reasons),
             )
             for pick in outcome.decision.picks
         ],
@@ -356,6 +361,27 @@ class _Exposures:
 
 
 _EXPOSURES = _Exposures()
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One item a decision showed, with the reasons recorded when it was shown."""
+
+    content_id: str
+    reasons: tuple[Reason, ...]
+
+
+async def why(ctx: Context, decision_id: UUID) -> list[Shown]:
+    """ "Why am I seeing this?": the reasons recorded for each item of a decision.
+
+    The decision id is random and known only to the device that asked; NotFound when nothing
+    was recorded under it (or not yet: exposures are written a few milliseconds later).
+    """
+    async with ctx.uow() as uow:
+        found = await uow.contents.exposures(decision_id)
+    if not found:
+        raise NotFound("decision")
+    return [Shown(content_id, reasons_from_json(text)) for content_id, text in found]
 
 
 async def drain() -> None:

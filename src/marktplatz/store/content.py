@@ -154,6 +154,15 @@ class SqlContents:
         )
         await self._bump(city_id)
 
+    async def exposures(self, decision_id: UUID) -> list[tuple[str, str]]:
+        """(content id, reasons) of the exposures recorded for a decision."""
+        query = (
+            select(t.events.c.content_id, t.events.c.reasons)
+            .where(t.events.c.decision_id == decision_id, t.events.c.reasons.is_not(None))
+            .order_by(t.events.c.event_id)
+        )
+        return [(row.content_id, row.reasons) for row in await self.conn.execute(query)]
+
     async def version(self, city_id: UUID) -> int:
         query = select(t.cities.c.content_version).where(t.cities.c.id == city_id)
         return int((await self.conn.execute(query)).scalar() or 0)

@@ -23,6 +23,8 @@ EVENT_COLUMNS = (
     "pseudonym",
     "daily_hash",
     "schema_version",
+    "decision_id",
+    "reasons",
 )
 if tuple(column.name for column in t.events.columns) != EVENT_COLUMNS:
     raise RuntimeError("event_tuple() no longer matches the events table")  # pragma: no cover
@@ -46,4 +48,6 @@ def event_tuple(event: JourneyEvent) -> tuple[Any, ...]:
         event.pseudonym,
         event.daily_hash,
         event.schema_version,
+        event.decision_id,
+        event.reasons,
     )

@@ -136,7 +136,7 @@ def _finish(group: _Group, error: Exception | None) -> None:
 _NAMES = ", ".join(f'"{name}"' for name in EVENT_COLUMNS)
 _PG_TYPES = (
     "uuid", "text", "uuid", "timestamptz", "timestamptz", "uuid", "text", "text", "text",
-    "int", "int", "text", "text", "text", "int",
+    "int", "int", "text", "text", "text", "int", "uuid", "text",
 )  # fmt: skip
 _PG_ARRAYS = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_PG_TYPES, 1))
 # Only a granted latest decision keeps the pseudonym (domain.journey.strip_unconsented).

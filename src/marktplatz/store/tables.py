@@ -21,6 +21,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -271,8 +272,17 @@ events = Table(
     Column("pseudonym", String(32), nullable=True),
     Column("daily_hash", String(64), nullable=True),
     Column("schema_version", Integer, nullable=False),
+    Column("decision_id", Uuid, nullable=True),
+    Column("reasons", Text, nullable=True),
     Index("ix_events_city_occurred", "city_id", "occurred_at"),
     Index("ix_events_pseudonym", "pseudonym"),
+    # Only exposures carry a decision: a partial index costs the other events nothing.
+    Index(
+        "ix_events_decision",
+        "decision_id",
+        sqlite_where=text("decision_id IS NOT NULL"),
+        postgresql_where=text("decision_id IS NOT NULL"),
+    ),
 )
 
 # A consenting visitor: the random id of the device and the hash of its data-rights secret.

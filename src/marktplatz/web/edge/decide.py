@@ -12,14 +12,15 @@ from pydantic import ValidationError as PydanticError
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from marktplatz.domain.decision import REASON_TEXT, Mode, Pick
+from marktplatz.domain.content import INTEREST_LABELS, Interest
+from marktplatz.domain.decision import REASON_TEXT, Mode, Pick, Reason
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
 from marktplatz.domain.geo import make_location
 from marktplatz.domain.touchpoints import TouchpointKind, canonical_identifier, is_code
 from marktplatz.services.context import Context
-from marktplatz.services.decisions import ContactInput, Outcome, decide_for_contact
+from marktplatz.services.decisions import ContactInput, Outcome, decide_for_contact, why
 from marktplatz.web.edge.raw import Disconnected, Refused, read_body, reply, to_json
-from marktplatz.web.i18n import gettext
+from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.state import app_of
 
 MAX_BODY = 8 * 1024
@@ -113,11 +114,22 @@ def _pick(pick: Pick, lang: str) -> dict[str, Any]:
         "title": pick.content.title,
         "shop_id": str(pick.content.shop_id) if pick.content.shop_id else None,
         "score": pick.score,
-        "reasons": [
-            {"code": r.code.value, "text": gettext(lang, REASON_TEXT[r.code]) % dict(r.params)}
-            for r in pick.reasons
-        ],
+        "reasons": _reasons(pick.reasons, lang),
     }
+
+
+def _reasons(reasons: tuple[Reason, ...], lang: str) -> list[dict[str, str]]:
+    return [
+        {"code": r.code.value, "text": gettext(lang, REASON_TEXT[r.code]) % _params(r, lang)}
+        for r in reasons
+    ]
+
+
+def _params(reason: Reason, lang: str) -> dict[str, str]:
+    params = dict(reason.params)
+    if "interest" in params and params["interest"] in Interest._value2member_map_:
+        params["interest"] = gettext(lang, INTEREST_LABELS[Interest(params["interest"])])
+    return params
 
 
 def answer(outcome: Outcome, lang: str) -> dict[str, Any]:
@@ -189,3 +201,29 @@ async def decide_api(request: Request, body: DecideIn) -> Response:
     """
     status, content = await _decide(app_of(request).ctx, body)
     return JSONResponse(content, status, _HEADERS)
+
+
+class ShownOut(BaseModel):
+    content_id: str
+    reasons: list[ReasonOut]
+
+
+class WhyOut(BaseModel):
+    decision_id: UUID
+    picks: list[ShownOut]
+
+
+@router.get("/api/v1/decisions/{decision_id}", response_model=WhyOut)
+async def why_api(request: Request, decision_id: UUID) -> Response:
+    """ "Why am I seeing this?": the reasons recorded when each item of a decision was shown,
+    in the visitor's language. No login: the decision id is random and known to its device."""
+    shown = await why(app_of(request).ctx, decision_id)
+    lang = pick_language(request)
+    content = {
+        "decision_id": str(decision_id),
+        "picks": [
+            {"content_id": item.content_id, "reasons": _reasons(item.reasons, lang)}
+            for item in shown
+        ],
+    }
+    return JSONResponse(content, 200, _HEADERS)
