@@ -249,7 +249,7 @@ def plan(world: World, rng: random.Random, options: Options, now: datetime) -> l
         visitor = Visitor(consents=consents, personalisation=rng.random() < 0.5)
         # A generator per visitor: who consents stays the same when the city changes.
         own = random.Random(rng.getrandbits(64))  # noqa: S311 (simulation, not security)
-        Journey(world, own, visitor).walk(_arrival(own, world.tz, start, end))
+        Journey(world, own, visitor).walk(_arrival(own, world.tz, start, end), earliest=start)
         visitor.events = _within(visitor.events, start, end)
         visitors.append(visitor)
     return visitors
@@ -285,10 +285,12 @@ class Journey:
     def __init__(self, world: World, rng: random.Random, visitor: Visitor) -> None:
         self.world, self.rng, self.visitor = world, rng, visitor
 
-    def walk(self, arrival: datetime) -> None:
+    def walk(self, arrival: datetime, earliest: datetime) -> None:
         if self.rng.random() < 0.5 or not self.world.mile:
+            # From home up to three days before, but inside the simulated span: a visit from the
+            # sofa that fell before it would be dropped, and a visitor could send nothing at all.
             before = timedelta(hours=self.rng.uniform(0.5, 72))
-            self.sofa(arrival - before)
+            self.sofa(max(arrival - before, earliest))
         now = arrival
         for beacon in self.stretch():
             now = self.pass_beacon(beacon, now)

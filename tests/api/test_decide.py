@@ -139,6 +139,24 @@ async def test_a_change_is_visible_within_a_second(
     assert (await decide(client, tenant, tp)).json()["picks"] == []
 
 
+async def test_a_new_or_switched_off_touchpoint_is_followed_within_a_second(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    await open_all_day(composed, tenant)
+    await published(composed, tenant, offer())
+    first = await point(composed, tenant)
+    assert (await decide(client, tenant, first)).status_code == 200
+    # when the city adds a touchpoint and switches the first one off
+    second = await point(composed, tenant)
+    await touchpoints.update_touchpoint(
+        composed.ctx, tenant.users["city-admin"], first.id, {"status": "inactive"}
+    )
+    await asyncio.sleep(1.05)
+    # then the new one is served and the old one looks unknown
+    assert (await decide(client, tenant, second)).status_code == 200
+    assert (await decide(client, tenant, first)).status_code == 404
+
+
 async def test_a_pharmacy_offer_waits_for_the_city_and_then_shows(
     client: httpx.AsyncClient, composed: App, tenant: Tenant
 ) -> None:

@@ -50,6 +50,15 @@ def test_owner_publishes_a_story_and_sees_the_preview(
     assert_accessible(page)
     screenshot(page, "portal-content-editor.png")
 
+    # and a published story can be changed and saved again; it stays published
+    title = f"{title} – neu"
+    page.fill("#f-title", title)
+    with page.expect_navigation():
+        page.locator("button[name=then][value=submit]").click()
+    page.wait_for_url(ITEM_URL)
+    assert page.locator(".badge", has_text="Veröffentlicht").is_visible()
+    assert page.input_value("#f-title") == title
+
     # and visitors find it on the shop page
     page.goto(f"/{CITY}/shops/{OPTICIAN}")
     news = page.locator("section.news")

@@ -273,7 +273,7 @@ def test_rules_round_trip_and_defaults() -> None:
     rules = CityRules(
         push_budget_per_day=5,
         quiet_start=time(21, 30),
-        quiet_end=None,
+        quiet_end=time(6),
         strategy=Strategy.RANDOM,
         control_share=0.2,
         category_rules=(
@@ -291,6 +291,7 @@ def test_rules_round_trip_and_defaults() -> None:
         ({"push_budget_per_day": -1}, "push_budget_per_day"),
         ({"push_budget_per_day": 99}, "push_budget_per_day"),
         ({"quiet_start": "late"}, "quiet_start"),
+        ({"quiet_start": "21:00", "quiet_end": None}, "quiet_end"),
         ({"strategy": "loudest"}, "strategy"),
         ({"control_share": 0.9}, "control_share"),
         ({"approve_everything": "yes"}, "approve_everything"),

@@ -280,7 +280,7 @@ def test_no_pick_ever_breaks_a_rule(data: st.DataObject) -> None:
     for pick in decision.picks:
         item = pick.content
         assert item.status is ContentStatus.PUBLISHED
-        assert_in_window(item.window, contact.at)
+        assert_in_window(item.shown, contact.at)
         assert not item.targeting.interests & SPECIAL_INTERESTS
         if item.targeting.languages:
             assert contact.language in item.targeting.languages
@@ -544,6 +544,38 @@ def test_reasons_are_stored_and_read_back_unchanged() -> None:
         Reason(ReasonCode.INTEREST, (("interest", "books"),)),
     )
     stored = reasons_json(reasons)
-    assert reasons_from_json(stored) == reasons
+    # which interest matched is not stored (it belongs to the personalisation consent)
+    assert reasons_from_json(stored) == (*reasons[:2], Reason(ReasonCode.SHARED_INTEREST))
+    assert "books" not in stored
     # a code from a newer version is skipped, the rest still read
     assert reasons_from_json('[["teleported", {}], ["fresh", {}]]') == (Reason(ReasonCode.FRESH),)
+
+
+def test_an_event_is_announced_until_it_is_over() -> None:
+    # given an event at 19:30 in five days, without an end
+    evening = datetime(2026, 6, 6, 19, 30, tzinfo=BERLIN)
+    event = content(1, None, kind=ContentKind.EVENT, window=Window(starts_at=evening))
+    world = index([event], [], [TP])
+
+    def shown(at: datetime) -> bool:
+        return bool(decide(world, Contact(at, "de", Mode.PULL, TP.id), Usage(), 1).picks)
+
+    # then it is shown from now until three hours after it began, not after
+    assert shown(BASE)
+    assert shown(evening + timedelta(hours=2, minutes=59))
+    assert not shown(evening + timedelta(hours=3))
+
+
+def test_random_draws_shops_not_items() -> None:
+    # given one shop with ten items and one with a single item
+    many, one = shop(0, "24/7"), shop(1, "24/7")
+    items = [content(i, many.id) for i in range(10)] + [content(10, one.id)]
+    rules = CityRules(control_share=0.0, max_picks=1, strategy=Strategy.RANDOM)
+    world = index(items, [many, one], [TP], rules)
+    # when 400 visitors scan
+    owners = [
+        decide(world, Contact(BASE, "de", Mode.PULL, TP.id), Usage(), seed).picks[0].content.shop_id
+        for seed in range(400)
+    ]
+    # then each shop is drawn about half the time
+    assert 150 < owners.count(one.id) < 250

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ MAX_TARGETS = 200
 MAX_RADIUS_M = 5_000
 MAX_STOCK = 1_000_000
 MAX_PER_PERSON = 100
+EVENT_LENGTH = timedelta(hours=3)  # how long an event without an end is announced past its start
 WEEKDAYS = frozenset(range(7))  # 0 = Monday, as date.weekday()
 
 
@@ -175,6 +176,18 @@ class Content:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     published_at: datetime | None = None
+
+    @property
+    def shown(self) -> Window:
+        """When it may be shown. For an event the window's start is the event's own time: it is
+        announced from publication until it ends (its end, or EVENT_LENGTH after the start)."""
+        window = self.window
+        if self.kind is not ContentKind.EVENT:
+            return window
+        end = window.ends_at
+        if end is None and window.starts_at is not None:
+            end = window.starts_at + EVENT_LENGTH
+        return Window(None, end, window.weekdays, window.day_start, window.day_end)
 
 
 class Action(StrEnum):

@@ -45,6 +45,7 @@ class ReasonCode(StrEnum):
     OPEN_NOW = "open-now"
     OPENS_SOON = "opens-soon"
     INTEREST = "interest"
+    SHARED_INTEREST = "shared-interest"  # INTEREST as recorded: without naming the interest
     FRESH = "fresh"
     DRAW = "draw"
 
@@ -58,6 +59,7 @@ REASON_TEXT: dict[ReasonCode, str] = {
     ReasonCode.OPEN_NOW: N_("The shop is open now."),
     ReasonCode.OPENS_SOON: N_("The shop opens soon."),
     ReasonCode.INTEREST: N_("You said you are interested in %(interest)s."),
+    ReasonCode.SHARED_INTEREST: N_("It matches one of the interests you shared."),
     ReasonCode.FRESH: N_("It is new."),
     ReasonCode.DRAW: N_(
         "It was drawn at random among everything that fits, to be fair to all shops."
@@ -108,15 +110,24 @@ class Reason:
 
 
 def reasons_json(reasons: Iterable[Reason]) -> str:
-    """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "120"}], …]."""
-    return json.dumps([[r.code.value, dict(r.params)] for r in reasons], ensure_ascii=False)
+    """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "150"}], …].
+
+    Which interest matched is not stored: it belongs to the personalisation the visitor may
+    withdraw, while the exposure may be kept for analytics. The device knows its interests.
+    """
+    return json.dumps(
+        [[r.code.value, {} if r.code is ReasonCode.INTEREST else dict(r.params)] for r in reasons],
+        ensure_ascii=False,
+    )
 
 
 def reasons_from_json(text: str) -> tuple[Reason, ...]:
     """Reasons stored by reasons_json; unknown codes (from a newer version) are skipped."""
     found: list[Reason] = []
     for code, params in json.loads(text):
-        if code in ReasonCode._value2member_map_:
+        if code == ReasonCode.INTEREST and not params:
+            found.append(Reason(ReasonCode.SHARED_INTEREST))
+        elif code in ReasonCode._value2member_map_:
             found.append(Reason(ReasonCode(code), tuple(sorted(params.items()))))
     return tuple(found)
 
@@ -199,7 +210,8 @@ def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decis
     local = contact.at.astimezone(index.tz)
     control = in_control_group(rules.control_share, contact, local.date().isoformat(), seed)
     if contact.mode is Mode.PUSH and rules.in_quiet_hours(local.time()):
-        return Decision((), control, rules.strategy, quiet=True, budget_left=0)
+        budget = _budget(contact, usage, rules.push_budget_per_day)
+        return Decision((), control, rules.strategy, quiet=True, budget_left=budget)
     budget = _budget(contact, usage, rules.push_budget_per_day)
     limit = rules.max_picks if budget is None else min(rules.max_picks, budget)
     if limit <= 0:
@@ -240,15 +252,13 @@ def _best(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Matc
     below them, so a decision checks a few dozen items in full, not thousands.
     """
     best: dict[int, tuple[float, Match, str]] = {}
-    seen: set[int] = set()
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
     fair_of: dict[int, float] = {}
     for match in candidates(scan.index, scan.contact):
         if match.bound <= floor:
             break
-        if match.key in seen:
-            continue
-        seen.add(match.key)
+        # No de-duplication by item: an item placed in several ways is scored for each (its
+        # best way wins through the per-owner check), not only for the one with the top bound.
         fair = fair_of.get(match.owner)
         if fair is None:
             fair = fair_of[match.owner] = _fairness(scan, match.content.shop_id)
@@ -274,24 +284,23 @@ def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
 
 
 def _draw(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
-    """A fair draw: candidates in a random order (drawn lazily), the first `limit` owners."""
-    contact = scan.contact
-    pool = list(candidates(scan.index, contact))
+    """A fair draw: owners (shops; city items alone) in a random order, then one eligible item
+    of each, so a shop with many items is not drawn more often than one with a single item."""
+    items: dict[int, dict[int, Match]] = {}
+    for match in candidates(scan.index, scan.contact):
+        items.setdefault(match.owner, {}).setdefault(match.key, match)  # best way of each item
+    owners = list(items)
     chosen: list[tuple[float, Match, str]] = []
-    owners: set[int] = set()
-    seen: set[int] = set()
-    for i in range(len(pool)):
-        j = rng.randrange(i, len(pool))
-        pool[i], pool[j] = pool[j], pool[i]
-        match = pool[i]
-        if match.key in seen or match.owner in owners:
-            continue
-        seen.add(match.key)
-        state = _state(scan, match.content)
-        if state is None:
-            continue
-        owners.add(match.owner)
-        chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match, state))
+    for i in range(len(owners)):
+        j = rng.randrange(i, len(owners))
+        owners[i], owners[j] = owners[j], owners[i]
+        choices = list(items[owners[i]].values())
+        rng.shuffle(choices)
+        for match in choices:
+            state = _state(scan, match.content)
+            if state is not None:
+                chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match, state))
+                break
         if len(chosen) == limit:
             break
     return chosen
@@ -315,7 +324,7 @@ def exclusion(
     rules = index.rules
     local = contact.at.astimezone(index.tz)
     moment = _Moment(contact.at, contact.at.timestamp(), local.weekday(), local.time())
-    if not content.window.contains_at(contact.at, moment.weekday, moment.local):
+    if not content.shown.contains_at(contact.at, moment.weekday, moment.local):
         return Exclusion.WINDOW
     if not any(m.content.id == content.id for m in candidates(index, contact)):
         return Exclusion.NOT_HERE
@@ -354,7 +363,7 @@ def _why_not(scan: _Scan, content: Content) -> Exclusion | None:
         return Exclusion.LANGUAGE
     if content.kind is ContentKind.OFFER and scan.control:
         return Exclusion.CONTROL
-    if not content.window.contains_at(moment.at, moment.weekday, moment.local):
+    if not content.shown.contains_at(moment.at, moment.weekday, moment.local):
         return Exclusion.WINDOW
     needs_open = content.kind in rules.open_required and content.shop_id is not None
     if needs_open and _open_state(scan, content) is None:
@@ -437,7 +446,9 @@ def _place_reasons(scan: _Scan, match: Match) -> tuple[Reason, ...]:
     if match.placement is Placement.ZONE:
         return (Reason(ReasonCode.ZONE, (("zone", _zone_name(scan, match)),)),)
     if match.placement is Placement.NEARBY:
-        return (Reason(ReasonCode.NEARBY, (("metres", str(round(match.distance_m or 0))),)),)
+        # To 50 m: exact distances to several shops would pin down where the visitor stands.
+        metres = round((match.distance_m or 0) / 50) * 50
+        return (Reason(ReasonCode.NEARBY, (("metres", str(metres)),)),)
     return (Reason(ReasonCode.CITY),)
 
 

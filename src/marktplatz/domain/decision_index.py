@@ -15,7 +15,7 @@ from shapely import prepared
 from shapely.geometry import Point, shape
 
 from marktplatz.domain.categories import ShopCategory
-from marktplatz.domain.content import SPECIAL_INTERESTS, Content, ContentStatus
+from marktplatz.domain.content import SPECIAL_INTERESTS, Content, ContentStatus, Interest
 from marktplatz.domain.geo import Location
 from marktplatz.domain.hours import open_intervals
 from marktplatz.domain.rules import CityRules
@@ -141,6 +141,14 @@ class CityIndex:
         return distance_m(shop.location, location)
 
 
+def _forbidden(
+    rules: CityRules, shops: dict[UUID, ShopPlace], content: Content
+) -> frozenset[Interest]:
+    shop = shops.get(content.shop_id) if content.shop_id else None
+    rule = rules.rule_for(shop.category) if shop else None
+    return SPECIAL_INTERESTS | (rule.forbidden_interests if rule else frozenset())
+
+
 def _by_bound(match: Match) -> float:
     return -match.bound
 
@@ -197,10 +205,11 @@ def build_index(
         c
         for c in contents
         if c.status is ContentStatus.PUBLISHED
-        and (c.window.ends_at is None or c.window.ends_at > now)
+        and (c.shown.ends_at is None or c.shown.ends_at > now)
         and (c.shop_id is None or c.shop_id in shop_map)
-        # Defence in depth: the rules refuse such targeting, and the engine never acts on it.
-        and not c.targeting.interests & SPECIAL_INTERESTS
+        # Defence in depth: the rules refuse such targeting, and the engine never acts on it
+        # (also for items stored before the city forbade an interest for their category).
+        and not c.targeting.interests & _forbidden(rules, shop_map, c)
     ]
     keys = _keys(live, shop_map)
     placed: dict[UUID, list[Content]] = defaultdict(list)

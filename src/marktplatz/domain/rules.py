@@ -181,13 +181,17 @@ def rules_from_dict(data: object) -> CityRules:
     if not isinstance(data, dict):
         raise InvalidInput("rules", N_("The rules must be an object."))
     base = CityRules()
+    quiet_start = _time(data, "quiet_start", base.quiet_start)
+    quiet_end = _time(data, "quiet_end", base.quiet_end)
+    if (quiet_start is None) != (quiet_end is None):
+        raise InvalidInput("quiet_end", N_("Give both ends of the quiet hours, or neither."))
     return replace(
         base,
         push_budget_per_day=_int(
             data, "push_budget_per_day", base.push_budget_per_day, 0, MAX_BUDGET
         ),
-        quiet_start=_time(data, "quiet_start", base.quiet_start),
-        quiet_end=_time(data, "quiet_end", base.quiet_end),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
         approve_everything=_bool(data, "approve_everything", base.approve_everything),
         strategy=_strategy(data.get("strategy", base.strategy.value)),
         control_share=_share(data.get("control_share", base.control_share)),

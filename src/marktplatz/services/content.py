@@ -130,7 +130,8 @@ async def update_content(
         category = await _category(uow, current.shop_id)
         content = await _apply(uow, current, data, category)
         rules = await uow.contents.rules(current.city_id)
-        content = replace(content, status=_status_after_edit(current, content, rules, category))
+        status = _status_after_edit(current, content, rules, category)
+        content = replace(content, status=status, flags=approval_flags(rules, category, content))
         content = replace(content, updated_at=ctx.clock.now())
         await uow.contents.update(content)
         await audit(
@@ -167,7 +168,9 @@ async def act_on_content(
             raise Forbidden("city staff required")
         rules = await uow.contents.rules(content.city_id)
         category = await _category(uow, content.shop_id)
-        check_content_rules(rules, category, content)
+        if action in (Action.SUBMIT, Action.APPROVE):
+            # Taking an item down (withdraw, reject) must work even if a rule changed since.
+            check_content_rules(rules, category, content)
         flags = approval_flags(rules, category, content)
         status = next_status(content.status, action, needs_approval=bool(flags))
         published_at = now if status is ContentStatus.PUBLISHED else content.published_at
@@ -221,7 +224,7 @@ async def published_for_shop(ctx: Context, shop_id: UUID) -> list[Content]:
         c
         for c in items
         if c.status is ContentStatus.PUBLISHED
-        and (c.window.ends_at is None or c.window.ends_at > now)
+        and (c.shown.ends_at is None or c.shown.ends_at > now)
     ]
 
 

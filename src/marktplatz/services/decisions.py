@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from marktplatz.domain.accounts import User
@@ -38,7 +38,10 @@ from marktplatz.domain.decision_index import (
 from marktplatz.domain.errors import NotFound
 from marktplatz.domain.geo import Location
 from marktplatz.domain.journey import EventKind, JourneyEvent, check_pseudonym
-from marktplatz.domain.touchpoints import TouchpointStatus
+from marktplatz.domain.rules import CityRules
+from marktplatz.domain.shops import Shop
+from marktplatz.domain.touchpoints import Touchpoint, TouchpointStatus
+from marktplatz.domain.zones import Zone
 from marktplatz.services.content import access_content
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
@@ -99,10 +102,15 @@ class IndexCache:
         """
         entry = self._entries.get(slug)
         if entry is None:
-            async with self._locks.setdefault(slug, asyncio.Lock()):
-                entry = self._entries.get(slug)
-                if entry is None:
-                    entry = self._entries[slug] = await self._refresh(ctx, slug, None)
+            lock = self._locks.setdefault(slug, asyncio.Lock())
+            try:
+                async with lock:
+                    entry = self._entries.get(slug)
+                    if entry is None:
+                        entry = self._entries[slug] = await self._refresh(ctx, slug, None)
+            except NotFound:
+                self._locks.pop(slug, None)  # unknown slugs must not pile up locks
+                raise
             return entry
         if time.monotonic() - entry.checked < CHECK_EVERY or slug in self._refreshing:
             return entry
@@ -147,8 +155,22 @@ async def _load(
     ]
     zones = await uow.zones.list_for_city(city.id)
     rules = await uow.contents.rules(city.id)
+    # Built in a worker thread: a large city takes seconds, and decisions go on meanwhile.
+    index = await asyncio.to_thread(_compile, city, rules, contents, shops, points, zones, clock)
+    return index, {p.identifier: p.id for p in points}
+
+
+def _compile(
+    city: City,
+    rules: CityRules,
+    contents: list[Content],
+    shops: list[Shop],
+    points: list[Touchpoint],
+    zones: list[Zone],
+    clock: datetime,
+) -> CityIndex:
     today = clock.astimezone(city.tz).date()
-    index = build_index(
+    return build_index(
         city_id=city.id,
         tz=city.tz,
         rules=rules,
@@ -171,7 +193,6 @@ async def _load(
         now=clock,
         valid_until=clock + INDEX_DAYS,
     )
-    return index, {p.identifier: p.id for p in points}
 
 
 @dataclass(frozen=True, slots=True)

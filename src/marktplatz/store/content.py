@@ -22,6 +22,7 @@ from marktplatz.domain.content import (
 )
 from marktplatz.domain.rules import CityRules, rules_from_dict, rules_to_dict
 from marktplatz.store import tables as t
+from marktplatz.store.repositories import bump_content_version
 
 
 def _time(value: str | None) -> time | None:
@@ -136,13 +137,13 @@ class SqlContents:
 
     async def add(self, content: Content) -> None:
         await self.conn.execute(t.contents.insert().values(**_row(content)))
-        await self._bump(content.city_id)
+        await bump_content_version(self.conn, content.city_id)
 
     async def update(self, content: Content) -> None:
         await self.conn.execute(
             update(t.contents).where(t.contents.c.id == content.id).values(**_row(content))
         )
-        await self._bump(content.city_id)
+        await bump_content_version(self.conn, content.city_id)
 
     async def rules(self, city_id: UUID) -> CityRules:
         query = select(t.cities.c.rules).where(t.cities.c.id == city_id)
@@ -152,7 +153,7 @@ class SqlContents:
         await self.conn.execute(
             update(t.cities).where(t.cities.c.id == city_id).values(rules=rules_to_dict(rules))
         )
-        await self._bump(city_id)
+        await bump_content_version(self.conn, city_id)
 
     async def exposures(self, decision_id: UUID) -> list[tuple[str, str]]:
         """(content id, reasons) of the exposures recorded for a decision."""
@@ -166,11 +167,3 @@ class SqlContents:
     async def version(self, city_id: UUID) -> int:
         query = select(t.cities.c.content_version).where(t.cities.c.id == city_id)
         return int((await self.conn.execute(query)).scalar() or 0)
-
-    async def _bump(self, city_id: UUID) -> None:
-        # Every worker compares this number with the one its index was built from.
-        await self.conn.execute(
-            update(t.cities)
-            .where(t.cities.c.id == city_id)
-            .values(content_version=t.cities.c.content_version + 1)
-        )

@@ -45,6 +45,15 @@ async def _insert_unique(conn: AsyncConnection, statement: Any, field: str) -> N
         raise Conflict(field, _DUPLICATE_MESSAGES[field]) from exc
 
 
+async def bump_content_version(conn: AsyncConnection, city_id: UUID) -> None:
+    """Tell every worker's decision index that the city changed (content, shops, places)."""
+    await conn.execute(
+        update(t.cities)
+        .where(t.cities.c.id == city_id)
+        .values(content_version=t.cities.c.content_version + 1)
+    )
+
+
 def _city(row: RowMapping) -> City:
     return City(
         id=row["id"],
@@ -125,17 +134,24 @@ class SqlZones:
 
     async def add(self, zone: Zone) -> None:
         await self.conn.execute(t.zones.insert().values(**asdict(zone)))
+        await bump_content_version(self.conn, zone.city_id)
 
     async def update(self, zone: Zone) -> None:
         await self.conn.execute(
             update(t.zones).where(t.zones.c.id == zone.id).values(**asdict(zone))
         )
+        await bump_content_version(self.conn, zone.city_id)
 
     async def delete(self, zone_id: UUID) -> None:
+        city_id = (
+            await self.conn.execute(select(t.zones.c.city_id).where(t.zones.c.id == zone_id))
+        ).scalar()
         await self.conn.execute(
             update(t.touchpoints).where(t.touchpoints.c.zone_id == zone_id).values(zone_id=None)
         )
         await self.conn.execute(delete(t.zones).where(t.zones.c.id == zone_id))
+        if city_id is not None:
+            await bump_content_version(self.conn, city_id)
 
 
 class SqlShops:
@@ -163,10 +179,12 @@ class SqlShops:
     async def add(self, shop: Shop) -> None:
         statement = t.shops.insert().values(**_flat_location(asdict(shop)))
         await _insert_unique(self.conn, statement, "slug")
+        await bump_content_version(self.conn, shop.city_id)
 
     async def update(self, shop: Shop) -> None:
         values = _flat_location(asdict(shop))
         await self.conn.execute(update(t.shops).where(t.shops.c.id == shop.id).values(**values))
+        await bump_content_version(self.conn, shop.city_id)  # hours and position count
 
     async def images(self, shop_id: UUID) -> list[ShopImage]:
         query = (
@@ -225,11 +243,14 @@ class SqlTouchpoints:
     async def add(self, touchpoint: Touchpoint) -> None:
         statement = t.touchpoints.insert().values(**_flat_location(asdict(touchpoint)))
         await _insert_unique(self.conn, statement, "identifier")
+        await bump_content_version(self.conn, touchpoint.city_id)
 
     async def update(self, touchpoint: Touchpoint) -> None:
         values = _flat_location(asdict(touchpoint))
         statement = update(t.touchpoints).where(t.touchpoints.c.id == touchpoint.id)
         await _insert_unique(self.conn, statement.values(**values), "identifier")
+        # A beacon switched off (or taken) must stop being served within a second.
+        await bump_content_version(self.conn, touchpoint.city_id)
 
 
 class SqlUsers:

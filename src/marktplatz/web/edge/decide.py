@@ -52,7 +52,6 @@ class DecideIn(BaseModel):
     location: PositionIn | None = None
     visitor: Annotated[StrictStr, Field(max_length=32)] | None = None
     interests: Annotated[list[StrictStr], Field(max_length=15)] = []
-    seed: Annotated[StrictInt, Field(ge=0, lt=2**32)] | None = None
 
 
 class ReasonOut(BaseModel):
@@ -103,7 +102,6 @@ def _contact(body: DecideIn) -> ContactInput:
         location=location,
         visitor=body.visitor,
         interests=tuple(body.interests),
-        seed=body.seed,
     )
 
 

@@ -16,6 +16,7 @@ from marktplatz.domain.content import (
     Action,
     Content,
     ContentKind,
+    ContentStatus,
     Interest,
     JobType,
 )
@@ -39,6 +40,7 @@ from marktplatz.web.state import app_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
+SUBMITTABLE = frozenset({ContentStatus.DRAFT, ContentStatus.REJECTED})
 TARGET_INTERESTS = [i for i in Interest if i not in SPECIAL_INTERESTS]
 _ALIASES = {"coupon.stock": "coupon_stock", "coupon.per_person": "coupon_per_person"}
 
@@ -324,7 +326,8 @@ async def content_update(request: Request, content_id: UUID, user: LoggedIn) -> 
         updated = await content_service.update_content(
             ctx, user, content_id, _input(form, item.kind, city.tz)
         )
-        if form_text(form, "then") == "submit":
+        # Published or waiting items stay so (or go back to the city): submitting is for drafts.
+        if form_text(form, "then") == "submit" and updated.status in SUBMITTABLE:
             await content_service.act_on_content(ctx, user, updated.id, Action.SUBMIT)
     except (InvalidInput, Conflict) as exc:
         return await _editor(
