@@ -18,10 +18,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import Load, free_port, server
+from ingest import free_port, load, server
 
 INGEST = Path(__file__).resolve().parent / "ingest.py"
 CITY = "musterstadt"
@@ -49,41 +50,7 @@ def touchpoints(database: Path) -> list[str]:
             "WHERE c.slug = ? AND t.status = 'active'",
             (CITY,),
         ).fetchall()
-    return [str(__import__("uuid").UUID(hex=row[0])) for row in rows]
-
-
-def run_wrk(port: int, script: Path, ids: list[str], seconds: int, connections: int) -> Load:
-    import re
-
-    def once(duration: int) -> str:
-        done = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{connections}",
-                f"-d{duration}s",
-                "--latency",
-                "-s",
-                str(script),
-                f"http://127.0.0.1:{port}/decide",
-                "--",
-                CITY,
-                ",".join(ids),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout
-
-    once(2)  # warm-up: the index, connections
-    out = once(seconds)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    assert p99 is not None, out
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Load(rate, float(p99.group(1)) * scale, int(bad.group(1)) if bad else 0)
+    return [str(uuid.UUID(hex=row[0])) for row in rows]
 
 
 def main() -> int:
@@ -102,16 +69,17 @@ def main() -> int:
         ids = touchpoints(Path(tmp) / "marktplatz.sqlite3")
         script = Path(tmp) / "decide.lua"
         script.write_text(LUA)
+        wrk_args = [CITY, ",".join(ids)]
         bare_port, port = free_port(), free_port()
         with server(
             [sys.executable, str(INGEST), "--bare-server", str(bare_port)],
             dict(os.environ),
             bare_port,
         ):
-            bare = run_wrk(bare_port, script, ids, args.seconds, args.connections)
+            bare = load(bare_port, "/decide", script, wrk_args, args.seconds, args.connections)
         serve = [sys.executable, "-m", "marktplatz", "serve", "--port", str(port)]
         with server(serve, env, port):
-            ours = run_wrk(port, script, ids, args.seconds, args.connections)
+            ours = load(port, "/decide", script, wrk_args, args.seconds, args.connections)
     ratio = ours.requests_per_s / bare.requests_per_s
     print(
         f"{len(ids)} touchpoints of the demo city, wrk -t2 -c{args.connections} -d{args.seconds}s"

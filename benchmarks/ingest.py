@@ -121,17 +121,28 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[None]
 
 def wrk(port: int, batch: int, seconds: int, connections: int, script: Path) -> Load:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    args = [str(batch), secrets.token_hex(4), CITY, now]
+    return load(port, "/e", script, args, seconds, connections)
+
+
+def load(
+    port: int, path: str, script: Path, args: list[str], seconds: int, connections: int
+) -> Load:
+    """wrk -t2 against 127.0.0.1:<port><path> with a Lua script and its arguments, after a
+    2-second warm-up (caches, connections, the daily salt): requests/s, p99 and errors."""
     base = ["wrk", "-t2", f"-c{connections}", "--latency", "-s", str(script)]
-    target = f"http://127.0.0.1:{port}/e"
+    target = f"http://127.0.0.1:{port}{path}"
 
     def run(duration: int) -> str:
-        args = ["--", str(batch), secrets.token_hex(4), CITY, now]
         done = subprocess.run(
-            [*base, f"-d{duration}s", target, *args], capture_output=True, text=True, check=True
+            [*base, f"-d{duration}s", target, "--", *args],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return done.stdout
 
-    run(2)  # warm-up: caches, connections, the daily salt
+    run(2)
     out = run(seconds)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
@@ -151,7 +162,8 @@ def raw_rows(city_id: uuid.UUID, now: datetime, sqlite: bool) -> list[tuple[Any,
     for _ in range(RAW_ROWS):
         event_id = uuid.uuid4()
         row = (event_id, "touchpoint.contact", city_id, now, now, touchpoint, None, "beacon")
-        rows.append((*row, "near", -70, None, None, None, None, 1))
+        # … rssi, count, path, pseudonym, daily_hash, schema_version, decision_id, reasons
+        rows.append((*row, "near", -70, None, None, None, None, 1, None, None))
     if not sqlite:
         return rows
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -160,7 +172,7 @@ def raw_rows(city_id: uuid.UUID, now: datetime, sqlite: bool) -> list[tuple[Any,
 
 def raw_sqlite(database: Path, city_id: uuid.UUID, synchronous: str) -> float:
     rows = raw_rows(city_id, datetime.now(UTC), sqlite=True)
-    marks = ", ".join("?" * 15)
+    marks = ", ".join("?" * len(rows[0]))
     with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous}")

@@ -381,6 +381,36 @@ async def test_the_budget_holds_under_concurrent_pushes_for_one_visitor(
     assert anonymous.json()["picks"] == []
 
 
+async def test_a_used_up_coupon_is_neither_pushed_nor_shown(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given an offer with one coupon, which has been taken, and a consenting visitor
+    tp, visitor = await stories_and_a_consenting_visitor(composed, tenant)
+    await open_all_day(composed, tenant)
+    await content_service.set_rules(
+        composed.ctx,
+        tenant.users["city-admin"],
+        tenant.city.id,
+        {
+            "quiet_start": None,
+            "quiet_end": None,
+            "control_share": 0,
+            "max_picks": 10,
+            "push_budget_per_day": 10,
+        },
+    )
+    item = await published(composed, tenant, offer(coupon=CouponInput(stock=1)))
+    await composed.ctx.decisions.claim(item.id, None, [])
+    await asyncio.sleep(1.05)
+    # when the visitor passes the beacon, and someone scans the code
+    pushed = (await decide(client, tenant, tp, mode="push", visitor=visitor)).json()
+    pulled = (await decide(client, tenant, tp)).json()
+    # then the offer is in neither answer, while the city's stories still are
+    for answer in (pushed, pulled):
+        assert answer["picks"]
+        assert str(item.id) not in [p["content_id"] for p in answer["picks"]]
+
+
 async def test_pushes_one_after_another_stop_at_the_budget(
     client: httpx.AsyncClient, composed: App, tenant: Tenant
 ) -> None:

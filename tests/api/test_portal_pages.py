@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 
 from marktplatz.bootstrap import App
+from marktplatz.domain.content import ContentKind
 from marktplatz.domain.touchpoints import Touchpoint
-from marktplatz.services import shops, touchpoints
+from marktplatz.services import content, shops, touchpoints
+from marktplatz.services.content import ContentInput
 from support import Tenant, login, make_tenant
 
 
@@ -301,3 +303,21 @@ async def test_retailer_of_another_city_gets_not_found(
     # then
     assert profile.status_code == 404
     assert points.status_code == 404
+
+
+async def test_staff_member_reads_an_item_but_gets_no_save_button(
+    en: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given an offer of the shop, written by its owner
+    data = ContentInput(kind=ContentKind.OFFER, title="Brillenputztücher gratis")
+    item = await content.create_content(
+        composed.ctx, tenant.users["retailer-owner"], tenant.city.id, tenant.shop_a.id, data
+    )
+    await login(en, tenant.users["retailer-staff"])
+    # when a staff member opens it
+    page = await en.get(f"/portal/content/{item.id}")
+    # then they read it in a disabled form, told who may change it, without a way to save
+    assert page.status_code == 200
+    assert '<fieldset class="stack plain" disabled>' in page.text
+    assert "only the shop owner can change it" in page.text
+    assert 'name="then"' not in page.text

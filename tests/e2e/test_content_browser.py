@@ -95,3 +95,23 @@ def test_a_window_ending_before_it_starts_is_explained_and_nothing_is_saved(
     assert_accessible(page)
     open_content_list(page)
     assert page.locator("main li.item-row").count() == before
+
+
+def test_the_city_sees_the_pharmacy_offer_waiting_and_why(
+    page: Any, server: Any, log_in: Any, assert_accessible: Any, screenshot: Any
+) -> None:
+    # given the demo city, whose pharmacy submitted an offer
+    log_in(page, server.accounts["city-admin"])
+    # when the city admin opens the approval queue
+    page.goto(f"/console/{CITY}/moderation")
+    # then the offer waits there, with the rule that asked for approval and its terms
+    item = page.locator("section.panel", has=page.locator("h2", has_text="Sonnencreme LSF 50"))
+    assert item.locator(".badge.warn", has_text="Branchenregel: Apotheke").is_visible()
+    assert "Bis:" in item.inner_text()
+    assert item.locator("button", has_text="Freigeben und veröffentlichen").is_visible()
+    assert_accessible(page)
+    screenshot(page, "console-moderation.png")
+    page.goto(f"/console/{CITY}/rules")
+    assert page.input_value("#f-push_budget_per_day") == "3"
+    assert_accessible(page)
+    screenshot(page, "console-rules.png")

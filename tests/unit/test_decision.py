@@ -233,7 +233,7 @@ def contacts(draw: st.DrawFn, world: CityIndex) -> Contact:
 
 def usages(world: CityIndex) -> st.SearchStrategy[Usage]:
     ids = [m.content.id for m in world.everywhere] + [
-        m.content.id for ms in world.at_touchpoint.values() for m in ms
+        m.content.id for ms in world.merged.values() for m in ms
     ]
     ids += [m.content.id for ms in world.by_zone.values() for m in ms]
     ids += [c.id for c in world.nearby]

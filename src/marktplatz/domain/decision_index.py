@@ -84,9 +84,8 @@ class CityIndex:
     touchpoints: dict[UUID, TouchpointPlace]
     zones: dict[UUID, ZonePlace]
     # Each sequence is sorted by bound, highest first, so the engine can stop early.
-    at_touchpoint: dict[UUID, tuple[Match, ...]]  # placed at it, or nearby (with distance)
-    # Per touchpoint: the above, its zone's and the city-wide matches in one sorted run
-    # (the Match objects are shared; only the order is kept per touchpoint).
+    # Per touchpoint: what is placed at it or near it (with distance), its zone's and the
+    # city-wide matches in one sorted run (zone and city Match objects are shared).
     merged: dict[UUID, tuple[Match, ...]]
     everywhere: tuple[Match, ...]
     by_zone: dict[UUID, tuple[Match, ...]]
@@ -254,7 +253,6 @@ def build_index(
         shops=shop_map,
         touchpoints=tp_map,
         zones=zone_map,
-        at_touchpoint=at_touchpoint,
         merged=merged,
         everywhere=city_sorted,
         by_zone=zones_sorted,

@@ -238,7 +238,9 @@ def _strategy(value: object) -> Strategy:
 
 def _share(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
-        raise InvalidInput("control_share", N_("The control group is a share from 0 to 0.5."))
+        raise InvalidInput(
+            "control_share", N_("The control group is at most half of all contacts (0 to 50 %).")
+        )
     return float(value)
 
 

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import CITY_ROLES, Role, User
 from marktplatz.domain.cities import City
+from marktplatz.domain.content import Content
 from marktplatz.domain.errors import Forbidden, NotFound
 from marktplatz.domain.shops import Shop
 from marktplatz.domain.touchpoints import Touchpoint
@@ -117,6 +118,23 @@ async def access_touchpoint(
     if edit and role is not Role.RETAILER_OWNER:
         raise Forbidden("shop owner required")
     return touchpoint
+
+
+async def access_content(
+    uow: UnitOfWork, actor: User | None, content_id: UUID, *, edit: bool = False
+) -> Content:
+    """The item, if the actor is its city's staff or its shop's retailer (owner to edit)."""
+    user = require_user(actor)
+    content = await uow.contents.get(content_id)
+    if content is None:
+        raise NotFound("content")
+    if can_manage_city(user, content.city_id):
+        return content
+    if content.shop_id is None:
+        check_city_staff(user, content.city_id, what="content")
+    else:
+        await access_shop(uow, user, content.shop_id, edit=edit)
+    return content
 
 
 def shops_of(actor: User | None) -> set[UUID]:

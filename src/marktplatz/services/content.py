@@ -30,11 +30,11 @@ from marktplatz.domain.rules import CityRules, approval_flags, check_content_rul
 from marktplatz.domain.text import clean_email, clean_text, clean_url
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointStatus
 from marktplatz.services.access import (
+    access_content,
     access_member_city,
     access_shop,
     can_manage_city,
     check_city_staff,
-    require_user,
 )
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
@@ -72,23 +72,6 @@ class ContentInput:
     registration: str = ""
     job_type: JobType | None = None
     prescription_only: bool = False
-
-
-async def access_content(
-    uow: UnitOfWork, actor: User | None, content_id: UUID, *, edit: bool = False
-) -> Content:
-    """The item, if the actor is its city's staff or its shop's retailer (owner to edit)."""
-    user = require_user(actor)
-    content = await uow.contents.get(content_id)
-    if content is None:
-        raise NotFound("content")
-    if can_manage_city(user, content.city_id):
-        return content
-    if content.shop_id is None:
-        check_city_staff(user, content.city_id, what="content")
-    else:
-        await access_shop(uow, user, content.shop_id, edit=edit)
-    return content
 
 
 async def create_content(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -42,7 +43,7 @@ from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import Shop
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointStatus
 from marktplatz.domain.zones import Zone
-from marktplatz.services.content import access_content
+from marktplatz.services.access import access_content
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
 
@@ -65,7 +66,6 @@ class ContactInput:
     location: Location | None = None
     visitor: str | None = None
     interests: tuple[str, ...] = ()
-    seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,22 @@ class _Entry:
     version: int
     identifiers: dict[str, UUID]
     checked: float
+    # Per touchpoint: the ids of all its candidates and of those with a coupon (the counters
+    # to read), worked out on the first decision there instead of on every one.
+    counted: dict[UUID, tuple[list[UUID], list[UUID]]] = field(default_factory=dict)
+
+    def counted_ids(self, contact: Contact) -> tuple[list[UUID], list[UUID]]:
+        key = contact.touchpoint_id
+        if key is not None and key in self.counted:
+            return self.counted[key]
+        found = list(candidates(self.index, contact))
+        ids = (
+            list(dict.fromkeys(m.content.id for m in found)),
+            list(dict.fromkeys(m.content.id for m in found if m.content.coupon is not None)),
+        )
+        if key is not None:
+            self.counted[key] = ids
+        return ids
 
 
 class IndexCache:
@@ -251,16 +267,11 @@ async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
     contact = Contact(now, given.language, given.mode, touchpoint_id, given.location, visitor)
     day = now.astimezone(index.tz).date().isoformat()
     pseudonym = visitor.pseudonym if visitor else None
-    found = candidates(index, contact)
-    usage = await ctx.decisions.usage(
-        index.city_id,
-        day,
-        pseudonym,
-        [m.content.id for m in found] if given.mode is Mode.PUSH and visitor else [],
-        [m.content.id for m in found if m.content.coupon is not None],
-    )
-    seed = given.seed if given.seed is not None else uuid.uuid4().int & 0xFFFFFFFF
-    decision = decide(index, contact, usage, seed)
+    all_ids, coupon_ids = entry.counted_ids(contact)
+    seen_ids = all_ids if given.mode is Mode.PUSH and visitor else []
+    usage = await ctx.decisions.usage(index.city_id, day, pseudonym, seen_ids, coupon_ids)
+    # The server draws the seed: it decides the control group, which no client may choose.
+    decision = decide(index, contact, usage, secrets.randbits(32))
     admitted = await ctx.decisions.admit(
         index.city_id,
         day,

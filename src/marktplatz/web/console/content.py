@@ -15,7 +15,7 @@ from marktplatz.domain.rules import CityRules, rules_to_dict
 from marktplatz.services import content as content_service
 from marktplatz.services import shops
 from marktplatz.web.console.routes import StaffOf, console_page
-from marktplatz.web.portal.routes import form_errors, form_text, saved
+from marktplatz.web.portal.routes import form_errors, form_text, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
@@ -100,24 +100,19 @@ async def rules_page(request: Request, staff: StaffOf) -> Response:
     )
 
 
-def _number(form: FormData, name: str) -> int | str:
-    text = form_text(form, name).strip()
-    return int(text) if text.lstrip("-").isdigit() else text
-
-
 def _rules_data(form: FormData, current: CityRules) -> dict[str, Any]:
-    share = _number(form, "control_share")
+    share = form_whole(form, "control_share")  # in percent on the form
     data = rules_to_dict(current)  # category rules are kept as they are
     data.update(
-        push_budget_per_day=_number(form, "push_budget_per_day"),
+        push_budget_per_day=form_whole(form, "push_budget_per_day"),
         quiet_start=form_text(form, "quiet_start") or None,
         quiet_end=form_text(form, "quiet_end") or None,
         approve_everything=bool(form_text(form, "approve_everything")),
         strategy=form_text(form, "strategy"),
-        control_share=share / 100 if isinstance(share, int) else share,
-        max_picks=_number(form, "max_picks"),
-        repeats_per_day=_number(form, "repeats_per_day"),
-        opening_soon_minutes=_number(form, "opening_soon_minutes"),
+        control_share=None if share is None else share / 100,
+        max_picks=form_whole(form, "max_picks"),
+        repeats_per_day=form_whole(form, "repeats_per_day"),
+        opening_soon_minutes=form_whole(form, "opening_soon_minutes"),
         open_required=[k.value for k in ContentKind if form_text(form, f"open_{k.value}")],
     )
     return data

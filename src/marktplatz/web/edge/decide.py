@@ -21,7 +21,7 @@ from marktplatz.services.context import Context
 from marktplatz.services.decisions import ContactInput, Outcome, decide_for_contact, why
 from marktplatz.web.edge.raw import Disconnected, Refused, read_body, reply, to_json
 from marktplatz.web.i18n import gettext, pick_language
-from marktplatz.web.state import app_of
+from marktplatz.web.state import app_of, app_of_scope
 
 MAX_BODY = 8 * 1024
 _HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
@@ -173,7 +173,7 @@ async def decide_edge(scope: Scope, receive: Receive, send: Send) -> None:
         await reply(send, 422, to_json({"detail": [{"field": field, "message": first["msg"]}]}))
         return
     try:
-        status, content = await _decide(scope["app"].state.marktplatz.ctx, body)
+        status, content = await _decide(app_of_scope(scope).ctx, body)
     except NotFound as exc:
         # The same answer for another city's touchpoint as for one that never existed.
         message = N_("Unknown city.") if str(exc) == "city" else N_("Unknown touchpoint.")

@@ -25,6 +25,7 @@ from marktplatz.domain.journey import MAX_BATCH, Channel, EventKind, Proximity
 from marktplatz.services.journey import EventInput, Rejected, record_events
 from marktplatz.web.edge.raw import Disconnected, Refused, read_body, reply, to_json
 from marktplatz.web.i18n import gettext, pick_language
+from marktplatz.web.state import app_of_scope
 
 MAX_BODY = 256 * 1024
 Text = Annotated[StrictStr, Field(max_length=200)]
@@ -133,9 +134,7 @@ async def ingest(scope: Scope, receive: Receive, send: Send) -> None:
     except Disconnected:
         return
     try:
-        recorded = await record_events(
-            scope["app"].state.marktplatz.ctx, parsed, _fingerprint(scope)
-        )
+        recorded = await record_events(app_of_scope(scope).ctx, parsed, _fingerprint(scope))
     except WriterBusy:
         body = to_json({"detail": "Busy, please retry."})
         await reply(send, 503, body, (b"retry-after", b"1"))

@@ -33,6 +33,7 @@ from marktplatz.web.portal.routes import (
     form_errors,
     form_text,
     form_values,
+    form_whole,
     saved,
 )
 from marktplatz.web.security import csrf_guard
@@ -66,16 +67,6 @@ def _time(value: str, field: str) -> time | None:
         raise InvalidInput(field, N_("Enter a time like 20:00.")) from None
 
 
-def _whole(value: str, field: str) -> int | None:
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(field, N_("Enter a whole number.")) from None
-
-
 def _uuids(form: FormData, name: str) -> list[UUID]:
     values: list[UUID] = []
     for raw in form.getlist(name):
@@ -90,8 +81,8 @@ def _input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
     coupon = None
     if form_text(form, "has_coupon"):
         coupon = CouponInput(
-            _whole(form_text(form, "coupon_stock"), "coupon.stock"),
-            _whole(form_text(form, "coupon_per_person"), "coupon.per_person"),
+            form_whole(form, "coupon_stock", "coupon.stock"),
+            form_whole(form, "coupon_per_person", "coupon.per_person"),
             form_text(form, "coupon_period") or "campaign",
         )
     weekdays: list[int] | None = [int(str(d)) for d in form.getlist("weekdays") if str(d).isdigit()]
@@ -116,7 +107,7 @@ def _input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
         day_end=_time(form_text(form, "day_end"), "day_end"),
         zone_ids=_uuids(form, "zone_ids"),
         touchpoint_ids=_uuids(form, "touchpoint_ids"),
-        radius_m=_whole(form_text(form, "radius_m"), "radius_m"),
+        radius_m=form_whole(form, "radius_m"),
         languages=[language] if form_text(form, "only_language") else [],
         interests=[str(i) for i in form.getlist("interests")],
         coupon=coupon,
@@ -209,6 +200,7 @@ async def _editor(
         values=values if values is not None else (_values(item, city.tz) if item else {}),
         errors=errors or {},
         pharmacy=shop.category.value == "pharmacy",
+        can_edit=can_edit_shop(user, shop),
     )
 
 

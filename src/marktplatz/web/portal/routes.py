@@ -77,6 +77,17 @@ def form_number(form: FormData, name: str) -> float:
         raise InvalidInput(name, N_("Latitude and longitude must be numbers.")) from None
 
 
+def form_whole(form: FormData, name: str, field: str | None = None) -> int | None:
+    """A whole number typed into a form, or None when left empty."""
+    text = form_text(form, name).strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(field or name, N_("Enter a whole number.")) from None
+
+
 def form_values(form: FormData) -> dict[str, str]:
     """The submitted text values, to put back into a re-rendered form."""
     return {key: value for key, value in form.items() if isinstance(value, str)}
