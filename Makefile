@@ -15,19 +15,23 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# Browser-side test tools from npm (axe-core). Without npm: a note, and the a11y tests skip outside CI.
+# Browser-side code from npm: jsQR (the till's camera scanner, copied into the git-ignored
+# static/vendor/) and axe-core (tests). Without npm: a note; cashiers type codes, a11y tests skip.
+VENDOR := src/marktplatz/web/static/vendor
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-	  npm ci --ignore-scripts --no-audit --no-fund && touch $(NODE_STAMP); \
+	  npm ci --ignore-scripts --no-audit --no-fund \
+	  && mkdir -p $(VENDOR) && cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js \
+	  && touch $(NODE_STAMP); \
 	else \
-	  echo "note: npm not found, node_modules/ not installed; the accessibility tests will skip (apt-get install nodejs npm)"; \
+	  echo "note: npm not found, node_modules/ not installed; the till has no camera scanner and the accessibility tests skip (apt-get install nodejs npm)"; \
 	fi
 
 node: $(NODE_STAMP)
 
 install: $(STAMP) $(NODE_STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(PY) -m marktplatz demo
 	$(PY) -m marktplatz serve
 
@@ -54,4 +58,4 @@ messages: install
 	$(VENV)/bin/pybabel update -i src/marktplatz/locale/messages.pot -d src/marktplatz/locale --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) var node_modules .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules $(VENDOR) .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +14,10 @@ import httpx
 from marktplatz.bootstrap import App
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
+from marktplatz.domain.content import Action, Content, ContentKind, ContentStatus
 from marktplatz.domain.shops import Shop
-from marktplatz.services import accounts, cities, shops
+from marktplatz.services import accounts, cities, content, coupons, shops
+from marktplatz.services.content import ContentInput, CouponInput
 
 PASSWORD = "Sonnenblume-42-Markt"
 
@@ -112,3 +116,42 @@ def page_view_row(city_id: Any, at: datetime, pseudonym: str | None) -> dict[str
         "pseudonym": pseudonym,
         "schema_version": 1,
     }
+
+
+_HOSTS = itertools.count(1)
+
+
+def new_client(web: Any) -> httpx.AsyncClient:
+    """A client with an address of its own: limits per client (saving coupons) stay apart."""
+    host = str(ipaddress.IPv4Address(0x0A000000 + next(_HOSTS)))
+    transport = httpx.ASGITransport(app=web, client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def published_offer(
+    composed: App,
+    tenant: Tenant,
+    shop: Shop | None,
+    title: str,
+    coupon: CouponInput | None = None,
+    **changes: Any,
+) -> Content:
+    """A published offer with coupon terms, of a shop or (shop None) of the city itself."""
+    ctx, admin = composed.ctx, tenant.users["city-admin"]
+    data = ContentInput(
+        kind=ContentKind.OFFER, title=title, coupon=coupon or CouponInput(), **changes
+    )
+    item = await content.create_content(ctx, admin, tenant.city.id, shop.id if shop else None, data)
+    done = await content.act_on_content(ctx, admin, item.id, Action.SUBMIT)
+    if done.status is ContentStatus.SUBMITTED:  # the city approves everything itself
+        done = await content.act_on_content(ctx, admin, item.id, Action.APPROVE)
+    assert done.status is ContentStatus.PUBLISHED, done.status
+    return done
+
+
+async def saved_coupon(
+    composed: App, offer: Content, visitor: str | None = None, **source: Any
+) -> coupons.Saved:
+    """A coupon saved through the service, from a phone of its own (no save limit shared)."""
+    data = coupons.SaveInput(offer.id, visitor, **source)
+    return await coupons.save_coupon(composed.ctx, data, unique("phone"))

@@ -61,6 +61,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         images=PillowImages(settings.max_image_pixels),
         media=media,
         login_limiter=LimitsRateLimiter(settings.login_rate_limit),
+        guess_limiter=LimitsRateLimiter(settings.coupon_guess_rate_limit),
+        save_limiter=LimitsRateLimiter(settings.coupon_save_rate_limit),
         codes=InMemoryCodeCache(),
         events=writer,
         decisions=decision_counters(settings.redis_url),
@@ -70,6 +72,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         max_upload_bytes=settings.max_upload_bytes,
         erasure_key=settings.secret_key.get_secret_value().encode(),
         retention_days=settings.retention_days,
+        attribution_days=settings.attribution_days,
     )
     return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 

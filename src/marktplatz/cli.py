@@ -205,6 +205,17 @@ def simulate(
         str | None,
         typer.Option(envvar="MARKTPLATZ_SIMULATE_ADMIN_PASSWORD", help="That admin's password."),
     ] = None,
+    cashier_email: Annotated[
+        str | None,
+        typer.Option(
+            help="Staff of a shop (retailer-staff) who redeems a share of the coupons saved "
+            "for that shop; without it coupons are only saved."
+        ),
+    ] = None,
+    cashier_password: Annotated[
+        str | None,
+        typer.Option(envvar="MARKTPLATZ_SIMULATE_CASHIER_PASSWORD", help="The cashier's password."),
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight.")] = 4,
     journal: Annotated[
         Path | None, typer.Option(help="Write every event sent as a JSON line to this file.")
@@ -214,9 +225,15 @@ def simulate(
 
     Visits from the sofa, walks along the beacon mile, QR/NFC scans, shop views and saves.
 
-    Touchpoint ids and QR codes are not public: contacts and scans need a city admin's login.
+    At scans and stops the phone asks POST /decide and saves some of the coupons offered.
+
+    With --cashier-email, a shop's staff redeems a share of the coupons of that shop.
+
+    Touchpoint ids and QR codes are not public: contacts, scans and coupons need an admin login.
 
     Consenting visitors get a random id only when the server offers the consent API.
+
+    Events carry past times over --days; saves and redemptions come last and happen now.
     """
     from marktplatz import simulator  # needs httpx, which only this command uses
 
@@ -230,6 +247,8 @@ def simulate(
         without_consent=without_consent,
         admin_email=admin_email,
         admin_password=admin_password,
+        cashier_email=cashier_email,
+        cashier_password=cashier_password,
         concurrency=concurrency,
         journal=journal,
     )

@@ -63,6 +63,22 @@ class Settings(BaseSettings):
         "10/15 minutes",
         description="Failed logins allowed per account and per client, in `limits` notation.",
     )
+    coupon_guess_rate_limit: str = Field(
+        "10/10 minutes",
+        description="Unknown coupon codes one cashier account may try at the till, in `limits`"
+        " notation; past it every code is refused for the rest of the window.",
+    )
+    coupon_save_rate_limit: str = Field(
+        "60/minute",
+        description="Coupons one client may save, in `limits` notation.",
+    )
+    attribution_days: int = Field(
+        14,
+        ge=1,
+        le=90,
+        description="How many days before a redemption the visitor's contacts and exposures"
+        " count as having led to it (visitors who consent to analytics only).",
+    )
     max_upload_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Largest image upload accepted, in bytes."
     )

@@ -21,6 +21,18 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from marktplatz.domain.journey import MAX_AGE, MAX_BATCH, Channel, EventKind, Proximity
+from marktplatz.simulator_coupons import (
+    REDEEM_SHARE,
+    SAVE_SHARE,
+    Ask,
+    CouponTally,
+    LoginFailed,
+    Session,
+    log_in,
+    log_out,
+    retry_after,
+    save_and_redeem,
+)
 
 MAX_DAYS = MAX_AGE.days
 # Old events must still be younger than seven days when the server receives them.
@@ -34,6 +46,7 @@ HOUR_WEIGHT = {9: 0.5, 10: 0.8, 11: 1.0, 12: 1.0, 13: 0.9, 14: 0.8, 15: 0.9, 16:
 HOUR_WEIGHT |= {18: 0.6, 19: 0.3}
 DAY_WEIGHT = (1.0, 1.0, 1.0, 1.0, 1.1, 1.6, 0.25)
 WALKING_SPEED = 1.3  # metres per second
+WHO = {"admin": "a city admin of --city", "cashier": "staff of a shop in --city"}
 
 
 class SimulationError(Exception):
@@ -51,6 +64,8 @@ class Options:
     without_consent: float = 0.3
     admin_email: str | None = None
     admin_password: str | None = None
+    cashier_email: str | None = None
+    cashier_password: str | None = None
     concurrency: int = 4
     journal: Path | None = None
 
@@ -85,6 +100,7 @@ class Visitor:
     personalisation: bool
     events: list[dict[str, Any]] = field(default_factory=list)
     scans: dict[str, str] = field(default_factory=dict)  # event id → code followed first
+    asks: list[Ask] = field(default_factory=list)
     pseudonym: str | None = None
 
 
@@ -101,12 +117,13 @@ class Summary:
     scans_followed: int = 0
     scans_failed: int = 0
     seconds: float = 0.0
+    coupons: CouponTally = field(default_factory=CouponTally)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.rejected or self.unsent or self.scans_failed)
+        return not (self.rejected or self.unsent or self.scans_failed or self.coupons.problems)
 
     def lines(self) -> list[str]:
         rate = self.sent / self.seconds if self.seconds else 0.0
@@ -115,9 +132,10 @@ class Summary:
             f"events sent: {self.sent}  accepted: {self.accepted}  rejected: {self.rejected}  "
             f"unsent: {self.unsent}  retries: {self.retries}",
             f"qr scans followed: {self.scans_followed}  failed: {self.scans_failed}",
+            *self.coupons.lines(),
             f"duration: {self.seconds:.1f} s  ({rate:.0f} events/s)",
-            *(f"note: {n}" for n in self.notes),
-            *(f"problem: {p}" for p in self.problems[:10]),
+            *(f"note: {n}" for n in self.notes + self.coupons.notes),
+            *(f"problem: {p}" for p in (self.problems + self.coupons.problems)[:10]),
         ]
 
 
@@ -129,14 +147,23 @@ async def simulate(options: Options, transport: httpx.AsyncBaseTransport | None 
     client = httpx.AsyncClient(base_url=options.base_url, timeout=30, transport=transport)
     async with client:
         world = await _discover(client, options, summary)
-        # Journeys only, not ids: those are fresh each run, as on real devices.
-        rng = random.Random(seed)  # noqa: S311 (reproducible simulation, not security)
-        visitors = plan(world, rng, options, datetime.now(UTC))
-        summary.visitors = len(visitors)
-        summary.without_consent = sum(not v.consents for v in visitors)
-        await _register_consents(client, visitors, options.concurrency, summary)
-        _write_journal(options.journal, visitors)
-        await _send_all(client, visitors, options, summary)
+        cashier = await _cashier(client, options, summary)
+        try:
+            # Journeys only, not ids: those are fresh each run, as on real devices.
+            rng = random.Random(seed)  # noqa: S311 (reproducible simulation, not security)
+            visitors = plan(world, rng, options, datetime.now(UTC))
+            summary.visitors = len(visitors)
+            summary.without_consent = sum(not v.consents for v in visitors)
+            await _register_consents(client, visitors, options.concurrency, summary)
+            _write_journal(options.journal, visitors)
+            await _send_all(client, visitors, options, summary)
+            asks = [(v.asks, v.pseudonym) for v in visitors]
+            await save_and_redeem(
+                client, world.city, asks, cashier, options.concurrency, summary.coupons
+            )
+        finally:
+            if cashier is not None:
+                await log_out(client, cashier)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -149,13 +176,8 @@ async def _discover(client: httpx.AsyncClient, options: Options, summary: Summar
     shops = await _get_json(client, f"/api/v1/cities/{options.city}/shops")
     places = sorted(Place(s["slug"], "shop", s["lat"], s["lon"]) for s in shops)
     points: list[dict[str, Any]] = []
-    if options.admin_email and not options.admin_password:
-        raise SimulationError(
-            "Give the admin's password with --admin-password or in the environment variable "
-            "MARKTPLATZ_SIMULATE_ADMIN_PASSWORD."
-        )
     if options.admin_email:
-        points = await _admin_touchpoints(client, options)
+        points = await _admin_touchpoints(client, options, options.admin_email)
     else:
         summary.notes.append(
             "touchpoint ids are not public: no beacon contacts or QR scans were sent "
@@ -182,27 +204,40 @@ async def _get_json(client: httpx.AsyncClient, path: str, **kwargs: Any) -> Any:
     return response.json()
 
 
-async def _admin_touchpoints(client: httpx.AsyncClient, options: Options) -> list[dict[str, Any]]:
+async def _admin_touchpoints(
+    client: httpx.AsyncClient, options: Options, email: str
+) -> list[dict[str, Any]]:
     """The city's touchpoints through a city-admin session, logged out right after."""
-    body = {"email": options.admin_email, "password": options.admin_password}
-    login = await client.post("/api/v1/session", json=body)
-    if login.status_code != 200:
-        raise SimulationError(
-            f"Login as {options.admin_email} failed (HTTP {login.status_code}); check "
-            "--admin-email and --admin-password (a city admin of --city)."
-        )
-    # Sent by hand: a Secure cookie would not travel over plain http in the cookie jar, and
-    # the visitor requests that follow must not carry the admin's session at all.
-    cookie = "; ".join(f"{c.name}={c.value}" for c in login.cookies.jar)
-    headers = {"cookie": cookie, "x-csrf-token": login.json()["csrf_token"]}
-    client.cookies.clear()
+    admin = await _log_in(client, email, options.admin_password, "admin")
     try:
-        points = await _get_json(
-            client, f"/api/v1/cities/{options.city}/touchpoints", headers=headers
-        )
+        path = f"/api/v1/cities/{options.city}/touchpoints"
+        points = await _get_json(client, path, headers=admin.headers)
     finally:
-        await client.delete("/api/v1/session", headers=headers)
+        await log_out(client, admin)
     return list(points)
+
+
+async def _cashier(client: httpx.AsyncClient, options: Options, summary: Summary) -> Session | None:
+    """The till's login, before any event is sent, so that a wrong password stops the run."""
+    if options.cashier_email:
+        return await _log_in(client, options.cashier_email, options.cashier_password, "cashier")
+    summary.notes.append("no coupons were redeemed (give --cashier-email/--cashier-password)")
+    return None
+
+
+async def _log_in(client: httpx.AsyncClient, email: str, password: str | None, who: str) -> Session:
+    if not password:
+        raise SimulationError(
+            f"Give the {who}'s password with --{who}-password or in the environment variable "
+            f"MARKTPLATZ_SIMULATE_{who.upper()}_PASSWORD."
+        )
+    try:
+        return await log_in(client, email, password)
+    except LoginFailed as exc:
+        raise SimulationError(
+            f"Login as {email} failed (HTTP {exc}); check --{who}-email and --{who}-password "
+            f"({WHO[who]})."
+        ) from exc
 
 
 def _place(point: dict[str, Any]) -> Place:
@@ -319,6 +354,7 @@ class Journey:
             if metres(beacon, link) < 40 and self.rng.random() < 0.12:
                 at = self.scan(link, at + timedelta(seconds=self.rng.uniform(5, 30)))
         if self.rng.random() < 0.25:
+            self.ask(beacon)
             at = self.browse(beacon, at)
         return at + timedelta(seconds=self.rng.uniform(30, 70))
 
@@ -338,6 +374,7 @@ class Journey:
             channel=LINK_CHANNELS[link.kind],
         )
         self.visitor.scans[contact["event_id"]] = link.code
+        self.ask(link)
         if link.target.startswith("/"):
             at += timedelta(seconds=self.rng.uniform(1, 4))
             self.event(at, EventKind.PAGE_VIEW, path=link.target[:200])
@@ -359,6 +396,12 @@ class Journey:
         if self.rng.random() < 0.3:
             later = at + timedelta(seconds=self.rng.uniform(5, 60))
             self.event(later, EventKind.CONTENT_SAVED, content_id=shop.ref)
+
+    def ask(self, touchpoint: Place) -> None:
+        """The app asks what to show here; whether a coupon in it is saved and redeemed is
+        drawn now, so that the seed fixes it. The asks are sent after the events, "now"."""
+        save, redeem = self.rng.random() < SAVE_SHARE, self.rng.random() < REDEEM_SHARE
+        self.visitor.asks.append(Ask(touchpoint.ref, save, redeem, self.rng.random()))
 
     def event(self, at: datetime, kind: EventKind, **fields: Any) -> dict[str, Any]:
         made = {
@@ -529,7 +572,7 @@ async def _send_batch(client: httpx.AsyncClient, events: list[dict[str, Any]], s
             s.rejected += len(events)
             s.problems.append(f"POST /e answered {response.status_code}: {response.text[:200]}")
             return
-        await asyncio.sleep(_retry_after(response, attempt))
+        await asyncio.sleep(retry_after(response, attempt))
     s.unsent += len(events)
     s.problems.append(f"{len(events)} events not sent after {MAX_ATTEMPTS} attempts")
 
@@ -538,11 +581,6 @@ def _count(answer: dict[str, Any], summary: Summary) -> None:
     summary.accepted += int(answer["accepted"])
     summary.rejected += len(answer["rejected"])
     summary.problems += [f"rejected: {r['field']}: {r['message']}" for r in answer["rejected"]]
-
-
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    value = response.headers.get("retry-after", "")
-    return min(float(value), 30.0) if value.isdigit() else min(0.25 * 2**attempt, 10)
 
 
 def _write_journal(path: Path | None, visitors: list[Visitor]) -> None:

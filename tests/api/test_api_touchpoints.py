@@ -501,7 +501,10 @@ async def test_changed_target_is_followed_without_reprinting(
     assert response.status_code == 200, response.text
     assert (response.json()["code"], response.json()["target"]) == (created.code, "/stadt/winter")
     redirect = await client.get(f"/q/{created.code}")
-    assert (redirect.status_code, redirect.headers["location"]) == (307, "/stadt/winter")
+    assert (redirect.status_code, redirect.headers["location"]) == (
+        307,
+        f"/stadt/winter?via={created.code}",
+    )
 
 
 class CountingUnitsOfWork:
@@ -538,7 +541,8 @@ async def test_a_busy_code_is_looked_up_in_the_database_once(
     answers = [await client.get(f"/q/{created.code}") for _ in range(3)]
 
     # then
-    assert [(a.status_code, a.headers["location"]) for a in answers] == [(307, "/stadt/markt")] * 3
+    landing = f"/stadt/markt?via={created.code}"
+    assert [(a.status_code, a.headers["location"]) for a in answers] == [(307, landing)] * 3
     assert counting.opened == 1
 
 
@@ -548,7 +552,9 @@ async def test_changes_are_followed_at_once_by_the_same_process(
     # given a QR code that has just been scanned (so its link is cached)
     created = await make_touchpoint(composed, tenant, kind="qr", target="/stadt/sommer")
     url = f"/api/v1/touchpoints/{created.id}"
-    assert (await client.get(f"/q/{created.code}")).headers["location"] == "/stadt/sommer"
+    assert (await client.get(f"/q/{created.code}")).headers["location"] == (
+        f"/stadt/sommer?via={created.code}"
+    )
 
     # when its target changes, it is switched off, and on again, with a scan after each change
     scans = []
@@ -558,7 +564,8 @@ async def test_changes_are_followed_at_once_by_the_same_process(
         scans.append((scan.status_code, scan.headers.get("location")))
 
     # then every scan saw the change
-    assert scans == [(307, "/stadt/winter"), (404, None), (307, "/stadt/winter")]
+    landing = f"/stadt/winter?via={created.code}"
+    assert scans == [(307, landing), (404, None), (307, landing)]
 
 
 async def test_a_new_code_works_at_once_even_if_it_was_asked_for_before(
@@ -575,7 +582,7 @@ async def test_a_new_code_works_at_once_even_if_it_was_asked_for_before(
     # then it works right away
     response = await client.get(f"/q/{created.code}")
     assert created.code == code
-    assert (response.status_code, response.headers["location"]) == (307, "/stadt/neu")
+    assert (response.status_code, response.headers["location"]) == (307, f"/stadt/neu?via={code}")
 
 
 async def test_another_worker_process_follows_a_change_within_the_time_to_live(
@@ -859,7 +866,9 @@ async def test_shop_owner_may_change_only_the_target(
             ],
         }
     assert await read(client, owner, created.id) == after_target
-    assert (await client.get(f"/q/{created.code}")).headers["location"] == "/neu"
+    assert (await client.get(f"/q/{created.code}")).headers["location"] == (
+        f"/neu?via={created.code}"
+    )
 
 
 async def test_owner_of_another_shop_sees_nothing(
@@ -883,7 +892,9 @@ async def test_owner_of_another_shop_sees_nothing(
     assert (patched.status_code, patched.json()) == (404, {"detail": "not found"})
     assert (fetched.status_code, fetched.json()) == (404, {"detail": "not found"})
     assert listed.json() == []
-    assert (await client.get(f"/q/{created.code}")).headers["location"] == "/alt"
+    assert (await client.get(f"/q/{created.code}")).headers["location"] == (
+        f"/alt?via={created.code}"
+    )
 
 
 async def test_shop_staff_may_read_but_not_change(
@@ -904,7 +915,9 @@ async def test_shop_staff_may_read_but_not_change(
     # then
     assert (patched.status_code, patched.json()) == (403, {"detail": "forbidden"})
     assert [t["id"] for t in listed.json()] == [str(created.id)]
-    assert (await client.get(f"/q/{created.code}")).headers["location"] == "/alt"
+    assert (await client.get(f"/q/{created.code}")).headers["location"] == (
+        f"/alt?via={created.code}"
+    )
 
 
 async def test_touchpoints_of_another_city_look_nonexistent(
@@ -923,4 +936,6 @@ async def test_touchpoints_of_another_city_look_nonexistent(
 
     # then
     assert (patched.status_code, qr.status_code) == (404, 404)
-    assert (await client.get(f"/q/{created.code}")).headers["location"] == "/alt"
+    assert (await client.get(f"/q/{created.code}")).headers["location"] == (
+        f"/alt?via={created.code}"
+    )

@@ -134,3 +134,21 @@ async def test_without_consent_a_daily_hash_counts_visitors_and_no_address_is_st
     text = repr(rows)
     assert "Canary-UA" not in text
     assert "127.0.0.1" not in text
+
+
+async def test_an_app_cannot_claim_a_redemption(
+    client: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given a batch with a forged redemption beside a good event
+    batch = [event(tenant, kind="coupon.redeemed", content_id=str(uuid.uuid4())), event(tenant)]
+    # when
+    response = await client.post("/e", json=batch, headers={"accept-language": "de"})
+    # then only the page view is stored; the redemption is refused by index, in German
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [(e["index"], e["field"]) for e in body["rejected"]] == [(0, "kind")]
+    assert body["rejected"][0]["message"] == (
+        "Einlösungen erfasst die Kasse; eine App kann sie nicht senden."
+    )
+    assert await stored(composed, [batch[0]["event_id"]]) == []

@@ -183,7 +183,9 @@ async def test_erasure_removes_the_visitor_and_keeps_unlinked_proof_of_consent(
     response = await client.post(f"{A}/erase", json={"visitor": visitor, "secret": secret})
     # then
     assert response.status_code == 200
-    assert response.json() == {"erased": {"events": 2, "visitors": 1, "consents": 2}}
+    assert response.json() == {
+        "erased": {"events": 2, "visitors": 1, "consents": 2, "coupons": 0, "coupon_touches": 0}
+    }
     assert await rows(composed, t.events, pseudonym=visitor) == []
     assert await rows(composed, t.visitors, pseudonym=visitor) == []
     assert await rows(composed, t.consents, pseudonym=visitor) == []

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ class Server:
     base_url: str
     accounts: dict[str, Account]
     log: Path
+    var_dir: Path  # its SQLite database, for tests that prepare data through the services
 
 
 @dataclass
@@ -151,11 +153,9 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -
     )
 
 
-@pytest.fixture(scope="session")
-def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`marktplatz demo` then `marktplatz serve` on a free port, in a fresh var dir."""
-    del chromium_path  # no browser, no server: skip before doing any work
-    var_dir = tmp_path_factory.mktemp("e2e-var")
+@contextmanager
+def serve(var_dir: Path) -> Iterator[Server]:
+    """`marktplatz demo` then `marktplatz serve` on a free port, in the fresh var dir given."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _server_env(var_dir, base_url)
@@ -181,7 +181,7 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     try:
         _wait_until_up(process, base_url, log)
-        yield Server(base_url, accounts, log)
+        yield Server(base_url, accounts, log, var_dir)
     finally:
         process.terminate()
         try:
@@ -189,6 +189,20 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo city served for the whole session (see `serve`)."""
+    del chromium_path  # no browser, no server: skip before doing any work
+    with serve(tmp_path_factory.mktemp("e2e-var")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def serve_demo() -> Callable[[Path], AbstractContextManager[Server]]:
+    """serve_demo(var_dir): a server of a module's own, for tests that change city-wide data."""
+    return serve
 
 
 @pytest.fixture(scope="session")
@@ -208,12 +222,31 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 
 @pytest.fixture
+def launch_browser(browser: Any, chromium_path: str) -> Iterator[Callable[..., Any]]:
+    """launch_browser(*switches): one more headless Chromium with extra command-line switches
+    (a fake camera, say), closed after the test."""
+    launched: list[Any] = []
+
+    def launch(*switches: str) -> Any:
+        extra = browser.browser_type.launch(
+            executable_path=chromium_path, args=[*CHROMIUM_ARGS, *switches], headless=True
+        )
+        launched.append(extra)
+        return extra
+
+    yield launch
+    for extra in launched:
+        extra.close()
+
+
+@pytest.fixture
 def new_context(browser: Any, server: Server) -> Iterator[Any]:
-    """Factory for fresh browser contexts (a German visitor, desktop size unless told)."""
+    """Factory for fresh browser contexts (a German visitor, desktop size unless told), in the
+    session's Chromium or in one from `launch_browser` (`in_browser`)."""
     contexts: list[Any] = []
 
-    def make(viewport: dict[str, int] | None = None, **options: Any) -> Any:
-        context = browser.new_context(
+    def make(viewport: dict[str, int] | None = None, in_browser: Any = None, **options: Any) -> Any:
+        context = (in_browser or browser).new_context(
             base_url=server.base_url,
             viewport=viewport or DESKTOP,
             locale="de-DE",

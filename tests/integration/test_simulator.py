@@ -1,4 +1,4 @@
-"""`marktplatz simulate` against a real `marktplatz serve` with the demo city, over HTTP."""
+"""`marktplatz simulate` against the demo city: a real `marktplatz serve`, or the app in-process."""
 
 from __future__ import annotations
 
@@ -15,17 +15,34 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from marktplatz.simulator import Options, Place, World, beacon_mile, plan, simulate
+from marktplatz.adapters.clock import FixedClock
+from marktplatz.bootstrap import App
+from marktplatz.services import demo
+from marktplatz.settings import Settings
+from marktplatz.simulator import (
+    Options,
+    Place,
+    SimulationError,
+    Summary,
+    World,
+    beacon_mile,
+    plan,
+    simulate,
+)
+from marktplatz.store import tables as t
+from marktplatz.web.app import create_app
 
 ADMIN_LINE = re.compile(r"^\s+city-admin\s+(?P<email>\S+@\S+)\s+(?P<password>\S+)\s*$", re.M)
 
@@ -125,8 +142,16 @@ def test_simulate_sends_journeys_that_are_all_stored(server: Server) -> None:
     sent = [json.loads(line) for line in journal.read_text().splitlines()]
     assert accepted == _summary_number(run.stdout, "events sent") == len(sent)
     with sqlite3.connect(server.var_dir / "marktplatz.sqlite3") as db:
-        rows = dict(db.execute("SELECT event_id, pseudonym FROM events").fetchall())
-    assert len(rows) == accepted
+        stored = db.execute("SELECT event_id, pseudonym, kind FROM events").fetchall()
+    rows = {event_id: pseudonym for event_id, pseudonym, _ in stored}
+    ids = {uuid.UUID(s["event"]["event_id"]).hex for s in sent}
+    assert len(ids & rows.keys()) == accepted
+    # and what else is stored the server recorded itself, for the decisions asked
+    assert _summary_number(run.stdout, "decisions asked") > 0
+    assert {kind for event_id, _, kind in stored if event_id not in ids} <= {
+        "content.exposed",
+        "content.saved",
+    }
     # and the journeys contain beacon walks, followed QR/NFC scans, views and saves
     kinds = Counter(s["event"]["kind"] + "/" + str(s["event"].get("channel")) for s in sent)
     assert {"page.view/None", "content.viewed/None", "touchpoint.contact/beacon"} <= kinds.keys()
@@ -163,6 +188,8 @@ def test_the_same_seed_plans_the_same_journeys_in_the_window() -> None:
     # then
     assert [_shape(v.events) for v in first] == [_shape(v.events) for v in second]
     assert [v.consents for v in first] == [v.consents for v in second]
+    assert [v.asks for v in first] == [v.asks for v in second]
+    assert {a.touchpoint for v in first for a in v.asks} == {"q1", *(f"b{i}" for i in range(6))}
     times = [datetime.fromisoformat(e["occurred_at"]) for v in first for e in v.events]
     assert now.replace(day=18, hour=16) <= min(times)
     assert max(times) < now
@@ -215,3 +242,174 @@ async def test_a_busy_server_gets_the_same_events_again() -> None:
     # then
     assert (summary.retries, summary.accepted, summary.unsent) == (1, summary.sent, 0)
     assert bodies[0] == bodies[1]
+
+
+async def test_a_cashier_without_a_password_stops_the_run_before_anything_is_sent() -> None:
+    # given a server that would answer everything
+    requests: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(f"{request.method} {request.url.path}")
+        if request.url.path.endswith("/shops"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(200, json={"slug": "musterstadt", "timezone": "Europe/Berlin"})
+
+    options = Options(base_url="http://sim.test", cashier_email="kasse@musterstadt.example")
+    # when / then
+    with pytest.raises(SimulationError, match="MARKTPLATZ_SIMULATE_CASHIER_PASSWORD"):
+        await simulate(options, httpx.MockTransport(handle))
+    assert [r for r in requests if r.startswith("POST")] == []
+
+
+async def test_saves_past_the_servers_limit_are_counted_and_not_waited_for() -> None:
+    # given a server whose every save answers 429 (limit per client reached)
+    saves: list[dict[str, Any]] = []
+    point = {"id": str(uuid.uuid4()), "kind": "qr", "lat": 52.1, "lon": 8.7, "status": "active"}
+    point |= {"code": "abc", "target": "/musterstadt/shops/laden"}
+    beacon = point | {"id": str(uuid.uuid4()), "kind": "ibeacon", "code": "", "target": ""}
+    pick = {"content_id": str(uuid.uuid4()), "kind": "offer", "shop_id": None}
+    answers = {
+        "/api/v1/session": {"csrf_token": "t", "user": {"memberships": []}},
+        "/api/v1/cities/musterstadt/touchpoints": [point, beacon],
+        "/api/v1/cities/musterstadt/shops": [{"slug": "laden", "lat": 52.1, "lon": 8.7}],
+        "/api/v1/cities/musterstadt": {"slug": "musterstadt", "timezone": "Europe/Berlin"},
+        "/decide": {"decision_id": str(uuid.uuid4()), "picks": [pick]},
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/e":
+            return httpx.Response(200, json={"accepted": len(json.loads(request.content))} | {
+                "rejected": []})  # fmt: skip
+        if path == "/api/v1/coupons":
+            saves.append(json.loads(request.content))
+            return httpx.Response(429, headers={"retry-after": "60"}, json={"detail": "wait"})
+        if path.startswith("/q/"):
+            return httpx.Response(307, headers={"location": "/musterstadt"})
+        if path in answers:
+            return httpx.Response(200, json=answers[path])
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    options = Options(
+        base_url="http://sim.test", visitors=200, seed=3, admin_email="a@b.example",
+        admin_password="x",
+    )  # fmt: skip
+    # when
+    summary = await simulate(options, httpx.MockTransport(handle))
+    # then each refused save was tried once, counted, and the run is still fine
+    assert summary.ok, summary.lines()
+    assert summary.coupons.throttled == len(saves) > 0
+    assert summary.coupons.saved == summary.coupons.kept == 0
+    assert summary.seconds < 30
+    assert any("MARKTPLATZ_COUPON_SAVE_RATE_LIMIT" in line for line in summary.lines())
+
+
+# Coupons: the demo city in the app itself, on the test database (SQLite or PostgreSQL), at a
+# fixed time on a weekday morning, when the optician and the fashion house are open.
+
+OPTICIAN = "optik-brillenhaus-krueger"
+
+
+@dataclass(frozen=True)
+class Demo:
+    web: Any
+    composed: App
+    accounts: dict[str, demo.DemoAccount]
+
+
+def _next_weekday_morning() -> datetime:
+    """11:00 in Musterstadt on the next Tuesday to Friday: later than the journeys' events,
+    which the simulator dates before the real now, and less than five days after them."""
+    tz = ZoneInfo("Europe/Berlin")
+    day = datetime.now(tz).date() + timedelta(days=1)
+    while day.weekday() not in (1, 2, 3, 4):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 11, 0, tzinfo=tz)
+
+
+@pytest.fixture(scope="module")
+async def city(settings: Settings) -> AsyncIterator[Demo]:
+    # Saves come from one client address here: the limit per client would slow the runs down.
+    roomy = settings.model_copy(update={"coupon_save_rate_limit": "10000/minute"})
+    web: Any = create_app(roomy, clock=FixedClock(_next_weekday_morning()))
+    composed: App = web.state.marktplatz
+    data = json.loads(resources.files("marktplatz").joinpath("data/musterstadt.json").read_text())
+    loaded = await demo.load_demo(composed.ctx, data, OPTICIAN)
+    assert loaded.created
+    yield Demo(web, composed, {a.role: a for a in loaded.accounts})
+    await composed.close()
+
+
+async def _coupons(city: Demo) -> dict[Any, dict[str, Any]]:
+    async with city.composed.engine.connect() as conn:
+        rows = (await conn.execute(select(t.coupons))).mappings().all()
+    return {row["id"]: dict(row) for row in rows}
+
+
+async def _id_of(city: Demo, table: Any, column: Any, value: str) -> Any:
+    async with city.composed.engine.connect() as conn:
+        return (await conn.execute(select(table.c.id).where(column == value))).scalar_one()
+
+
+async def _run(city: Demo, **changes: Any) -> tuple[Summary, list[dict[str, Any]]]:
+    """One simulation in-process; the coupon rows it added."""
+    admin = city.accounts["city-admin"]
+    options = Options(
+        base_url="http://testserver", visitors=60, seed=11, admin_email=admin.email,
+        admin_password=admin.password,
+    )  # fmt: skip
+    before = await _coupons(city)
+    summary = await simulate(replace(options, **changes), httpx.ASGITransport(app=city.web))
+    added = [row for key, row in (await _coupons(city)).items() if key not in before]
+    return summary, added
+
+
+async def test_visitors_save_coupons_and_the_demo_cashier_redeems_those_of_the_own_shop(
+    city: Demo,
+) -> None:
+    # given the demo cashier of the optician
+    cashier = city.accounts["retailer-staff"]
+    optician = await _id_of(city, t.shops, t.shops.c.slug, OPTICIAN)
+    cashier_id = await _id_of(city, t.users, t.users.c.email, cashier.email)
+    # when
+    summary, added = await _run(
+        city, cashier_email=cashier.email, cashier_password=cashier.password
+    )
+    # then every save is a coupon row, found at a touchpoint by a decision
+    tally = summary.coupons
+    assert summary.ok, summary.lines()
+    assert tally.asked > tally.saved == len(added) > 0
+    assert [r for r in added if r["touchpoint_id"] is None or r["decision_id"] is None] == []
+    # and some were redeemed, each by the cashier and of the optician
+    redeemed = [r for r in added if r["status"] == "redeemed"]
+    assert len(redeemed) == tally.redeemed > 0
+    assert {(r["shop_id"], r["redeemed_by"]) for r in redeemed} == {(optician, cashier_id)}
+    # and those of other shops were kept, not brought to this till
+    assert "foreign-shop" not in tally.refused
+    assert tally.kept + tally.redeemed + sum(tally.refused.values()) == tally.saved
+    assert {r["shop_id"] for r in added if r["status"] == "saved"} - {optician}
+    assert f"coupons redeemed: {tally.redeemed}  kept: {tally.kept}" in "\n".join(summary.lines())
+
+
+async def test_coupons_of_visitors_without_consent_carry_no_pseudonym(city: Demo) -> None:
+    # when nobody consents, and then everybody does
+    refusing, anonymous = await _run(city, without_consent=1.0, seed=12)
+    consenting, known = await _run(city, without_consent=0.0, seed=12)
+    # then only the consenting visitors' coupons are linked to their pseudonym
+    assert refusing.ok
+    assert consenting.ok
+    assert len(anonymous) == refusing.coupons.saved > 0
+    assert [r["pseudonym"] for r in anonymous] == [None] * len(anonymous)
+    assert len(known) == consenting.coupons.saved > 0
+    assert [r for r in known if r["pseudonym"] is None] == []
+
+
+async def test_without_a_cashier_coupons_are_saved_and_none_is_redeemed(city: Demo) -> None:
+    # when
+    summary, added = await _run(city, seed=13)
+    # then
+    assert summary.ok
+    assert len(added) == summary.coupons.saved == summary.coupons.kept > 0
+    assert (summary.coupons.redeemed, summary.coupons.refused) == (0, {})
+    assert {r["status"] for r in added} == {"saved"}
+    assert any("no coupons were redeemed" in note for note in summary.notes)

@@ -17,5 +17,9 @@ class LimitsRateLimiter:
     def hit(self, key: str) -> bool:
         return self.limiter.hit(self.item, key)
 
+    def allows(self, key: str) -> bool:
+        """Whether a hit would still be allowed, without counting one."""
+        return self.limiter.test(self.item, key)
+
     def clear(self, key: str) -> None:
         self.limiter.clear(self.item, key)

@@ -63,6 +63,9 @@ NEEDS_CONTENT = frozenset(
     }
 )
 
+# Written by the server only: a redemption happens at the till, never on the visitor's word.
+SERVER_ONLY = frozenset({EventKind.COUPON_REDEEMED})
+
 
 @dataclass(frozen=True, slots=True)
 class JourneyEvent:
@@ -102,6 +105,10 @@ def check_references(
     kind: EventKind, touchpoint_id: UUID | None, content_id: str | None, count: int | None
 ) -> None:
     """Each kind names what it is about: a touchpoint, a piece of content, a count."""
+    if kind in SERVER_ONLY:
+        raise InvalidInput(
+            "kind", N_("Redemptions are recorded by the till; an app cannot send them.")
+        )
     if kind in NEEDS_TOUCHPOINT and touchpoint_id is None:
         raise InvalidInput("touchpoint_id", N_("This kind of event needs a touchpoint."))
     if kind in NEEDS_CONTENT and not content_id:

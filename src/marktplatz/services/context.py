@@ -44,6 +44,8 @@ class Context:
     images: ImageProcessor
     media: MediaStore
     login_limiter: RateLimiter
+    guess_limiter: RateLimiter  # unknown coupon codes per cashier account
+    save_limiter: RateLimiter  # coupons saved per client
     codes: CodeCache
     events: EventSink
     decisions: DecisionCounters
@@ -54,3 +56,4 @@ class Context:
     # Keys the one-way stand-in of an erased pseudonym (from the installation's secret key).
     erasure_key: bytes
     retention_days: int  # default for cities without their own setting
+    attribution_days: int  # how far back a redemption looks for the contacts that led to it

@@ -32,6 +32,7 @@ class VisitorExport:
     visitor: Visitor
     consents: list[ConsentRecord]
     events: list[dict[str, Any]]
+    coupons: list[dict[str, Any]]  # saved under the pseudonym; the code itself is not kept
 
 
 def _pseudonym(value: object) -> str:
@@ -94,9 +95,10 @@ async def export_data(ctx: Context, *, visitor: object, secret: object) -> Visit
         found = await _proven(uow, pseudonym, key)
         consents = await uow.consents.for_pseudonym(pseudonym)
         events = await uow.visitor_data.events(pseudonym)
+        saved = await uow.coupons.for_pseudonym(pseudonym)
         await _audit(uow, ctx, "visitor.exported", pseudonym)
         await uow.commit()
-    return VisitorExport(found, consents, events)
+    return VisitorExport(found, consents, events, saved)
 
 
 async def erase_data(ctx: Context, *, visitor: object, secret: object) -> dict[str, int]:

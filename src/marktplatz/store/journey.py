@@ -20,6 +20,7 @@ class Erasure(StrEnum):
 
     DELETE = "delete"  # the rows go
     UNLINK = "unlink"  # the rows stay, their visitor column gets a one-way stand-in
+    CLEAR = "clear"  # the rows stay, their visitor column is emptied
 
 
 # Every table with a visitor column, with that column and how it is erased. The meta-test
@@ -31,6 +32,11 @@ ERASURE: dict[str, tuple[str, Erasure]] = {
     # Proof of consent (Art. 7(1) GDPR) outlives the data it allowed, but no longer names anyone.
     "consents": ("pseudonym", Erasure.UNLINK),
     "events": ("pseudonym", Erasure.DELETE),
+    # A coupon is also the shop's record of a sale: it stays, but no longer names anyone, nor
+    # ties the erased visitor's coupons to each other.
+    "coupons": ("pseudonym", Erasure.CLEAR),
+    # The path that led to a redemption is the visitor's own data: it goes.
+    "coupon_touches": ("pseudonym", Erasure.DELETE),
     "visitors": ("pseudonym", Erasure.DELETE),
 }
 
@@ -98,9 +104,8 @@ class SqlVisitorData:
             if how is Erasure.DELETE:
                 result = await self.conn.execute(delete(table).where(match))
             else:
-                result = await self.conn.execute(
-                    update(table).where(match).values({column: stand_in})
-                )
+                value = stand_in if how is Erasure.UNLINK else None
+                result = await self.conn.execute(update(table).where(match).values({column: value}))
             counts[name] = int(result.rowcount or 0)
         return counts
 

@@ -315,3 +315,47 @@ daily_salts = Table(
     Column("salt", String(64), nullable=False),
     Column("created_at", TS, nullable=False),
 )
+
+# Saved coupons. The code is kept only as a hash; the pseudonym only with analytics consent.
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=True),
+    Column("content_id", Uuid, ForeignKey("contents.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("code_tail", String(4), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("saved_at", TS, nullable=False),
+    Column("pseudonym", String(32), nullable=True, index=True),
+    Column("touchpoint_id", Uuid, nullable=True),
+    Column("decision_id", Uuid, nullable=True),
+    Column("redeemed_at", TS, nullable=True),
+    Column("redeemed_by", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_coupons_content_status", "content_id", "status"),
+)
+
+# One row per offer with a coupon: the lock that serialises its redemptions, and its tallies.
+coupon_tallies = Table(
+    "coupon_tallies",
+    metadata,
+    Column("content_id", Uuid, ForeignKey("contents.id", ondelete="CASCADE"), primary_key=True),
+    Column("saved", Integer, nullable=False, default=0),
+    Column("redeemed", Integer, nullable=False, default=0),
+)
+
+# What led to a redemption, found at the till from the visitor's own events (consent only).
+coupon_touches = Table(
+    "coupon_touches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "coupon_id", Uuid, ForeignKey("coupons.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("content_id", Uuid, nullable=False, index=True),
+    Column("touchpoint_id", Uuid, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("occurred_at", TS, nullable=False),
+    Column("pseudonym", String(32), nullable=False, index=True),
+)

@@ -16,6 +16,7 @@ from marktplatz.domain.accounts import Invitation, LoginSession, Role
 from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
 from marktplatz.store.content import SqlContents
+from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
 
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
     visitor_data: SqlVisitorData
     retention: SqlRetention
     contents: SqlContents
+    coupons: SqlCoupons
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.visitor_data = SqlVisitorData(conn)
         self.retention = SqlRetention(conn)
         self.contents = SqlContents(conn)
+        self.coupons = SqlCoupons(conn)
         return self
 
     async def __aexit__(

@@ -17,6 +17,7 @@ from marktplatz.services import retention
 from marktplatz.services.ports import Clock
 from marktplatz.settings import Settings
 from marktplatz.web import errors
+from marktplatz.web.api.coupons import router as coupons_api
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
@@ -30,7 +31,9 @@ from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
+from marktplatz.web.portal.till import router as portal_till_router
 from marktplatz.web.static import serve_static
+from marktplatz.web.visitor.coupons import router as visitor_coupons_router
 from marktplatz.web.visitor.routes import router as visitor_router
 
 CSP = (
@@ -121,13 +124,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(api_router)
     app.include_router(invitations_api)
     app.include_router(visitor_api)
+    app.include_router(coupons_api)
     app.include_router(decide_api)
     app.include_router(docs_router)
     app.include_router(portal_router)
     app.include_router(portal_content_router)
+    app.include_router(portal_till_router)
     app.include_router(console_content_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
+    app.include_router(visitor_coupons_router)
     app.include_router(visitor_router)
     app.add_middleware(SecurityHeaders)
     return app

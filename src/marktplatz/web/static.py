@@ -39,6 +39,11 @@ def assets() -> dict[str, Asset]:
     return found
 
 
+def has_asset(name: str) -> bool:
+    """Whether an asset is there; vendor/ files come from npm at install time and may be missing."""
+    return name in assets()
+
+
 def asset_url(name: str) -> str:
     return f"/static/{assets()[name].hashed_name}"
 

@@ -84,6 +84,7 @@ async def export(request: Request, body: VisitorProof) -> JSONResponse:
             for r in found.consents
         ],
         "events": found.events,
+        "coupons": found.coupons,
     }
     return JSONResponse(jsonable_encoder(data), headers=NO_STORE)
 

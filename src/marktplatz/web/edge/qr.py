@@ -20,5 +20,15 @@ async def qr_redirect(request: Request) -> Response:
         target = await resolve_code(app_of(request).ctx, code)
     except NotFound:
         return render_error(request, 404)
-    # No cookie, no identifier: the redirect itself must not track the visitor.
-    return RedirectResponse(target, status_code=307, headers=_NO_STORE)
+    # No cookie, no identifier: the redirect itself must not track the visitor. A page of our
+    # own learns which touchpoint was scanned (the same for everyone), to show what is offered
+    # right there.
+    return RedirectResponse(_via(target, code), status_code=307, headers=_NO_STORE)
+
+
+def _via(target: str, code: str) -> str:
+    if not target.startswith("/") or target.startswith("//"):
+        return target  # another site: it gets nothing from us
+    path, _, fragment = target.partition("#")
+    joined = f"{path}{'&' if '?' in path else '?'}via={code.strip().lower()}"
+    return f"{joined}#{fragment}" if fragment else joined

@@ -22,8 +22,9 @@ from marktplatz.domain.content import (
 )
 from marktplatz.domain.decision import EXCLUSION_TEXT, REASON_TEXT
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.kanon import K
+from marktplatz.services import attribution, decisions, shops
 from marktplatz.services import content as content_service
-from marktplatz.services import decisions, shops
 from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import render
@@ -179,6 +180,9 @@ async def _editor(
         target = _chosen(chosen, places.touchpoints)
         chosen = str(target or "")
         preview = await decisions.preview_content(ctx, user, item.id, target, item.language)
+    results = None
+    if item is not None and item.coupon is not None:
+        results = await attribution.offer_results(ctx, user, item.id)
     return render(
         request,
         "portal/content_edit.html",
@@ -201,6 +205,8 @@ async def _editor(
         errors=errors or {},
         pharmacy=shop.category.value == "pharmacy",
         can_edit=can_edit_shop(user, shop),
+        results=results,
+        k=K,
     )
 
 

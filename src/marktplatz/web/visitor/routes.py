@@ -28,6 +28,7 @@ from marktplatz.web.security import (
     set_session_cookie,
 )
 from marktplatz.web.state import app_of
+from marktplatz.web.visitor.coupons import here
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
@@ -165,7 +166,12 @@ async def media(request: Request, name: str) -> Response:
 
 @router.get("/{city}", response_class=HTMLResponse)
 async def city_start(
-    request: Request, city: str, category: str = "", open_now: str = "", q: str = ""
+    request: Request,
+    city: str,
+    category: str = "",
+    open_now: str = "",
+    q: str = "",
+    via: str = "",
 ) -> Response:
     """The city's start page: its shops, filterable by category and by open now."""
     ctx = app_of(request).ctx
@@ -199,11 +205,12 @@ async def city_start(
         open_now=bool(open_now),
         q=q[:80],
         total=len(all_shops),
+        here=await here(request, found, via),
     )
 
 
 @router.get("/{city}/shops/{slug}", response_class=HTMLResponse)
-async def shop_page(request: Request, city: str, slug: str) -> Response:
+async def shop_page(request: Request, city: str, slug: str, via: str = "") -> Response:
     """A shop's page: story, pictures, contact and opening hours with today's state."""
     ctx = app_of(request).ctx
     found = await cities.city_by_slug(ctx, city)
@@ -220,4 +227,5 @@ async def shop_page(request: Request, city: str, slug: str) -> Response:
         week=p.week_hours(shop, found, now, lang),
         image_url=p.image_url,
         items=await content_service.published_for_shop(ctx, shop.id),
+        here=await here(request, found, via),
     )

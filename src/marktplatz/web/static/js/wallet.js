@@ -1,0 +1,123 @@
+// The coupon wallet: coupons the visitor saved, kept in this browser only (localStorage).
+// Nothing is written before the visitor presses "Save coupon": keeping the coupon they asked
+// for is the service itself (§ 25 (2) no. 2 TDDDG); no visitor id is stored or sent.
+const KEY = "marktplatz.wallet";
+const KEEP_AFTER_END_MS = 30 * 86400 * 1000;
+
+function load() {
+  try {
+    const entries = JSON.parse(localStorage.getItem(KEY) || "[]");
+    return Array.isArray(entries) ? entries : [];
+  } catch {
+    return [];
+  }
+}
+
+function store(entries) {
+  if (entries.length) localStorage.setItem(KEY, JSON.stringify(entries));
+  else localStorage.removeItem(KEY);
+}
+
+function fresh(entries, now = Date.now()) {
+  return entries.filter((e) => !e.valid_until || Date.parse(e.valid_until) + KEEP_AFTER_END_MS > now);
+}
+
+function keep(entry) {
+  const entries = load().filter((e) => e.code !== entry.code);
+  entries.unshift({ ...entry, state: "saved" });
+  store(fresh(entries));
+}
+
+function qrNode(svgText, label) {
+  const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+  const svg = doc.documentElement;
+  if (svg.nodeName !== "svg") return document.createTextNode("");
+  svg.querySelectorAll("script, foreignObject").forEach((n) => n.remove());
+  const box = document.createElement("div");
+  box.className = "qr-box";
+  box.setAttribute("role", "img");
+  box.setAttribute("aria-label", label);
+  box.append(document.importNode(svg, true));
+  return box;
+}
+
+function text(tag, value, className) {
+  const node = document.createElement(tag);
+  node.textContent = value;
+  if (className) node.className = className;
+  return node;
+}
+
+function render(root, entries) {
+  const t = root.dataset;
+  root.replaceChildren();
+  if (!entries.length) {
+    root.append(text("p", t.empty, "muted"));
+    return;
+  }
+  const list = document.createElement("ul");
+  list.className = "stack wallet-list";
+  for (const entry of entries) {
+    const item = document.createElement("li");
+    item.className = `card wallet-coupon state-${entry.state || "saved"}`;
+    const body = document.createElement("div");
+    body.className = "card-body";
+    body.append(text("h2", entry.title));
+    body.append(text("p", entry.shop, "muted"));
+    const state = { saved: t.open, redeemed: t.redeemed, unknown: t.unknown }[entry.state || "saved"];
+    body.append(text("p", state, `badge wallet-state`));
+    if ((entry.state || "saved") === "saved") body.append(qrNode(entry.qr_svg || "", `${t.qr} ${entry.code}`));
+    const code = text("p", "");
+    code.append(text("span", `${t.code} `, "muted"), text("strong", entry.code, "coupon-code"));
+    body.append(code);
+    if (entry.valid_until) {
+      const until = new Date(entry.valid_until).toLocaleString(document.documentElement.lang, {
+        dateStyle: "medium",
+        timeStyle: "short",
+      });
+      body.append(text("p", `${t.until} ${until}`, "muted"));
+    }
+    const remove = text("button", t.remove, "link-button");
+    remove.type = "button";
+    remove.addEventListener("click", () => {
+      // The device holds the only copy of the code: ask before it is gone.
+      if ((entry.state || "saved") === "saved" && !window.confirm(t.confirm)) return;
+      store(load().filter((e) => e.code !== entry.code));
+      render(root, load());
+    });
+    body.append(remove);
+    item.append(body);
+    list.append(item);
+  }
+  root.append(list);
+}
+
+async function refresh(root) {
+  const entries = fresh(load());
+  store(entries);
+  render(root, entries);
+  if (!entries.length) return;
+  try {
+    const response = await fetch("/api/v1/coupons/wallet", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ codes: entries.map((e) => e.code) }),
+      credentials: "omit",
+    });
+    if (!response.ok) return;
+    const { states } = await response.json();
+    const updated = load().map((e) => ({ ...e, state: states[e.code] || e.state }));
+    store(updated);
+    render(root, updated);
+  } catch {
+    root.prepend(text("p", root.dataset.offline, "hint"));
+  }
+}
+
+const entry = document.getElementById("wallet-entry");
+if (entry) {
+  keep(JSON.parse(entry.textContent));
+  document.querySelector("[data-wallet-note]")?.removeAttribute("hidden");
+}
+const wallet = document.getElementById("wallet");
+if (wallet) refresh(wallet);
