@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Browser-side code from npm: jsQR (the till's camera scanner, copied into the git-ignored
-# static/vendor/) and axe-core (tests). Without npm: a note; cashiers type codes, a11y tests skip.
+# static/vendor/), the service worker of the offline wallet (built there with workbox-build) and
+# axe-core (tests). Without npm: a note; cashiers type codes, the wallet needs a network, a11y
+# tests skip.
 VENDOR := src/marktplatz/web/static/vendor
-$(NODE_STAMP): package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json frontend/build-sw.mjs
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --ignore-scripts --no-audit --no-fund \
 	  && mkdir -p $(VENDOR) && cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js \
+	  && node frontend/build-sw.mjs \
 	  && touch $(NODE_STAMP); \
 	else \
 	  echo "note: npm not found, node_modules/ not installed; the till has no camera scanner and the accessibility tests skip (apt-get install nodejs npm)"; \

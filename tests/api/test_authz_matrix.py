@@ -61,6 +61,7 @@ from marktplatz.services.decisions import ContactInput
 from marktplatz.store import tables
 from marktplatz.web.i18n import gettext
 from marktplatz.web.security import SESSION_COOKIE
+from marktplatz.web.static import has_asset
 from support import (
     PASSWORD,
     SQUARE,
@@ -615,8 +616,11 @@ async def form_logout(cell: Cell) -> Req:
 
 async def portal_home(cell: Cell) -> Req:
     async def lands_on_own_shop(response: httpx.Response) -> None:
-        if cell.role in (OWNER, STAFF):
-            assert response.headers["location"] == f"/portal/shops/{cell.w.own.shop_a.id}"
+        shop = f"/portal/shops/{cell.w.own.shop_a.id}"
+        if cell.role == OWNER:
+            assert response.headers["location"] == shop
+        if cell.role == STAFF:  # a cashier lands at the till
+            assert response.headers["location"] == f"{shop}/till"
 
     return Req("/portal", check=lands_on_own_shop)
 
@@ -1227,6 +1231,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
         ("own", "missing"),
         public(),
         url(lambda w, t: "/static/css/site.css" if t == "own" else "/static/css/nope.css"),
+    ),
+    # built from npm by `make node`; without npm there is none (and the wallet needs a network)
+    ("GET", "/sw.js"): Spec(
+        NONE, always(200 if has_asset("vendor/sw.js") else 404), url(lambda w, t: "/sw.js")
     ),
     ("GET", "/media/{name}"): Spec(
         CITY,

@@ -82,6 +82,16 @@ async def test_owner_of_one_shop_goes_straight_to_it(en: httpx.AsyncClient, tena
     assert response.headers["location"] == f"/portal/shops/{tenant.shop_a.id}"
 
 
+async def test_a_cashier_goes_straight_to_the_till(en: httpx.AsyncClient, tenant: Tenant) -> None:
+    # given
+    await login(en, tenant.users["retailer-staff"])
+    # when
+    response = await en.get("/portal")
+    # then
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/portal/shops/{tenant.shop_a.id}/till"
+
+
 async def test_city_staff_see_a_link_to_their_console(
     en: httpx.AsyncClient, tenant: Tenant
 ) -> None:

@@ -391,3 +391,41 @@ def test_the_cashier_scans_the_coupon_on_the_visitors_phone_with_the_camera(
     redeem = result.locator("form[action$='/till/redeem']")
     assert redeem.locator("input[name=code]").input_value() == code
     assert redeem.locator("button[type=submit]").is_visible()
+
+
+# --- offline ------------------------------------------------------------------------------
+
+SERVICE_WORKER = JSQR.parent / "sw.js"
+
+
+def test_the_wallet_opens_without_a_network_once_a_coupon_is_saved(
+    server: Any, other_offer: Offer, new_context: Any, open_page: Any, problems: Any
+) -> None:
+    if not SERVICE_WORKER.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the service worker is missing at {SERVICE_WORKER}", pytrace=False)
+        pytest.skip(f"no service worker at {SERVICE_WORKER} (run `make install` with npm)")
+    problems.allow(r"Failed to fetch|ERR_INTERNET_DISCONNECTED|net::")
+    # given a visitor who saved a coupon; the page then keeps the wallet for offline use
+    context = new_context(viewport=PHONE)
+    visitor = open_page(context)
+    visitor.goto(f"/{CITY}/shops/{OPTICIAN}")
+    item = visitor.locator("section.news li", has=visitor.locator("h3", has_text=other_offer.title))
+    with visitor.expect_navigation():
+        item.locator("form.save-coupon button").click()
+    code = visitor.locator(".coupon-code").inner_text()
+    visitor.wait_for_function("navigator.serviceWorker.controller !== null")
+    visitor.goto(f"/{CITY}/wallet")
+    expect(visitor.locator(".wallet-coupon", has_text=code)).to_be_visible()
+    # when the network is gone and the visitor opens the wallet again
+    context.set_offline(True)
+    visitor.reload()
+    # then the wallet is there, with the coupon's code and QR code, and says it is offline
+    card = visitor.locator(".wallet-coupon", has_text=code)
+    expect(card).to_be_visible()
+    assert card.locator("h2").inner_text() == other_offer.title
+    assert card.locator(".qr-box svg").is_visible()
+    expect(visitor.locator("#wallet .hint")).to_have_text(
+        "Offline: Der angezeigte Stand ist von Ihrem letzten Besuch."
+    )
+    context.set_offline(False)

@@ -32,7 +32,7 @@ from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.till import router as portal_till_router
-from marktplatz.web.static import serve_static
+from marktplatz.web.static import serve_service_worker, serve_static
 from marktplatz.web.visitor.coupons import router as visitor_coupons_router
 from marktplatz.web.visitor.routes import router as visitor_router
 
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.router.routes.append(Route("/e", IngestApp(), methods=["POST"]))
     app.router.routes.append(Route("/decide", DecideApp(), methods=["POST"]))
     app.router.routes.append(Route("/static/{path:path}", serve_static, methods=["GET", "HEAD"]))
+    app.router.routes.append(Route("/sw.js", serve_service_worker, methods=["GET", "HEAD"]))
     app.include_router(api_router)
     app.include_router(invitations_api)
     app.include_router(visitor_api)

@@ -56,3 +56,11 @@ async def serve_static(request: Request) -> Response:
     immutable = name == asset.hashed_name
     cache = "public, max-age=31536000, immutable" if immutable else "public, max-age=300"
     return Response(asset.data, media_type=asset.media_type, headers={"cache-control": cache})
+
+
+async def serve_service_worker(request: Request) -> Response:
+    """The service worker at the root, so that its scope covers the city pages."""
+    asset = assets().get("vendor/sw.js")
+    if asset is None:  # built by `make node`; without npm the wallet simply needs a network
+        return Response(status_code=404)
+    return Response(asset.data, media_type="text/javascript", headers={"cache-control": "no-cache"})

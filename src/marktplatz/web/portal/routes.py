@@ -125,7 +125,9 @@ async def portal_home(request: Request, user: LoggedIn) -> Response:
     own.sort(key=lambda shop: shop.name.lower())
     consoles = [c for c in await cities.list_cities(ctx) if user.city_role(c.id) is not None]
     if len(own) == 1 and not consoles:
-        return RedirectResponse(f"/portal/shops/{own[0].id}", status_code=303)
+        # A cashier's work is the till: staff land there, owners on their shop.
+        till = "/till" if user.shop_role(own[0].id) is Role.RETAILER_STAFF else ""
+        return RedirectResponse(f"/portal/shops/{own[0].id}{till}", status_code=303)
     return render(request, "portal/index.html", shops=own, consoles=consoles)
 
 

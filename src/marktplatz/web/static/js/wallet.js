@@ -114,10 +114,35 @@ async function refresh(root) {
   }
 }
 
+// The service worker (built with workbox, served at /sw.js) keeps the wallet page and its
+// assets, so saved coupons open without a network. Registered only once a coupon is saved.
+async function keepOffline(city) {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("/sw.js");
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) =>
+        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }),
+      );
+    }
+    const assets = [...document.querySelectorAll("link[rel=stylesheet], script[src], link[rel=icon]")];
+    const urls = [`/${city}/wallet`, ...assets.map((node) => node.href || node.src)];
+    await Promise.all(urls.map((url) => fetch(url, { credentials: "omit" }).catch(() => null)));
+  } catch {
+    // no service worker (npm missing at install, or a private window): the wallet needs a network
+  }
+}
+
 const entry = document.getElementById("wallet-entry");
 if (entry) {
-  keep(JSON.parse(entry.textContent));
+  const saved = JSON.parse(entry.textContent);
+  keep(saved);
   document.querySelector("[data-wallet-note]")?.removeAttribute("hidden");
+  keepOffline(saved.city);
 }
 const wallet = document.getElementById("wallet");
-if (wallet) refresh(wallet);
+if (wallet) {
+  refresh(wallet);
+  if (load().length) keepOffline(wallet.dataset.city);
+}
