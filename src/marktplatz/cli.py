@@ -136,13 +136,17 @@ def check() -> None:
 
 @app.command()
 def purge() -> None:
-    """Delete expired pseudonymous events and daily salts once (serve does it every hour)."""
+    """Delete expired pseudonymous events and daily salts, unlink expired coupons from their
+    visitors, once (serve does it every hour)."""
     from marktplatz.services import retention
 
     settings = _settings()
     migrate_database(settings)
     result = asyncio.run(_with_app(settings, retention.purge))
-    typer.echo(f"Purged {result.events} events and {result.salts} daily salts.")
+    typer.echo(
+        f"Purged {result.events} events and {result.salts} daily salts; "
+        f"unlinked {result.coupons} coupons from their visitors."
+    )
 
 
 @app.command()

@@ -19,7 +19,7 @@ from marktplatz.bootstrap import App
 from marktplatz.domain.errors import Forbidden, InvalidInput
 from marktplatz.services import retention
 from marktplatz.store import tables as t
-from support import Tenant, make_tenant, page_view_row
+from support import Tenant, make_tenant, page_view_row, published_offer
 
 
 def raw_event(city_id: UUID, age: timedelta, pseudonym: str | None) -> dict[str, Any]:
@@ -135,4 +135,71 @@ def test_the_purge_command_prints_what_it_deleted(tmp_path: Path) -> None:
     )
     # then
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "Purged 0 events and 0 daily salts."
+    assert done.stdout.strip() == (
+        "Purged 0 events and 0 daily salts; unlinked 0 coupons from their visitors."
+    )
+
+
+async def test_expired_coupons_keep_no_visitor_nor_the_path_to_them(
+    composed: App, tenant: Tenant
+) -> None:
+    # given a city keeping 30 days, a coupon saved 31 days ago with a pseudonym and a touch,
+    # and one saved yesterday
+    admin = tenant.users["city-admin"]
+    await retention.set_retention_days(composed.ctx, admin, tenant.city.id, 30)
+    offer = (await published_offer(composed, tenant, tenant.shop_a, "Gratis-Sehtest")).id
+    now = datetime.now(UTC)
+    old, fresh, who = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
+    rows = [
+        coupon_row(tenant, offer, old, now - timedelta(days=31), who),
+        coupon_row(tenant, offer, fresh, now - timedelta(days=1), who),
+    ]
+    await insert(composed, t.coupons, rows)
+    touch = {
+        "coupon_id": old,
+        "content_id": offer,
+        "touchpoint_id": uuid.uuid4(),
+        "kind": "touchpoint.contact",
+        "occurred_at": now - timedelta(days=32),
+        "pseudonym": who,
+    }
+    await insert(composed, t.coupon_touches, [touch])
+    # when
+    result = await retention.purge(composed.ctx)
+    # then the old coupon stays, linked to no one, and its touch is gone; the fresh one is kept
+    assert result.coupons >= 1
+    async with composed.engine.connect() as conn:
+        kept = dict(
+            (
+                await conn.execute(
+                    select(t.coupons.c.id, t.coupons.c.pseudonym).where(
+                        t.coupons.c.id.in_([old, fresh])
+                    )
+                )
+            ).all()
+        )
+        touches = (
+            await conn.execute(
+                select(t.coupon_touches.c.id).where(t.coupon_touches.c.coupon_id == old)
+            )
+        ).all()
+    assert kept == {old: None, fresh: who}
+    assert touches == []
+
+
+def coupon_row(
+    tenant: Tenant, offer: UUID, coupon_id: UUID, saved_at: datetime, who: str
+) -> dict[str, Any]:
+    return {
+        "id": coupon_id,
+        "city_id": tenant.city.id,
+        "shop_id": tenant.shop_a.id,
+        "content_id": offer,
+        "code_hash": uuid.uuid4().hex * 2,
+        "code_tail": "AB12",
+        "status": "saved",
+        "saved_at": saved_at,
+        "pseudonym": who,
+        "touchpoint_id": None,
+        "decision_id": None,
+    }

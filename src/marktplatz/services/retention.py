@@ -1,4 +1,5 @@
-"""Retention: pseudonymous events leave after the city's period, daily salts after 48 hours."""
+"""Retention: pseudonymous events (and coupons' visitor links) leave after the city's period,
+daily salts after 48 hours."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 class Purged:
     events: int
     salts: int
+    coupons: int = 0  # coupons whose visitor link expired (the coupon stays: a sale record)
 
 
 def salt_cutoff(now: datetime, tz: ZoneInfo) -> str:
@@ -42,18 +44,19 @@ async def purge(ctx: Context, *, batch: int = BATCH) -> Purged:
     now = ctx.clock.now()
     async with ctx.uow() as uow:
         policies = await uow.retention.policies()
-    events = salts = 0
+    events = salts = coupons = 0
     for city_id, timezone, days in policies:
         before = now - timedelta(days=days or ctx.retention_days)
         events += await _purge_events(ctx, city_id, before, batch)
         salts += await _purge_salts(ctx, city_id, salt_cutoff(now, ZoneInfo(timezone)))
+        coupons += await _purge_coupon_visitors(ctx, city_id, before)
     async with ctx.uow(write=True) as uow:
         salts += await uow.retention.delete_orphan_salts()
-        if events or salts:
-            detail = [f"events={events}", f"salts={salts}"]
+        if events or salts or coupons:
+            detail = [f"events={events}", f"salts={salts}", f"coupons={coupons}"]
             await audit(uow, ctx, None, None, "retention.purged", "events", "-", detail)
         await uow.commit()
-    return Purged(events, salts)
+    return Purged(events, salts, coupons)
 
 
 async def _purge_events(ctx: Context, city_id: UUID, before: datetime, batch: int) -> int:
@@ -67,6 +70,14 @@ async def _purge_events(ctx: Context, city_id: UUID, before: datetime, batch: in
         if deleted < batch:
             return total
         await asyncio.sleep(0)
+
+
+async def _purge_coupon_visitors(ctx: Context, city_id: UUID, before: datetime) -> int:
+    """Coupons saved before the period keep no pseudonym, nor the path that led to them."""
+    async with ctx.uow(write=True) as uow:
+        cleared = await uow.retention.forget_coupon_visitors(city_id, before)
+        await uow.commit()
+    return cleared
 
 
 async def _purge_salts(ctx: Context, city_id: UUID, keep_from: str) -> int:

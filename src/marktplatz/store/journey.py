@@ -137,6 +137,20 @@ class SqlRetention:
         result = await self.conn.execute(delete(t.events).where(e.event_id.in_(batch)))
         return int(result.rowcount or 0)
 
+    async def forget_coupon_visitors(self, city_id: UUID, before: datetime) -> int:
+        """Empty the pseudonym of the city's coupons saved before `before`; drop their touches."""
+        c = t.coupons.c
+        old = select(c.id).where(
+            c.city_id == city_id, c.saved_at < before, c.pseudonym.is_not(None)
+        )
+        await self.conn.execute(
+            delete(t.coupon_touches).where(t.coupon_touches.c.coupon_id.in_(old))
+        )
+        result = await self.conn.execute(
+            update(t.coupons).where(c.id.in_(old)).values(pseudonym=None)
+        )
+        return int(result.rowcount or 0)
+
     async def delete_salts(self, city_id: UUID, before_day: str) -> int:
         s = t.daily_salts.c
         result = await self.conn.execute(
