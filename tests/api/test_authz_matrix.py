@@ -1559,7 +1559,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/portal/shops/{shop_id}/till/redeem"): Spec(
         SHOP_CHILD,
-        till_page_expect(200),
+        till_page_expect(303),  # redirects to the result: a reload redeems nothing again
         till_form("/portal/shops/{shop}/till/redeem"),
         writes=True,
     ),

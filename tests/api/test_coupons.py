@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -17,15 +18,17 @@ from sqlalchemy import select
 
 from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App
-from marktplatz.domain.content import Content
+from marktplatz.domain.content import Action, Content
 from marktplatz.domain.coupons import new_code
 from marktplatz.domain.touchpoints import Touchpoint
-from marktplatz.services import touchpoints, visitors
+from marktplatz.services import content as content_service
+from marktplatz.services import coupons, touchpoints, visitors
 from marktplatz.services.content import CouponInput
+from marktplatz.services.coupons import GuessingThrottled, RedeemRefused
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.web.app import create_app
-from support import Tenant, login, make_tenant, new_client, published_offer
+from support import Tenant, login, make_tenant, make_user, new_client, published_offer
 
 EN = {"accept-language": "en"}
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -124,7 +127,9 @@ async def tally(composed: App, item: Content) -> tuple[int, int]:
 
 
 def local(at: datetime) -> str:
-    return at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+    """A time as an English message writes it, in the city's zone."""
+    t = at.astimezone(BERLIN)
+    return f"{t:%b} {t.day}, {t.year}, {t.hour % 12 or 12}:{t:%M} {t:%p}"
 
 
 # --- saving ----------------------------------------------------------------------------------
@@ -613,6 +618,8 @@ async def test_a_touchpoints_redemptions_are_shown_from_five_on(
         }
     ]
     assert (found["totals"]["saved"], found["totals"]["redeemed"]) == (shown, shown)
+    # and the shop's tallies, which equal those totals, do not give the hidden cells away
+    assert (found["saved"], found["redeemed"]) == (shown, shown)
 
 
 async def test_another_shops_retailer_gets_no_results(
@@ -720,3 +727,104 @@ async def test_erasure_drops_the_path_to_a_redemption_and_unlinks_the_coupon(
     assert row["pseudonym"] is None
     still = await rows(composed, select(t.coupons.c.id).where(t.coupons.c.pseudonym == visitor))
     assert still == []
+
+
+# --- what review found ---------------------------------------------------------------------------
+
+
+async def test_an_offer_ended_by_hand_is_refused_without_a_date(
+    client: httpx.AsyncClient, till: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a saved coupon of an offer without an end date that the owner then ended early
+    item = await offer(composed, tenant)
+    code = await saved_code(client, item)
+    owner = tenant.users["retailer-owner"]
+    await content_service.act_on_content(composed.ctx, owner, item.id, Action.EXPIRE)
+    headers = await cashier(till, tenant)
+    # when the cashier checks it
+    response = await at_till(till, "check", code, headers)
+    # then the till says the shop ended the offer, and names no date that has not come
+    assert response.status_code == 200, response.text
+    assert response.json()["refusal"] == {
+        "code": "ended",
+        "message": "The shop has ended this offer; its coupons can no longer be redeemed.",
+    }
+
+
+async def test_withdrawing_analytics_unlinks_the_visitors_coupons(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a consenting visitor's coupon
+    item = await offer(composed, tenant)
+    visitor, secret = await consenting(composed)
+    response = await save(client, item, visitor=visitor)
+    coupon_id = response.json()["coupon_id"]
+    assert (await coupon_row(composed, coupon_id))["pseudonym"] == visitor
+    # when they withdraw their consent to analytics
+    await visitors.record_consent(
+        composed.ctx,
+        visitor=visitor,
+        secret=secret,
+        purposes={"analytics": False},
+        text_version="2026-11",
+    )
+    # then the coupon stays but is linked to no one
+    row = await coupon_row(composed, coupon_id)
+    assert (row["status"], row["pseudonym"]) == ("saved", None)
+
+
+async def test_concurrent_guesses_of_one_cashier_are_counted_each(
+    composed: App, tenant: Tenant
+) -> None:
+    # given a cashier (a fresh account: the limit counts per account)
+    guesser = await make_user(composed, "retailer-staff", tenant.city, tenant.shop_a)
+    # when sixty unknown codes arrive at once
+    outcomes = await asyncio.gather(
+        *(coupons.check_coupon(composed.ctx, guesser, new_code()) for _ in range(60)),
+        return_exceptions=True,
+    )
+    # then ten are looked up and refused as unknown, the rest is throttled
+    unknown = [o for o in outcomes if isinstance(o, RedeemRefused)]
+    throttled = [o for o in outcomes if isinstance(o, GuessingThrottled)]
+    assert (len(unknown), len(throttled)) == (10, 50)
+    audited = await rows(
+        composed,
+        select(t.audit_log.c.id).where(
+            t.audit_log.c.actor_id == guesser.id, t.audit_log.c.action == "coupon.unknown_code"
+        ),
+    )
+    assert len(audited) == 10
+
+
+async def test_the_wallet_may_be_asked_sixty_times_a_minute(web: Any) -> None:
+    # given one client
+    async with new_client(web) as phone:
+        # when it asks for its coupons' state again and again
+        answers = [
+            (await phone.post("/api/v1/coupons/wallet", json={"codes": [new_code()]})).status_code
+            for _ in range(61)
+        ]
+    # then the 61st answer within the minute is refused
+    assert answers == [200] * 60 + [429]
+
+
+async def test_the_export_holds_the_path_that_led_to_a_redemption(
+    client: httpx.AsyncClient, till: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a consenting visitor who met a touchpoint and then redeemed a coupon
+    item = await offer(composed, tenant)
+    tp = await point(composed, tenant, "Brunnen")
+    visitor, secret = await consenting(composed)
+    await contact(client, tenant, tp, visitor)
+    code = await saved_code(client, item, visitor=visitor)
+    assert (await at_till(till, "redeem", code, await cashier(till, tenant))).status_code == 200
+    # when they export their data
+    response = await client.post(
+        "/api/v1/visitor/export", json={"visitor": visitor, "secret": secret}
+    )
+    # then their coupon and the contact linked to it are in it
+    data = response.json()
+    assert [c["status"] for c in data["coupons"]] == ["redeemed"]
+    assert [(x["kind"], x["touchpoint_id"]) for x in data["coupon_touches"]] == [
+        ("touchpoint.contact", str(tp.id))
+    ]

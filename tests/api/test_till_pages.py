@@ -97,12 +97,21 @@ async def test_redeeming_shows_redeemed_and_lists_it(
     saved = await saved_coupon(composed, item)
     token = await login(client, tenant.users["retailer-owner"])
     # when the owner taps "Redeem now"
-    response = await client.post(
-        till_url(tenant, "/redeem"), data={"code": saved.code, "csrf_token": token}, headers=DE
+    posted = await client.post(
+        till_url(tenant, "/redeem"),
+        data={"code": saved.code, "csrf_token": token},
+        headers=DE,
+        follow_redirects=False,
     )
-    # then
-    assert response.status_code == 200, response.text
-    assert "✓ Eingelöst</h2>" in response.text
+    # then the answer is a redirect to the result, so a reload redeems nothing again
+    assert posted.status_code == 303, posted.text
+    assert posted.headers["location"] == f"{till_url(tenant)}?redeemed={saved.coupon.id}"
+    response = await client.get(posted.headers["location"], headers=DE)
+    again = await client.get(posted.headers["location"], headers=DE)
+    for page in (response, again):
+        assert page.status_code == 200, page.text
+        assert "✓ Eingelöst</h2>" in page.text
+        assert 'role="alert"' not in page.text
     assert f"… {saved.code[-4:]}" in response.text
     assert f'action="/portal/coupons/{saved.coupon.id}/undo"' in response.text
     assert await status_of(composed, saved.coupon.id) == "redeemed"
@@ -124,7 +133,7 @@ async def test_a_redeemed_coupon_is_refused_in_german(
     )
     # then
     assert response.status_code == 409
-    expected = f"Dieser Gutschein wurde bereits am {when:%d.%m.%Y %H:%M} eingelöst."
+    expected = f"Dieser Gutschein wurde bereits am {when:%d.%m.%Y, %H:%M} eingelöst."
     assert expected in response.text
     async with composed.ctx.uow() as uow:
         assert await uow.coupons.tally(item.id) == (1, 1)
@@ -211,6 +220,10 @@ async def test_the_owner_undoes_a_redemption_from_the_till(
     assert done.headers["location"] == f"{till_url(tenant)}?undone=1"
     page = await client.get(done.headers["location"], headers=EN)
     assert "The redemption was undone." in page.text
+    assert await status_of(composed, saved.coupon.id) == "saved"
+    # and a second tap on Undo is no error: what the owner wanted has happened
+    twice = await client.post(url, data={**form, "reason": "Doppelt gescannt"}, headers=EN)
+    assert (twice.status_code, twice.headers["location"]) == (303, done.headers["location"])
     assert await status_of(composed, saved.coupon.id) == "saved"
 
 

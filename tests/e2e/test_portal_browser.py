@@ -92,6 +92,8 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
     staff = server.accounts["retailer-staff"]
     assert staff.shop == OPTICIAN
     log_in(page, staff)
+    page.wait_for_url(re.compile(r".*/portal/shops/[0-9a-f-]{36}/till$"))  # a cashier's start
+    page.goto(page.url.removesuffix("/till"))
     page.wait_for_url(EDITOR_URL)
     editor_url = page.url
     form = profile_form(page)

@@ -146,3 +146,24 @@ async def test_one_visitor_saving_fifty_times_at_once_holds_one_coupon(
     with pytest.raises(Conflict) as refused:
         await coupons.save_coupon(composed.ctx, SaveInput(offer.id, visitor=pseudonym), "k")
     assert refused.value.message == "You have already used this offer as often as allowed."
+
+
+async def test_a_late_retry_of_an_undo_does_not_take_back_the_next_redemption(
+    tenant: Tenant, composed: App
+) -> None:
+    # given a coupon redeemed, undone, and redeemed again
+    offer = await coupon_offer(composed, tenant)
+    [code] = await save_many(composed, offer, 1)
+    owner = tenant.users["retailer-owner"]
+    first = await coupons.redeem_coupon(composed.ctx, owner, code)
+    await coupons.undo_redemption(composed.ctx, owner, first.coupon.id, "Doppelt gescannt")
+    await coupons.redeem_coupon(composed.ctx, owner, code)
+    # when an undo that read the first redemption arrives late
+    async with composed.ctx.uow(write=True) as uow:
+        undone = await uow.coupons.undo(first.coupon, first.coupon.saved_at)
+        await uow.commit()
+    # then it finds nothing to undo: the second redemption stands
+    assert undone is False
+    assert await redeemed_rows(composed, offer) == 1
+    async with composed.ctx.uow() as uow:
+        assert await uow.coupons.tally(offer.id) == (1, 1)

@@ -103,7 +103,9 @@ def test_only_the_hash_of_a_code_is_what_the_store_compares() -> None:
     ("content", "refusal"),
     [
         (offer(), None),
-        (offer(status=ContentStatus.EXPIRED), Refusal.EXPIRED),
+        (offer(status=ContentStatus.EXPIRED), Refusal.ENDED),  # ended by hand, no date
+        (offer(Window(ends_at=NOW + timedelta(days=9)), ContentStatus.EXPIRED), Refusal.ENDED),
+        (offer(Window(ends_at=NOW), ContentStatus.EXPIRED), Refusal.EXPIRED),
         (offer(status=ContentStatus.DRAFT), Refusal.WITHDRAWN),
         (offer(Window(ends_at=NOW)), Refusal.EXPIRED),
         (offer(Window(starts_at=NOW + timedelta(minutes=1))), Refusal.NOT_YET),
@@ -116,6 +118,11 @@ def test_the_till_refuses_what_the_offer_does_not_allow_now(
     content: Content, refusal: Refusal | None
 ) -> None:
     assert refusal_at(content, NOW, BERLIN) is refusal
+
+
+def test_an_offer_whose_coupon_was_taken_off_redeems_nothing() -> None:
+    without = Content(**{**{f: getattr(offer(), f) for f in Content.__slots__}, "coupon": None})
+    assert refusal_at(without, NOW, BERLIN) is Refusal.WITHDRAWN
 
 
 def test_a_coupon_can_be_saved_only_from_a_live_offer_with_coupon_terms() -> None:

@@ -34,6 +34,7 @@ class Refusal(StrEnum):
     FOREIGN_SHOP = "foreign-shop"
     ALREADY_REDEEMED = "already-redeemed"
     EXPIRED = "expired"
+    ENDED = "ended"
     NOT_YET = "not-yet"
     NOT_NOW = "not-now"
     WITHDRAWN = "withdrawn"
@@ -48,6 +49,7 @@ REFUSAL_TEXT: dict[Refusal, str] = {
     Refusal.FOREIGN_SHOP: N_("This coupon belongs to %(shop)s and can only be redeemed there."),
     Refusal.ALREADY_REDEEMED: N_("This coupon was already redeemed on %(when)s."),
     Refusal.EXPIRED: N_("This coupon expired on %(when)s."),
+    Refusal.ENDED: N_("The shop has ended this offer; its coupons can no longer be redeemed."),
     Refusal.NOT_YET: N_("This coupon is valid from %(when)s."),
     Refusal.NOT_NOW: N_("This coupon is not valid at this time of day or on this weekday."),
     Refusal.WITHDRAWN: N_("The offer of this coupon was withdrawn; it can no longer be redeemed."),
@@ -125,15 +127,15 @@ def check_savable(content: Content, now: datetime, tz: ZoneInfo) -> None:
 
 def refusal_at(content: Content, now: datetime, tz: ZoneInfo) -> Refusal | None:
     """Whether the offer itself allows a redemption now (state, span, weekday and time of day)."""
-    if content.status is ContentStatus.EXPIRED:
-        return Refusal.EXPIRED
-    if content.status is not ContentStatus.PUBLISHED:
-        return Refusal.WITHDRAWN
     window = content.window
+    if window.ends_at is not None and now >= window.ends_at:
+        return Refusal.EXPIRED  # its end date has passed: the message can name it
+    if content.status is ContentStatus.EXPIRED:
+        return Refusal.ENDED  # ended early, by hand: there is no date to name
+    if content.status is not ContentStatus.PUBLISHED or content.coupon is None:
+        return Refusal.WITHDRAWN
     if window.starts_at is not None and now < window.starts_at:
         return Refusal.NOT_YET
-    if window.ends_at is not None and now >= window.ends_at:
-        return Refusal.EXPIRED
     return None if window.contains(now, tz) else Refusal.NOT_NOW
 
 

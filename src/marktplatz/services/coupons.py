@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -35,6 +37,7 @@ from marktplatz.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_WALLET = 100  # coupons one wallet may ask about at once
+_GUESSES: weakref.WeakValueDictionary[UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,7 @@ class TillView:
     content: Content
     city: City
     refusal: Refusal | None
-    detail: dict[str, str]  # values for the refusal's message
+    detail: dict[str, object]  # values for the refusal's message (times in the city's zone)
     saved: int
     redeemed: int
     can_undo: bool
@@ -74,7 +77,7 @@ class TillView:
 class RedeemRefused(Exception):
     """The till must not redeem this coupon; `refusal` says why."""
 
-    def __init__(self, refusal: Refusal, detail: dict[str, str] | None = None) -> None:
+    def __init__(self, refusal: Refusal, detail: dict[str, object] | None = None) -> None:
         super().__init__(refusal.value)
         self.refusal = refusal
         self.detail = detail or {}
@@ -82,6 +85,10 @@ class RedeemRefused(Exception):
 
 class GuessingThrottled(Exception):
     """Too many unknown codes from one cashier: probably guessing."""
+
+
+class AlreadyUndone(Exception):
+    """The redemption was taken back meanwhile (a second tap on Undo): nothing left to do."""
 
 
 class SavingThrottled(Exception):
@@ -182,9 +189,8 @@ async def check_coupon(
         await _till_scope(uow, user, coupon, city, at_shop)
         refusal, detail = _verdict(coupon, content, city, ctx.clock.now())
         saved, redeemed = await uow.coupons.tally(content.id)
-        stock = content.coupon.stock if content.coupon else None
-        if refusal is None and stock is not None and redeemed >= stock:
-            refusal = Refusal.SOLD_OUT
+        if refusal is None:
+            refusal = await _spent(uow, coupon, content, city, ctx.clock.now(), redeemed)
         await uow.commit()  # the audit entry of a guess
     return TillView(
         coupon,
@@ -202,16 +208,37 @@ async def _known(ctx: Context, uow: UnitOfWork, user: User, code: str) -> Coupon
     """The coupon of a code. Only unknown codes count against the cashier's limit; once it is
     spent, every code is refused for a while, or guessing could go on and find valid ones."""
     key = f"till:{user.id}"
-    if not ctx.guess_limiter.allows(key):
-        raise GuessingThrottled
-    coupon = await uow.coupons.by_code_hash(hash_code(code))
-    if coupon is None or not _in_users_cities(user, coupon.city_id):
+    # One lookup per cashier at a time (in this process): concurrent guesses cannot all pass
+    # allows() before any of them is counted.
+    async with _GUESSES.setdefault(user.id, asyncio.Lock()):
+        if not ctx.guess_limiter.allows(key):
+            raise GuessingThrottled
+        coupon = await uow.coupons.by_code_hash(hash_code(code))
+        unknown = coupon is None or not _in_users_cities(user, coupon.city_id)
+        if unknown:
+            ctx.guess_limiter.hit(key)
+    if coupon is None or unknown:
         # Another city's coupon looks unknown too: tenants never learn about each other.
-        ctx.guess_limiter.hit(key)
         await audit(uow, ctx, user, None, "coupon.unknown_code", "coupon", f"…{code[-4:]}")
         await uow.commit()
         raise RedeemRefused(Refusal.UNKNOWN)
     return coupon
+
+
+async def _spent(
+    uow: UnitOfWork, coupon: Coupon, content: Content, city: City, now: datetime, redeemed: int
+) -> Refusal | None:
+    """What redeeming would find (read only): the stock used up, the visitor's uses spent."""
+    terms = content.coupon
+    if terms is None:
+        return Refusal.WITHDRAWN
+    if terms.stock is not None and redeemed >= terms.stock:
+        return Refusal.SOLD_OUT
+    if coupon.pseudonym is not None and terms.per_person is not None:
+        span = use_period(content, now, city.tz)
+        if await uow.coupons.uses(content.id, coupon.pseudonym, span) >= terms.per_person:
+            return Refusal.LIMIT_REACHED
+    return None
 
 
 def _in_users_cities(user: User, city_id: UUID) -> bool:
@@ -237,7 +264,7 @@ async def _till_scope(
 
 def _verdict(
     coupon: Coupon, content: Content, city: City, now: datetime
-) -> tuple[Refusal | None, dict[str, str]]:
+) -> tuple[Refusal | None, dict[str, object]]:
     if coupon.status is CouponStatus.REDEEMED and coupon.redeemed_at is not None:
         return Refusal.ALREADY_REDEEMED, {"when": _local(coupon.redeemed_at, city)}
     refusal = refusal_at(content, now, city.tz)
@@ -249,8 +276,9 @@ def _verdict(
     return refusal, {}
 
 
-def _local(at: datetime, city: City) -> str:
-    return at.astimezone(city.tz).strftime("%d.%m.%Y %H:%M")
+def _local(at: datetime, city: City) -> datetime:
+    """A time for a message: the edge formats it in the reader's language."""
+    return at.astimezone(city.tz)
 
 
 def _may_undo(user: User, coupon: Coupon, now: datetime) -> bool:
@@ -284,7 +312,9 @@ async def redeem_coupon(
             raise RedeemRefused(refusal, detail)
         await _take(uow, coupon, content, user, now, city)
         done = replace(coupon, status=CouponStatus.REDEEMED, redeemed_at=now, redeemed_by=user.id)
-        if done.pseudonym is not None:
+        # The path that led here is linked only while the visitor still consents to analytics.
+        if await _consenting(uow, done.pseudonym) is not None:
+            assert done.pseudonym is not None
             since = now - timedelta(days=ctx.attribution_days)
             touches = await uow.coupons.journey(done.pseudonym, content.id, since, now)
             await uow.coupons.add_touches(done, done.pseudonym, touches)
@@ -350,6 +380,8 @@ async def undo_redemption(
         foreign = coupon.shop_id is not None and user.shop_role(coupon.shop_id) is None
         if foreign and not can_manage_city(user, coupon.city_id):
             raise NotFound("coupon")
+        if coupon.status is CouponStatus.SAVED:
+            raise AlreadyUndone  # nothing redeemed (any more): a repeated tap
         if not _may_undo(user, coupon, now):
             if coupon.can_undo(now):
                 raise Forbidden("shop owner required")
@@ -359,13 +391,26 @@ async def undo_redemption(
                 minutes=int(UNDO_WINDOW.total_seconds() // 60),
             )
         if not await uow.coupons.undo(coupon, now - UNDO_WINDOW):
-            raise Conflict("coupon", N_("This redemption was already undone."))
+            raise AlreadyUndone
         await uow.coupons.forget_event(_redemption_event(coupon))
         await audit(
             uow, ctx, user, coupon.city_id, "coupon.redemption_undone", "coupon", coupon.id, [why]
         )
         await uow.commit()
     return replace(coupon, status=CouponStatus.SAVED, redeemed_at=None, redeemed_by=None)
+
+
+async def till_view(ctx: Context, actor: User | None, coupon_id: UUID, at_shop: UUID) -> TillView:
+    """A coupon of the shop as the till shows it after redeeming (the answer to a redirect)."""
+    user = require_user(actor)
+    async with ctx.uow() as uow:
+        coupon = await uow.coupons.get(coupon_id)
+        if coupon is None or coupon.shop_id != at_shop or user.shop_role(at_shop) is None:
+            raise NotFound("coupon")
+        content, city = await _offer(uow, coupon.content_id)
+        saved, redeemed = await uow.coupons.tally(content.id)
+    now = ctx.clock.now()
+    return TillView(coupon, content, city, None, {}, saved, redeemed, _may_undo(user, coupon, now))
 
 
 @dataclass(frozen=True, slots=True)

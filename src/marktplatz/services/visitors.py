@@ -33,6 +33,7 @@ class VisitorExport:
     consents: list[ConsentRecord]
     events: list[dict[str, Any]]
     coupons: list[dict[str, Any]]  # saved under the pseudonym; the code itself is not kept
+    coupon_touches: list[dict[str, Any]]  # the contacts that led to a redemption
 
 
 def _pseudonym(value: object) -> str:
@@ -82,6 +83,9 @@ async def record_consent(
         records = [ConsentRecord(pseudonym, p, g, version, now) for p, g in decided.items()]
         await uow.consents.add(records)
         state = current_consent(await uow.consents.for_pseudonym(pseudonym))
+        if not state[Purpose.ANALYTICS]:
+            # Coupons were linked to the visitor for analytics only: that link ends with it.
+            await uow.coupons.forget_visitor(pseudonym)
         detail = [f"{p.value}={'yes' if g else 'no'}" for p, g in decided.items()]
         await _audit(uow, ctx, "consent.changed", pseudonym, detail)
         await uow.commit()
@@ -96,9 +100,10 @@ async def export_data(ctx: Context, *, visitor: object, secret: object) -> Visit
         consents = await uow.consents.for_pseudonym(pseudonym)
         events = await uow.visitor_data.events(pseudonym)
         saved = await uow.coupons.for_pseudonym(pseudonym)
+        touches = await uow.coupons.touches_for(pseudonym)
         await _audit(uow, ctx, "visitor.exported", pseudonym)
         await uow.commit()
-    return VisitorExport(found, consents, events, saved)
+    return VisitorExport(found, consents, events, saved, touches)
 
 
 async def erase_data(ctx: Context, *, visitor: object, secret: object) -> dict[str, int]:

@@ -129,6 +129,8 @@ class SqlCoupons:
             .where(
                 _C.id == coupon.id,
                 _C.status == CouponStatus.REDEEMED.value,
+                # this very redemption: a retried undo must not take back a later one
+                _C.redeemed_at == coupon.redeemed_at,
                 _C.redeemed_at >= since,
             )
             .values(status=CouponStatus.SAVED.value, redeemed_at=None, redeemed_by=None)
@@ -144,6 +146,25 @@ class SqlCoupons:
             delete(t.coupon_touches).where(t.coupon_touches.c.coupon_id == coupon.id)
         )
         return True
+
+    async def forget_visitor(self, pseudonym: str) -> int:
+        """Analytics consent withdrawn: the coupons stay, linked to no one; their paths go."""
+        await self.conn.execute(
+            delete(t.coupon_touches).where(t.coupon_touches.c.pseudonym == pseudonym)
+        )
+        result = await self.conn.execute(
+            update(t.coupons).where(_C.pseudonym == pseudonym).values(pseudonym=None)
+        )
+        return int(result.rowcount or 0)
+
+    async def touches_for(self, pseudonym: str) -> list[dict[str, Any]]:
+        c = t.coupon_touches.c
+        query = (
+            select(c.coupon_id, c.content_id, c.touchpoint_id, c.kind, c.occurred_at)
+            .where(c.pseudonym == pseudonym)
+            .order_by(c.occurred_at)
+        )
+        return [dict(r._mapping) for r in await self.conn.execute(query)]
 
     async def forget_event(self, event_id: UUID) -> None:
         """Drop the journey event of a redemption that was taken back."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import datetime
+
+from babel.dates import format_datetime
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import category_info
 from marktplatz.domain.cities import City
+from marktplatz.domain.coupons import REFUSAL_TEXT, Refusal
 from marktplatz.domain.hours import (
     DayHours,
     HoursStatus,
@@ -19,6 +23,17 @@ from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
 from marktplatz.web.api import schemas as s
+from marktplatz.web.i18n import gettext
+
+
+def refusal_message(lang: str, refusal: Refusal, detail: Mapping[str, object]) -> str:
+    """The till's message for a refusal, its times written the reader's way."""
+    pattern = "dd.MM.yyyy, HH:mm" if lang == "de" else "MMM d, y, h:mm a"
+    params = {
+        key: format_datetime(value, pattern, locale=lang) if isinstance(value, datetime) else value
+        for key, value in detail.items()
+    }
+    return gettext(lang, REFUSAL_TEXT[refusal]) % params
 
 
 def image_url(image: ShopImage) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -10,10 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from marktplatz.domain.coupons import REFUSAL_TEXT, grouped
+from marktplatz.domain.coupons import grouped
 from marktplatz.domain.errors import N_
 from marktplatz.services import attribution, coupons
 from marktplatz.services.coupons import (
+    AlreadyUndone,
     GuessingThrottled,
     RedeemRefused,
     SaveInput,
@@ -22,6 +24,7 @@ from marktplatz.services.coupons import (
 )
 from marktplatz.web.api.schemas import Id, Strict
 from marktplatz.web.i18n import gettext, pick_language
+from marktplatz.web.presenters import refusal_message
 from marktplatz.web.security import CurrentUser, client_key, csrf_guard
 from marktplatz.web.state import app_of
 
@@ -104,7 +107,13 @@ async def save(request: Request, body: CouponSave) -> JSONResponse:
 @router.post("/coupons/wallet")
 async def wallet(request: Request, body: WalletQuery) -> JSONResponse:
     """The state of the device's coupons (saved, redeemed, unknown), asked by their codes."""
-    states = await coupons.wallet_state(app_of(request).ctx, body.codes)
+    ctx = app_of(request).ctx
+    # Limited per client like saves: the answer says whether codes exist.
+    if not ctx.save_limiter.hit(f"wallet:{client_key(request)}"):
+        return _message(
+            request, N_("Too many requests. Please wait a minute."), 429, **{"retry-after": "60"}
+        )
+    states = await coupons.wallet_state(ctx, body.codes)
     return JSONResponse({"states": states}, headers=NO_STORE)
 
 
@@ -115,7 +124,7 @@ def till_json(request: Request, view: TillView) -> dict[str, Any]:
     if view.refusal is not None:
         refusal = {
             "code": view.refusal.value,
-            "message": gettext(lang, REFUSAL_TEXT[view.refusal]) % view.detail,
+            "message": refusal_message(lang, view.refusal, view.detail),
         }
     return {
         "coupon_id": str(view.coupon.id),
@@ -152,8 +161,10 @@ async def _till(request: Request, user: CurrentUser, code: str, *, redeem: bool)
             **{"retry-after": GUESS_WAIT},
         )
     except RedeemRefused as exc:
-        text = gettext(pick_language(request), REFUSAL_TEXT[exc.refusal]) % exc.detail
-        return JSONResponse({"detail": text, "refusal": exc.refusal.value}, status_code=409)
+        text = refusal_message(pick_language(request), exc.refusal, exc.detail)
+        return JSONResponse(
+            {"detail": text, "refusal": exc.refusal.value}, status_code=409, headers=NO_STORE
+        )
     return JSONResponse(till_json(request, view), headers=NO_STORE)
 
 
@@ -175,8 +186,9 @@ async def undo(
 ) -> JSONResponse:
     """Take back a redemption within the undo window (the shop's owner), with a reason."""
     _need_login(user)
-    done = await coupons.undo_redemption(app_of(request).ctx, user, coupon_id, body.reason)
-    return JSONResponse({"coupon_id": str(done.id), "status": done.status.value})
+    with contextlib.suppress(AlreadyUndone):  # a retry: it is taken back either way
+        await coupons.undo_redemption(app_of(request).ctx, user, coupon_id, body.reason)
+    return JSONResponse({"coupon_id": str(coupon_id), "status": "saved"})
 
 
 @router.get("/contents/{content_id}/results")
@@ -187,8 +199,9 @@ async def results(request: Request, content_id: UUID, user: CurrentUser) -> JSON
     return JSONResponse(
         {
             "content_id": str(found.content.id),
-            "saved": found.saved,
-            "redeemed": found.redeemed,
+            # the shop's tallies: null where the totals are suppressed, which they equal
+            "saved": found.saved if found.totals["saved"] is not None else None,
+            "redeemed": found.redeemed if found.totals["redeemed"] is not None else None,
             "totals": found.totals,
             "touchpoints": [
                 {

@@ -85,6 +85,7 @@ async def export(request: Request, body: VisitorProof) -> JSONResponse:
         ],
         "events": found.events,
         "coupons": found.coupons,
+        "coupon_touches": found.coupon_touches,
     }
     return JSONResponse(jsonable_encoder(data), headers=NO_STORE)
 

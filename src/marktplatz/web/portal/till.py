@@ -8,14 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from marktplatz.domain.coupons import REFUSAL_TEXT, UNDO_WINDOW
+from marktplatz.domain.coupons import UNDO_WINDOW
 from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput
 from marktplatz.domain.shops import Shop
 from marktplatz.services import coupons, shops
-from marktplatz.services.coupons import GuessingThrottled, RedeemRefused, TillView
+from marktplatz.services.coupons import AlreadyUndone, GuessingThrottled, RedeemRefused, TillView
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.portal.routes import LoggedIn
+from marktplatz.web.presenters import refusal_message
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 from marktplatz.web.static import has_asset
@@ -58,20 +59,26 @@ async def _page(
 
 
 def _refusal_text(request: Request, exc: RedeemRefused) -> str:
-    return gettext(pick_language(request), REFUSAL_TEXT[exc.refusal]) % exc.detail
+    return refusal_message(pick_language(request), exc.refusal, exc.detail)
 
 
 def _view_refusal(request: Request, view: TillView) -> str | None:
     if view.refusal is None:
         return None
-    return gettext(pick_language(request), REFUSAL_TEXT[view.refusal]) % view.detail
+    return refusal_message(pick_language(request), view.refusal, view.detail)
 
 
 @router.get("/portal/shops/{shop_id}/till", response_class=HTMLResponse)
-async def till(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
-    """Scan or type a code; the shop's redemptions of the last day below."""
+async def till(
+    request: Request, shop_id: UUID, user: LoggedIn, redeemed: UUID | None = None
+) -> Response:
+    """Scan or type a code; the shop's redemptions of the last day below. After a redemption
+    (`?redeemed=<coupon>`) it shows that one: a reload or a second tap redeems nothing again."""
     shop = await _till_shop(request, user, shop_id)
     notice = N_("The redemption was undone.") if request.query_params.get("undone") else None
+    if redeemed is not None:
+        view = await coupons.till_view(app_of(request).ctx, user, redeemed, shop.id)
+        return await _page(request, user, shop, view=view, done=True, notice=notice)
     return await _page(request, user, shop, notice=notice)
 
 
@@ -95,8 +102,12 @@ async def _act(
     except RedeemRefused as exc:
         text = _refusal_text(request, exc)
         return await _page(request, user, shop, status_code=409, refusal=text, code=code)
+    if redeem:  # POST-redirect-GET: reloading the answer must not redeem again
+        return RedirectResponse(
+            f"/portal/shops/{shop.id}/till?redeemed={view.coupon.id}", status_code=303
+        )
     refusal = _view_refusal(request, view)
-    return await _page(request, user, shop, view=view, refusal=refusal, code=code, done=redeem)
+    return await _page(request, user, shop, view=view, refusal=refusal, code=code)
 
 
 @router.post("/portal/shops/{shop_id}/till/check", response_class=HTMLResponse)
@@ -123,7 +134,12 @@ async def till_undo(
     shop = await _till_shop(request, user, shop_id)
     try:
         await coupons.undo_redemption(app_of(request).ctx, user, coupon_id, reason)
-    except (InvalidInput, Conflict) as exc:
+    except AlreadyUndone:
+        pass  # a second tap: what the cashier wanted has happened
+    except InvalidInput as exc:
         errors = {f"reason-{coupon_id}": field_errors(request, exc).popitem()[1]}
         return await _page(request, user, shop, status_code=422, errors=errors)
+    except Conflict as exc:  # the undo window has passed: said at the top, the form is gone
+        text = field_errors(request, exc).popitem()[1]
+        return await _page(request, user, shop, status_code=409, refusal=text)
     return RedirectResponse(f"/portal/shops/{shop.id}/till?undone=1", status_code=303)

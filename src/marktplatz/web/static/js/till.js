@@ -7,6 +7,13 @@ const CODE = /[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}/;
 
 document.querySelector("[data-focus]")?.focus();
 
+// One tap is one action: a second tap while the page loads must not send the form again.
+for (const each of document.querySelectorAll("main form")) {
+  each.addEventListener("submit", () => {
+    setTimeout(() => each.querySelectorAll("button[type=submit]").forEach((b) => (b.disabled = true)));
+  });
+}
+
 function stopStream(video) {
   const stream = video.srcObject;
   if (stream) stream.getTracks().forEach((track) => track.stop());

@@ -29,15 +29,15 @@ function keep(entry) {
 }
 
 function qrNode(svgText, label) {
-  const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
-  const svg = doc.documentElement;
-  if (svg.nodeName !== "svg") return document.createTextNode("");
-  svg.querySelectorAll("script, foreignObject").forEach((n) => n.remove());
+  // As a picture, never as markup: whatever the stored text holds, nothing in it can run.
   const box = document.createElement("div");
   box.className = "qr-box";
-  box.setAttribute("role", "img");
-  box.setAttribute("aria-label", label);
-  box.append(document.importNode(svg, true));
+  const image = document.createElement("img");
+  image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+  image.alt = label;
+  image.width = 232;
+  image.height = 232;
+  box.append(image);
   return box;
 }
 
@@ -132,6 +132,39 @@ async function keepOffline(city) {
   } catch {
     // no service worker (npm missing at install, or a private window): the wallet needs a network
   }
+}
+
+// Limits of an offer the device can keep itself: no second unused coupon of an offer, no more
+// uses than allowed per person. (Without consent the server cannot tell visitors apart.)
+function periodStart(period, now = new Date()) {
+  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  if (period === "week") start.setDate(start.getDate() - ((start.getDay() + 6) % 7));
+  return period === "campaign" ? new Date(0) : start;
+}
+
+function refusal(form) {
+  const mine = load().filter((e) => e.content_id === form.dataset.content);
+  if (mine.some((e) => (e.state || "saved") === "saved")) return form.dataset.held;
+  const limit = Number(form.dataset.perPerson || 0);
+  const since = periodStart(form.dataset.period);
+  const used = mine.filter((e) => e.state === "redeemed" && new Date(e.saved_at) >= since);
+  return limit && used.length >= limit ? form.dataset.spent : null;
+}
+
+for (const form of document.querySelectorAll("form.save-coupon")) {
+  form.addEventListener("submit", (event) => {
+    const why = refusal(form);
+    if (!why) return;
+    event.preventDefault();
+    form.querySelector("[data-refusal]")?.remove();
+    const note = text("p", `${why} `, "field-error");
+    note.dataset.refusal = "";
+    note.setAttribute("role", "alert");
+    const link = text("a", form.dataset.walletLink);
+    link.href = form.dataset.walletUrl;
+    note.append(link);
+    form.append(note);
+  });
 }
 
 const entry = document.getElementById("wallet-entry");
