@@ -1,13 +1,22 @@
 // Builds the service worker with workbox-build (npm) into the git-ignored static/vendor/sw.js.
 // It keeps the static assets (content-hashed, immutable) and the wallet page, so a visitor's
 // saved coupons open without a network. Run by `make node`; the app serves it at /sw.js.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { generateSW } from "workbox-build";
+
+// The offline page is rendered by the app; its revision follows its template.
+const offline = createHash("sha256")
+  .update(readFileSync("src/marktplatz/web/templates/visitor/offline.html"))
+  .digest("hex")
+  .slice(0, 16);
 
 const { count, size, warnings } = await generateSW({
   swDest: "src/marktplatz/web/static/vendor/sw.js",
   globDirectory: "src/marktplatz/web/static",
   globPatterns: ["favicon.svg"],
   modifyURLPrefix: { "": "/static/" },
+  additionalManifestEntries: [{ url: "/offline", revision: offline }],
   inlineWorkboxRuntime: true,
   mode: "production",
   sourcemap: false,
@@ -19,13 +28,36 @@ const { count, size, warnings } = await generateSW({
       // Hashed names never change their content: the cache answers first.
       urlPattern: ({ url }) => url.pathname.startsWith("/static/"),
       handler: "CacheFirst",
-      options: { cacheName: "marktplatz-assets", expiration: { maxEntries: 80 } },
+      // No workbox expiration: it would keep its bookkeeping in IndexedDB, and before consent
+      // nothing may be stored there. Hashed assets are small; a new release brings few.
+      options: { cacheName: "marktplatz-assets" },
     },
     {
       // The wallet: fresh when online, the last copy when offline; its coupons are on the device.
       urlPattern: ({ url }) => /^\/[a-z0-9-]+\/wallet$/.test(url.pathname),
       handler: "NetworkFirst",
-      options: { cacheName: "marktplatz-wallet", networkTimeoutSeconds: 3 },
+      options: {
+        cacheName: "marktplatz-wallet",
+        networkTimeoutSeconds: 3,
+        cacheableResponse: { statuses: [200], headers: { "x-offline-ok": "1" } },
+      },
+    },
+    {
+      // Visitor pages opened before: fresh when online, the last copy offline, else the
+      // offline page. Only answers marked by the app (no logged-in user in them) are kept; the
+      // portal, the console, logins and the API never. (Inlined: workbox copies the function.)
+      urlPattern: ({ request, url }) =>
+        request.mode === "navigate" &&
+        !/^\/(portal|console|login|logout|invite|account|api|lang|q|e|decide)(\/|$)/.test(
+          url.pathname,
+        ),
+      handler: "NetworkFirst",
+      options: {
+        cacheName: "marktplatz-pages",
+        networkTimeoutSeconds: 4,
+        cacheableResponse: { statuses: [200], headers: { "x-offline-ok": "1" } },
+        precacheFallback: { fallbackURL: "/offline" },
+      },
     },
   ],
 });

@@ -1551,6 +1551,18 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/{city}/wallet"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/wallet"), allow=foreign_public
     ),
+    # the installable app: a city's manifest, the service worker's offline page
+    ("GET", "/{city}/manifest.webmanifest"): Spec(
+        CITY,
+        public(),
+        url(lambda w, t: f"/{city_of(w, t)}/manifest.webmanifest"),
+        allow=foreign_public,
+    ),
+    ("GET", "/offline"): Spec(NONE, always(200), url(lambda w, t: "/offline")),
+    # the privacy centre: the same explanation for everyone; the device's data is drawn there
+    ("GET", "/{city}/privacy"): Spec(
+        CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/privacy"), allow=foreign_public
+    ),
     ("GET", "/portal/shops/{shop_id}/till"): Spec(
         SHOP, till_page_expect(200), url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/till")
     ),

@@ -405,3 +405,27 @@ def assert_accessible(axe_source: str) -> Check:
             pytest.fail(f"{page.url}: axe-core found\n{_report(blocking)}", pytrace=False)
 
     return check
+
+
+_CONTROLLED = """async () => {
+  const control = (async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      const sw = navigator.serviceWorker;
+      await new Promise((done) => sw.addEventListener("controllerchange", done));
+    }
+    return true;
+  })();
+  const late = new Promise((done) => setTimeout(() => done(false), 20000));
+  return Promise.race([control, late]);
+}"""
+
+
+def _controlled(page: Any) -> None:
+    assert page.evaluate(_CONTROLLED) is True, "no service worker took control within 20 s"
+
+
+@pytest.fixture(scope="session")
+def controlled() -> Callable[[Any], None]:
+    """Wait until the service worker controls a page (a function: the CSP forbids eval)."""
+    return _controlled

@@ -399,7 +399,12 @@ SERVICE_WORKER = JSQR.parent / "sw.js"
 
 
 def test_the_wallet_opens_without_a_network_once_a_coupon_is_saved(
-    server: Any, other_offer: Offer, new_context: Any, open_page: Any, problems: Any
+    server: Any,
+    other_offer: Offer,
+    new_context: Any,
+    open_page: Any,
+    problems: Any,
+    controlled: Any,
 ) -> None:
     if not SERVICE_WORKER.exists():
         if os.environ.get("CI") == "true":
@@ -414,7 +419,7 @@ def test_the_wallet_opens_without_a_network_once_a_coupon_is_saved(
     with visitor.expect_navigation():
         item.locator("form.save-coupon button").click()
     code = visitor.locator(".coupon-code").inner_text()
-    visitor.wait_for_function("navigator.serviceWorker.controller !== null")
+    controlled(visitor)
     visitor.goto(f"/{CITY}/wallet")
     expect(visitor.locator(".wallet-coupon", has_text=code)).to_be_visible()
     # when the network is gone and the visitor opens the wallet again

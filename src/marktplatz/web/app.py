@@ -33,7 +33,9 @@ from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.till import router as portal_till_router
 from marktplatz.web.static import serve_service_worker, serve_static
+from marktplatz.web.visitor.app import router as visitor_app_router
 from marktplatz.web.visitor.coupons import router as visitor_coupons_router
+from marktplatz.web.visitor.privacy import router as visitor_privacy_router
 from marktplatz.web.visitor.routes import router as visitor_router
 
 CSP = (
@@ -134,7 +136,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_content_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
+    app.include_router(visitor_app_router)
     app.include_router(visitor_coupons_router)
+    app.include_router(visitor_privacy_router)
     app.include_router(visitor_router)
     app.add_middleware(SecurityHeaders)
     return app

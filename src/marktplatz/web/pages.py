@@ -18,6 +18,7 @@ from marktplatz.web.i18n import LANGUAGES, pick_language, translations
 from marktplatz.web.static import asset_url
 
 TEMPLATES = Path(__file__).parent / "templates"
+OFFLINE_HEADER = "x-offline-ok"
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -129,7 +130,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         **context,
     }
     html = env.get_template(template).render(values)
-    return HTMLResponse(html, status_code=status_code, headers={"content-language": lang})
+    headers = {"content-language": lang}
+    if auth is None:
+        # The service worker keeps only pages marked so: never one with a user's name or token.
+        headers[OFFLINE_HEADER] = "1"
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 _ERROR_TITLES = {

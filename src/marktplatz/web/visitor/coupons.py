@@ -61,11 +61,12 @@ async def save(
     touchpoint_id: Annotated[UUID | None, Form()] = None,
     decision_id: Annotated[UUID | None, Form()] = None,
     back: Annotated[str, Form(max_length=300)] = "",
+    visitor: Annotated[str | None, Form(max_length=100)] = None,
 ) -> Response:
     """Save a coupon and show it: its QR code and code, kept by the wallet on this device."""
     ctx = app_of(request).ctx
     found = await cities.city_by_slug(ctx, city)
-    data = SaveInput(content_id, None, touchpoint_id, decision_id, found.id)
+    data = SaveInput(content_id, visitor or None, touchpoint_id, decision_id, found.id)
     back_to = back if back.startswith("/") and not back.startswith("//") else f"/{found.slug}"
     try:
         saved = await coupons.save_coupon(ctx, data, client_key(request))

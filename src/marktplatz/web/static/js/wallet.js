@@ -151,10 +151,22 @@ function refusal(form) {
   return limit && used.length >= limit ? form.dataset.spent : null;
 }
 
+// The pseudonym travels with a save only while analytics is granted (consent.js, imported under
+// the hashed name base.html loads it with, so that the page has one instance of it).
+let visitorId = () => null;
+const consentModule = document.getElementById("consent-js");
+if (consentModule) import(consentModule.src).then((m) => (visitorId = m.visitorId), () => null);
+
 for (const form of document.querySelectorAll("form.save-coupon")) {
   form.addEventListener("submit", (event) => {
     const why = refusal(form);
-    if (!why) return;
+    if (!why) {
+      form.querySelector("input[name=visitor]")?.remove();
+      const id = visitorId("analytics");
+      const field = Object.assign(document.createElement("input"), { type: "hidden", name: "visitor" });
+      if (id) form.append(Object.assign(field, { value: id }));
+      return;
+    }
     event.preventDefault();
     form.querySelector("[data-refusal]")?.remove();
     const note = text("p", `${why} `, "field-error");

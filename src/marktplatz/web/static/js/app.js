@@ -1,0 +1,9 @@
+// The visitor app's service worker (built with workbox from frontend/build-sw.mjs, served at
+// /sw.js): keeps the pages a visitor opened and an offline page. It stores no identifier.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  window.addEventListener("load", () => {
+    navigator.serviceWorker.register("/sw.js").catch(() => {
+      // no service worker built (npm missing at install): the pages simply need a network
+    });
+  });
+}
