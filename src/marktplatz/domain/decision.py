@@ -6,6 +6,7 @@ import hashlib
 import heapq
 import json
 import random
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -24,12 +25,14 @@ from marktplatz.domain.scoring import (
     Placement,
     age_days,
     distance_factor,
+    draw,
     fairness,
     freshness,
     interest_factor,
 )
 
 FRESH_DAYS = 3  # younger content says "It is new."
+CONTROL_KEY = -1  # the control group's draw, apart from every item's (keys count from 0)
 
 
 class Mode(StrEnum):
@@ -200,13 +203,15 @@ class _Scan:
     moment: _Moment
     average: float  # exposures per shop of the city today, for fairness
     opening: dict[UUID, str | None] = field(default_factory=dict)
+    # Per owner key: its fairness today, and the distance factor from here to its shop.
+    owners: dict[int, tuple[float, float]] = field(default_factory=dict)
+    # Match.times answers for the window and the shop's hours (else they are checked in full).
+    timed: bool = False
 
 
 def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decision:
     """Rank what fits this contact now; deterministic for a given seed."""
     rules = index.rules
-    # Ranking and draws, not secrets: a seeded generator makes every decision reproducible.
-    rng = random.Random(seed)  # noqa: S311
     local = contact.at.astimezone(index.tz)
     control = in_control_group(rules.control_share, contact, local.date().isoformat(), seed)
     if contact.mode is Mode.PUSH and rules.in_quiet_hours(local.time()):
@@ -217,20 +222,22 @@ def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decis
     if limit <= 0:
         return Decision((), control, rules.strategy, budget_left=budget)
     shown = usage.shop_exposures_today
+    stamp = contact.at.timestamp()
     scan = _Scan(
         index,
         contact,
         usage,
         control,
-        _Moment(contact.at, contact.at.timestamp(), local.weekday(), local.time()),
+        _Moment(contact.at, stamp, local.weekday(), local.time()),
         # Over all the city's shops: one never shown today counts as shown 0 times.
         sum(shown.values()) / max(1, len(index.shops)),
+        timed=index.coverage.covers(stamp),
     )
     if rules.strategy is Strategy.RANDOM:
-        winners = _draw(scan, limit, rng)
+        winners = _draw(scan, limit, seed)
     else:
-        winners = _best(scan, limit, rng)
-    picks = tuple(_pick(scan, match, score, state) for score, match, state in winners)
+        winners = _best(scan, limit, seed)
+    picks = tuple(_pick(scan, match, score) for score, match in winners)
     return Decision(picks, control, rules.strategy, budget_left=budget)
 
 
@@ -244,62 +251,91 @@ def candidates(index: CityIndex, contact: Contact) -> Iterator[Match]:
     return iter(())
 
 
-def _best(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """The best item of each of the `limit` best owners (shops; city items count alone).
 
     Candidates come highest bound first; the scan stops as soon as no later candidate can beat
-    the owners already found, and skips one cheaply when its shop's fairness today keeps it
-    below them, so a decision checks a few dozen items in full, not thousands.
+    the owners already found, passes over one outside its times with a bisect, and skips one
+    cheaply when its shop's fairness today keeps it below them, so a decision checks a few
+    dozen items in full, not thousands.
     """
-    best: dict[int, tuple[float, Match, str]] = {}
+    best: dict[int, tuple[float, Match]] = {}
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
-    fair_of: dict[int, float] = {}
-    for match in candidates(scan.index, scan.contact):
-        if match.bound <= floor:
-            break
-        # No de-duplication by item: an item placed in several ways is scored for each (its
-        # best way wins through the per-owner check), not only for the one with the top bound.
-        fair = fair_of.get(match.owner)
-        if fair is None:
-            fair = fair_of[match.owner] = _fairness(scan, match.content.shop_id)
-        reach = match.bound / FAIRNESS_CAP * fair
-        current = best.get(match.owner)
-        if reach <= floor or (current is not None and current[0] >= reach):
-            continue
-        state = _state(scan, match.content)
-        if state is None:
-            continue
-        score = _score(scan, match) * fair * (1.0 + rng.random() * JITTER)
-        if (current is None or score > current[0]) and score > floor:
-            best[match.owner] = (score, match, state)
-            if len(best) >= limit:
-                floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
+    owners = scan.owners
+    stamp, timed = scan.moment.stamp, scan.timed
+    for run in _runs(scan):
+        for match in run:
+            if match.bound <= floor:
+                break  # this part is done; the next starts again from its best
+            times = match.times
+            if timed and times is not None and not bisect_right(times, stamp) & 1:
+                continue
+            # No de-duplication by item: an item placed in several ways is scored for each (its
+            # best way wins through the per-owner check), not only for the top bound's way.
+            facts = owners.get(match.owner) or _owner(scan, match)
+            # The bound of a zone or city match leaves out the distance: the shop's, here.
+            reach = match.bound / FAIRNESS_CAP * facts[0]
+            if match.distance_m is None:
+                reach *= facts[1]
+            current = best.get(match.owner)
+            if reach <= floor or (current is not None and current[0] >= reach):
+                continue
+            if not _may_show(scan, match):
+                continue
+            score = _score(scan, match, facts) * (1.0 + draw(seed, match.key) * JITTER)
+            if (current is None or score > current[0]) and score > floor:
+                best[match.owner] = (score, match)
+                if len(best) >= limit:
+                    floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
     return heapq.nlargest(limit, best.values(), key=lambda entry: entry[0])
 
 
-def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
+def _runs(scan: _Scan) -> list[tuple[Match, ...]] | list[list[Match]]:
+    """The candidates `_best` walks: at a touchpoint only the parts this visitor's interests
+    can reach; by position all of them in one part."""
+    contact = scan.contact
+    if contact.touchpoint_id is None:
+        return [list(candidates(scan.index, contact))]
+    interests = contact.visitor.interests if contact.visitor else frozenset()
+    return scan.index.runs_at(contact.touchpoint_id, interests)
+
+
+def _owner(scan: _Scan, match: Match) -> tuple[float, float]:
+    """The owner's fairness today and the distance factor from the contact to its shop (1 for
+    the city's own items and shops without a position), worked out once per decision."""
+    shop_id = match.content.shop_id
     if shop_id is None:
-        return 1.0
-    return fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
+        facts = (1.0, 1.0)
+    else:
+        fair = fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
+        tp = scan.contact.touchpoint_id
+        factors = scan.index.shop_factors.get(tp) if tp is not None else None
+        if factors is not None:
+            facts = (fair, factors[match.owner])
+        else:
+            facts = (fair, distance_factor(_shop_distance(scan, shop_id)))
+    scan.owners[match.owner] = facts
+    return facts
 
 
-def _draw(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+def _draw(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """A fair draw: owners (shops; city items alone) in a random order, then one eligible item
     of each, so a shop with many items is not drawn more often than one with a single item."""
+    # Ranking and draws, not secrets: a seeded generator makes every decision reproducible.
+    rng = random.Random(seed)  # noqa: S311
     items: dict[int, dict[int, Match]] = {}
     for match in candidates(scan.index, scan.contact):
         items.setdefault(match.owner, {}).setdefault(match.key, match)  # best way of each item
     owners = list(items)
-    chosen: list[tuple[float, Match, str]] = []
+    chosen: list[tuple[float, Match]] = []
     for i in range(len(owners)):
         j = rng.randrange(i, len(owners))
         owners[i], owners[j] = owners[j], owners[i]
         choices = list(items[owners[i]].values())
         rng.shuffle(choices)
         for match in choices:
-            state = _state(scan, match.content)
-            if state is not None:
-                chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match, state))
+            if _in_times(scan, match) and _may_show(scan, match):
+                chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match))
                 break
         if len(chosen) == limit:
             break
@@ -312,9 +348,9 @@ def in_control_group(share: float, contact: Contact, day: str, seed: int) -> boo
         return False
     if contact.visitor is not None:
         key = f"{contact.visitor.pseudonym}:{day}".encode()
-        draw = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()) / 2**64
-        return draw < share
-    return random.Random(seed ^ 0x5EED).random() < share  # noqa: S311
+        daily = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()) / 2**64
+        return daily < share
+    return draw(seed, CONTROL_KEY) < share
 
 
 def exclusion(
@@ -346,29 +382,48 @@ def _budget(contact: Contact, usage: Usage, per_day: int) -> int | None:
     return max(0, per_day - usage.pushed_today)
 
 
-def _state(scan: _Scan, content: Content) -> str | None:
-    """ "open"/"soon"/"" when the content may be shown, None when not (the fast path)."""
-    if _why_not(scan, content) is not None:
-        return None
-    return _open_state(scan, content) or ""
+def _in_times(scan: _Scan, match: Match) -> bool:
+    """Inside its window, its shop open (or opening soon) where needed, by Match.times."""
+    times = match.times
+    return not scan.timed or times is None or bisect_right(times, scan.moment.stamp) & 1 == 1
+
+
+def _may_show(scan: _Scan, match: Match) -> bool:
+    """Everything but the times (`_in_times`) when Match.times answers for them; in full else."""
+    if scan.timed:
+        return _why_not_timed(scan, match.content) is None
+    return _why_not(scan, match.content) is None
+
+
+def _why_not_timed(scan: _Scan, content: Content) -> Exclusion | None:
+    """`_why_not` without the window and the opening hours (the fast path)."""
+    return _not_for_them(scan, content) or _over_a_limit(scan, content)
 
 
 def _why_not(scan: _Scan, content: Content) -> Exclusion | None:
-    rules, contact, moment = scan.index.rules, scan.contact, scan.moment
-    target, visitor = content.targeting, contact.visitor
-    # Cheapest first: most candidates fail on one of these.
+    """The first rule that keeps `content` from this contact, each checked in full."""
+    found = _not_for_them(scan, content)
+    if found is not None:
+        return found
+    moment = scan.moment
+    if not content.shown.contains_at(moment.at, moment.weekday, moment.local):
+        return Exclusion.WINDOW
+    needs_open = content.kind in scan.index.rules.open_required and content.shop_id is not None
+    if needs_open and _open_state(scan, content) is None:
+        return Exclusion.CLOSED
+    return _over_a_limit(scan, content)
+
+
+def _not_for_them(scan: _Scan, content: Content) -> Exclusion | None:
+    """Interests, language and the control group: who the item is for."""
+    contact, target, visitor = scan.contact, content.targeting, scan.contact.visitor
     if target.interests and (visitor is None or not target.interests & visitor.interests):
         return Exclusion.INTEREST
     if target.languages and contact.language not in target.languages:
         return Exclusion.LANGUAGE
     if content.kind is ContentKind.OFFER and scan.control:
         return Exclusion.CONTROL
-    if not content.shown.contains_at(moment.at, moment.weekday, moment.local):
-        return Exclusion.WINDOW
-    needs_open = content.kind in rules.open_required and content.shop_id is not None
-    if needs_open and _open_state(scan, content) is None:
-        return Exclusion.CLOSED
-    return _over_a_limit(scan, content)
+    return None
 
 
 def _over_a_limit(scan: _Scan, content: Content) -> Exclusion | None:
@@ -400,22 +455,24 @@ def _open_state(scan: _Scan, content: Content) -> str | None:
     return scan.opening[shop_id]
 
 
-def _score(scan: _Scan, match: Match) -> float:
-    """The score before fairness (which `_best` applies per shop)."""
+def _score(scan: _Scan, match: Match, owner: tuple[float, float]) -> float:
+    """The score, with the owner's fairness and (for zone and city matches) distance."""
     content, visitor = match.content, scan.contact.visitor
     shared = len(content.targeting.interests & visitor.interests) if visitor else 0
+    distance = match.distance_m
     return (
         PLACEMENT_WEIGHT[match.placement]
-        * distance_factor(_distance(scan, match))
+        * (owner[1] if distance is None else distance_factor(distance))
         * interest_factor(shared)
         * freshness(age_days(content.published_at, scan.moment.at))
+        * owner[0]
     )
 
 
-def _pick(scan: _Scan, match: Match, score: float, state: str) -> Pick:
+def _pick(scan: _Scan, match: Match, score: float) -> Pick:
     """A winner with its reasons (worked out only for the few that are shown)."""
     content, visitor = match.content, scan.contact.visitor
-    reasons = [*_place_reasons(scan, match), *_open_reasons(state)]
+    reasons = [*_place_reasons(scan, match), *_open_reasons(_open_state(scan, content))]
     if scan.index.rules.strategy is Strategy.RANDOM:
         reasons.insert(0, Reason(ReasonCode.DRAW))
     else:
@@ -427,11 +484,9 @@ def _pick(scan: _Scan, match: Match, score: float, state: str) -> Pick:
     return Pick(content, round(score, 6), tuple(reasons))
 
 
-def _distance(scan: _Scan, match: Match) -> float | None:
-    if match.distance_m is not None:
-        return match.distance_m
+def _shop_distance(scan: _Scan, shop_id: UUID) -> float | None:
     index, contact = scan.index, scan.contact
-    shop = index.shops.get(match.content.shop_id) if match.content.shop_id else None
+    shop = index.shops.get(shop_id)
     if shop is None or shop.location is None:
         return None
     here = contact.location
@@ -460,7 +515,7 @@ def _zone_name(scan: _Scan, match: Match) -> str:
     return zone.name if zone else ""
 
 
-def _open_reasons(state: str) -> tuple[Reason, ...]:
+def _open_reasons(state: str | None) -> tuple[Reason, ...]:
     if state == "open":
         return (Reason(ReasonCode.OPEN_NOW),)
     if state == "soon":

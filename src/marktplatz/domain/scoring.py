@@ -11,6 +11,7 @@ FAIRNESS_POWER = 3
 FAIRNESS_CAP = 2.0  # a shop shown less than the average gets at most this boost
 INTEREST_BOOST = 0.5
 JITTER = 1e-6  # breaks ties between equal scores without favouring anyone
+_MASK64 = 2**64 - 1
 
 
 class Placement(IntEnum):
@@ -73,3 +74,13 @@ def upper_bound(
         * FAIRNESS_CAP
         * (1.0 + JITTER)
     )
+
+
+def draw(seed: int, key: int) -> float:
+    """A number in [0, 1) fixed by `seed` and `key` (a splitmix64 step): a decision's tie
+    breaks and draws depend on its seed alone, not on the order in which candidates are looked
+    at, and cost no seeded generator."""
+    z = (seed * 0x9E3779B97F4A7C15 + key * 0xD1B54A32D192ED03 + 0x632BE59BD9B4E019) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (z ^ (z >> 31)) / 2**64
