@@ -48,6 +48,7 @@ from marktplatz.domain.decision_times import (
     window_spans,
 )
 from marktplatz.domain.rules import CityRules, Strategy
+from marktplatz.services.decisions import new_decision_id
 
 # Around both clock changes of 2026 in Berlin (29 March, 25 October), and ordinary days.
 DST_DAYS = [datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 10, 24, tzinfo=UTC)]
@@ -242,3 +243,16 @@ def test_outside_its_exact_times_the_engine_checks_in_full() -> None:
 def local(day: int, hour: int, minute: int) -> datetime:
     """June 2026 in Berlin (Monday is the 1st)."""
     return datetime(2026, 6, day, hour, minute, tzinfo=BERLIN)
+
+
+def test_decision_ids_sort_by_time_and_are_never_alike() -> None:
+    # given decisions a millisecond apart, and many in the same millisecond
+    first = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    later = first + timedelta(milliseconds=1)
+    same = [new_decision_id(first) for _ in range(2000)]
+    # then the later one sorts after all earlier ones (the exposures' indexes grow at the end),
+    # and each id is a UUIDv7 whose random part is different every time
+    assert all(a.int < new_decision_id(later).int for a in same)
+    assert len(set(same)) == len(same)
+    assert {a.version for a in same} == {7}
+    assert len({a.int & (2**62 - 1) for a in same}) == len(same)

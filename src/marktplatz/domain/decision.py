@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import json
 import random
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -112,11 +113,13 @@ class Reason:
     params: tuple[tuple[str, str], ...] = ()
 
 
-def reasons_json(reasons: Iterable[Reason]) -> str:
+@functools.lru_cache(maxsize=4096)
+def reasons_json(reasons: tuple[Reason, ...]) -> str:
     """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "150"}], …].
 
     Which interest matched is not stored: it belongs to the personalisation the visitor may
     withdraw, while the exposure may be kept for analytics. The device knows its interests.
+    The same few combinations recur all the time: each is encoded once.
     """
     return json.dumps(
         [[r.code.value, {} if r.code is ReasonCode.INTEREST else dict(r.params)] for r in reasons],
