@@ -15,7 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from marktplatz.domain.content import Content, ContentKind, Interest, LimitPeriod
-from marktplatz.domain.decision_index import CityIndex, Match, distance_m
+from marktplatz.domain.decision_index import CityIndex, Match
 from marktplatz.domain.errors import N_
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import Strategy
@@ -206,8 +206,6 @@ class _Scan:
     moment: _Moment
     average: float  # exposures per shop of the city today, for fairness
     opening: dict[UUID, str | None] = field(default_factory=dict)
-    # Per owner key: its fairness today, and the distance factor from here to its shop.
-    owners: dict[int, tuple[float, float]] = field(default_factory=dict)
     # Match.times answers for the window and the shop's hours (else they are checked in full).
     timed: bool = False
 
@@ -264,30 +262,35 @@ def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """
     best: dict[int, tuple[float, Match]] = {}
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
-    owners = scan.owners
-    stamp, timed = scan.moment.stamp, scan.timed
+    fair_of: dict[int, float] = {}
+    far_of, stamp, timed = _far(scan), scan.moment.stamp, scan.timed
     for run in _runs(scan):
         for match in run:
-            if match.bound <= floor:
+            bound = match.bound
+            if bound <= floor:
                 break  # this part is done; the next starts again from its best
             times = match.times
             if timed and times is not None and not bisect_right(times, stamp) & 1:
                 continue
+            owner = match.owner
+            if match.distance_m is None and 0 <= owner < len(far_of):
+                bound *= far_of[owner]  # a zone or city bound leaves out the shop's distance
+                if bound <= floor:
+                    continue
+            fair = fair_of.get(owner)
+            if fair is None:
+                fair = fair_of[owner] = _fairness(scan, match.content.shop_id)
             # No de-duplication by item: an item placed in several ways is scored for each (its
             # best way wins through the per-owner check), not only for the top bound's way.
-            facts = owners.get(match.owner) or _owner(scan, match)
-            # The bound of a zone or city match leaves out the distance: the shop's, here.
-            reach = match.bound / FAIRNESS_CAP * facts[0]
-            if match.distance_m is None:
-                reach *= facts[1]
-            current = best.get(match.owner)
+            reach = bound / FAIRNESS_CAP * fair
+            current = best.get(owner)
             if reach <= floor or (current is not None and current[0] >= reach):
                 continue
             if not _may_show(scan, match):
                 continue
-            score = _score(scan, match, facts) * (1.0 + draw(seed, match.key) * JITTER)
+            score = _score(scan, match, far_of) * fair * (1.0 + draw(seed, match.key) * JITTER)
             if (current is None or score > current[0]) and score > floor:
-                best[match.owner] = (score, match)
+                best[owner] = (score, match)
                 if len(best) >= limit:
                     floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
     return heapq.nlargest(limit, best.values(), key=lambda entry: entry[0])
@@ -303,22 +306,19 @@ def _runs(scan: _Scan) -> list[tuple[Match, ...]] | list[list[Match]]:
     return scan.index.runs_at(contact.touchpoint_id, interests)
 
 
-def _owner(scan: _Scan, match: Match) -> tuple[float, float]:
-    """The owner's fairness today and the distance factor from the contact to its shop (1 for
-    the city's own items and shops without a position), worked out once per decision."""
-    shop_id = match.content.shop_id
+def _far(scan: _Scan) -> tuple[float, ...]:
+    """The distance factor from the contact's touchpoint to each shop, by shop key; empty for a
+    contact by position, whose matches all carry their distance (None: the shop has none)."""
+    touchpoint_id = scan.contact.touchpoint_id
+    if touchpoint_id is None:
+        return ()
+    return scan.index.shop_factors.get(touchpoint_id, ())
+
+
+def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
     if shop_id is None:
-        facts = (1.0, 1.0)
-    else:
-        fair = fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
-        tp = scan.contact.touchpoint_id
-        factors = scan.index.shop_factors.get(tp) if tp is not None else None
-        if factors is not None:
-            facts = (fair, factors[match.owner])
-        else:
-            facts = (fair, distance_factor(_shop_distance(scan, shop_id)))
-    scan.owners[match.owner] = facts
-    return facts
+        return 1.0
+    return fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
 
 
 def _draw(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
@@ -458,17 +458,20 @@ def _open_state(scan: _Scan, content: Content) -> str | None:
     return scan.opening[shop_id]
 
 
-def _score(scan: _Scan, match: Match, owner: tuple[float, float]) -> float:
-    """The score, with the owner's fairness and (for zone and city matches) distance."""
+def _score(scan: _Scan, match: Match, far_of: tuple[float, ...]) -> float:
+    """The score before fairness (which `_best` applies per shop)."""
     content, visitor = match.content, scan.contact.visitor
     shared = len(content.targeting.interests & visitor.interests) if visitor else 0
-    distance = match.distance_m
+    distance, owner = match.distance_m, match.owner
+    if distance is not None:
+        near = distance_factor(distance)
+    else:
+        near = far_of[owner] if 0 <= owner < len(far_of) else 1.0
     return (
         PLACEMENT_WEIGHT[match.placement]
-        * (owner[1] if distance is None else distance_factor(distance))
+        * near
         * interest_factor(shared)
         * freshness(age_days(content.published_at, scan.moment.at))
-        * owner[0]
     )
 
 
@@ -485,17 +488,6 @@ def _pick(scan: _Scan, match: Match, score: float) -> Pick:
         if age is not None and age < FRESH_DAYS:
             reasons.append(Reason(ReasonCode.FRESH))
     return Pick(content, round(score, 6), tuple(reasons))
-
-
-def _shop_distance(scan: _Scan, shop_id: UUID) -> float | None:
-    index, contact = scan.index, scan.contact
-    shop = index.shops.get(shop_id)
-    if shop is None or shop.location is None:
-        return None
-    here = contact.location
-    if contact.touchpoint_id is not None:
-        here = index.touchpoints[contact.touchpoint_id].location
-    return None if here is None else distance_m(here, shop.location)
 
 
 def _place_reasons(scan: _Scan, match: Match) -> tuple[Reason, ...]:
