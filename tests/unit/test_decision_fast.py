@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -48,7 +49,7 @@ from marktplatz.domain.decision_times import (
     window_spans,
 )
 from marktplatz.domain.rules import CityRules, Strategy
-from marktplatz.services.decisions import new_decision_id
+from marktplatz.services.decisions import SETTLE_FROM, new_decision_id, settle
 
 # Around both clock changes of 2026 in Berlin (29 March, 25 October), and ordinary days.
 DST_DAYS = [datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 10, 24, tzinfo=UTC)]
@@ -153,6 +154,7 @@ def test_the_engine_picks_what_checking_every_candidate_picks(data: st.DataObjec
 @given(
     day=st.sampled_from(DST_DAYS),
     starts=st.one_of(st.none(), st.integers(0, 96 * 4)),
+    length=st.one_of(st.none(), st.integers(1, 96 * 4)),
     weekdays=st.frozensets(st.integers(0, 6), min_size=1),
     day_start=st.one_of(st.none(), st.sampled_from(TIMES[:-1])),
     minutes=st.lists(st.integers(-2 * 24 * 60, 4 * 24 * 60), min_size=1, max_size=30),
@@ -160,15 +162,17 @@ def test_the_engine_picks_what_checking_every_candidate_picks(data: st.DataObjec
 def test_window_spans_agree_with_the_window_across_clock_changes(
     day: datetime,
     starts: int | None,
+    length: int | None,
     weekdays: frozenset[int],
     day_start: time | None,
     minutes: list[int],
 ) -> None:
     # given a window with weekdays and times of day (some in the skipped or doubled hour)
     day_end = None if day_start is None else next(t for t in TIMES if t > day_start)
+    begin = None if starts is None else day + timedelta(minutes=15 * starts)
     window = Window(
-        None if starts is None else day + timedelta(minutes=15 * starts),
-        None,
+        begin,
+        None if length is None else (begin or day) + timedelta(minutes=15 * length),
         weekdays,
         day_start,
         day_end,
@@ -256,3 +260,20 @@ def test_decision_ids_sort_by_time_and_are_never_alike() -> None:
     assert len(set(same)) == len(same)
     assert {a.version for a in same} == {7}
     assert len({a.int & (2**62 - 1) for a in same}) == len(same)
+
+
+def test_only_a_large_index_is_taken_out_of_the_collectors_way() -> None:
+    # given a small index, and the same index as if it held SETTLE_FROM candidates
+    small = index([content(i, None) for i in range(3)], [], [TP])
+    large = replace(small, merged={TP.id: small.merged[TP.id] * (SETTLE_FROM // 3 + 1)})
+    frozen = gc.get_freeze_count()
+    try:
+        # when each is settled
+        settle(small)
+        after_small = gc.get_freeze_count()
+        settle(large)
+        # then only the large one froze what lives now
+        assert after_small == frozen
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()

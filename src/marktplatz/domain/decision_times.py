@@ -10,6 +10,7 @@ in full.
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
@@ -81,19 +82,31 @@ def coverage(tz: ZoneInfo, start: datetime, end: datetime) -> Coverage:
 
 
 def window_spans(window: Window, cover: Coverage) -> Spans:
-    """When `window` is open, exact within `cover`."""
-    edges = [cover.start, cover.end, *cover.changes]
-    edges += [w.timestamp() for w in (window.starts_at, window.ends_at) if w is not None]
-    if window.weekdays != WEEKDAYS or window.day_start is not None:
-        edges += _daily_edges(cover, window.day_start, window.day_end)
-    if len(edges) == 2 + len(cover.changes):
-        return ALWAYS
+    """When `window` is open, exact within `cover`: its dates, and its weekdays and times of
+    day (worked out once per pattern: many windows share one)."""
+    starts, ends = window.starts_at, window.ends_at
+    if starts is not None and ends is not None and ends <= starts:
+        return NEVER
+    dates = ALWAYS if starts is None else (starts.timestamp(),)
+    if ends is not None:
+        dates = (*dates, ends.timestamp())
+    if window.weekdays == WEEKDAYS and window.day_start is None:
+        return dates
+    return overlap(dates, _daily_spans(cover, window.weekdays, window.day_start, window.day_end))
+
+
+@functools.lru_cache(maxsize=256)
+def _daily_spans(
+    cover: Coverage, weekdays: frozenset[int], day_start: time | None, day_end: time | None
+) -> Spans:
+    pattern = Window(None, None, weekdays, day_start, day_end)
     tz = cover.tz
 
     def shown(stamp: float) -> bool:
         local = datetime.fromtimestamp(stamp, tz)
-        return window.contains_at(local, local.weekday(), local.time())
+        return pattern.contains_at(local, local.weekday(), local.time())
 
+    edges = [cover.start, cover.end, *cover.changes, *_daily_edges(cover, day_start, day_end)]
     return spans_of(edges, shown)
 
 

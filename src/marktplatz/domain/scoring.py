@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import IntEnum
 
@@ -69,7 +70,16 @@ def upper_bound(
     return (
         PLACEMENT_WEIGHT[placement]
         * distance_factor(distance_m)
-        * interest_factor(interests)
+        * _item_bound(interests, published_at, built_at)
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _item_bound(interests: int, published_at: datetime | None, built_at: datetime) -> float:
+    """The part of `upper_bound` that depends on the item alone (an index asks once per item
+    and place; many share it)."""
+    return (
+        interest_factor(interests)
         * freshness(age_days(published_at, built_at))
         * FAIRNESS_CAP
         * (1.0 + JITTER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between two looks at a city's content version, per process
 _LOW_64 = 2**64 - 1  # an exposure's id: its decision's id, the low half mixed with the item's
 FLUSH_EVERY = 0.05  # seconds exposures wait to be written together
+SETTLE_FROM = 100_000  # candidates in an index (over all touchpoints) from which it is frozen
 INDEX_DAYS = timedelta(days=6)  # opening spans cover 9 days from yesterday; rebuild well before
 
 
@@ -151,7 +153,21 @@ class IndexCache:
                 entry.checked = time.monotonic()
                 return entry
             index, identifiers = await _load(ctx, uow, city)
+        settle(index)
         return _Entry(index, version, identifiers, time.monotonic())
+
+
+def settle(index: CityIndex) -> None:
+    """Take a large index out of the garbage collector's way.
+
+    It lives until the next change of content, and holds no reference cycles, so the collector
+    has nothing to find in it; yet each full collection would walk all its objects and hold up
+    every decision meanwhile (about 0.45 s for 10,000 items at 500 touchpoints). A small one
+    costs the collector nothing worth the trouble. What is frozen is still freed when unused.
+    """
+    if sum(map(len, index.merged.values())) >= SETTLE_FROM:
+        gc.collect(1)  # the young garbage first, so that little of it is frozen with the index
+        gc.freeze()
 
 
 async def _load(
