@@ -478,28 +478,57 @@ def _score(scan: _Scan, match: Match, far_of: tuple[float, ...]) -> float:
 def _pick(scan: _Scan, match: Match, score: float) -> Pick:
     """A winner with its reasons (worked out only for the few that are shown)."""
     content, visitor = match.content, scan.contact.visitor
-    reasons = [*_place_reasons(scan, match), *_open_reasons(_open_state(scan, content))]
-    if scan.index.rules.strategy is Strategy.RANDOM:
-        reasons.insert(0, Reason(ReasonCode.DRAW))
-    else:
-        shared = content.targeting.interests & visitor.interests if visitor else frozenset()
-        reasons += [Reason(ReasonCode.INTEREST, (("interest", i.value),)) for i in sorted(shared)]
-        age = age_days(content.published_at, scan.moment.at)
-        if age is not None and age < FRESH_DAYS:
-            reasons.append(Reason(ReasonCode.FRESH))
-    return Pick(content, round(score, 6), tuple(reasons))
+    drawn = scan.index.rules.strategy is Strategy.RANDOM
+    shared = () if drawn or visitor is None else content.targeting.interests & visitor.interests
+    age = age_days(content.published_at, scan.moment.at)
+    reasons = _reasons(
+        *_place(scan, match),
+        _open_state(scan, content),
+        tuple(sorted(shared)),
+        not drawn and age is not None and age < FRESH_DAYS,
+        drawn,
+    )
+    return Pick(content, round(score, 6), reasons)
 
 
-def _place_reasons(scan: _Scan, match: Match) -> tuple[Reason, ...]:
-    if match.placement is Placement.TOUCHPOINT:
-        return (Reason(ReasonCode.TOUCHPOINT),)
+def _place(scan: _Scan, match: Match) -> tuple[Placement, str]:
+    """How the match reached the contact, and what its reason says about that."""
     if match.placement is Placement.ZONE:
-        return (Reason(ReasonCode.ZONE, (("zone", _zone_name(scan, match)),)),)
+        return Placement.ZONE, _zone_name(scan, match)
     if match.placement is Placement.NEARBY:
         # To 50 m: exact distances to several shops would pin down where the visitor stands.
-        metres = round((match.distance_m or 0) / 50) * 50
-        return (Reason(ReasonCode.NEARBY, (("metres", str(metres)),)),)
-    return (Reason(ReasonCode.CITY),)
+        return Placement.NEARBY, str(round((match.distance_m or 0) / 50) * 50)
+    return match.placement, ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _reasons(
+    placement: Placement,
+    detail: str,
+    state: str | None,
+    shared: tuple[Interest, ...],
+    fresh: bool,
+    drawn: bool,
+) -> tuple[Reason, ...]:
+    """A pick's reasons; few combinations recur, so each is built once."""
+    reasons = [Reason(ReasonCode.DRAW)] if drawn else []
+    if placement is Placement.TOUCHPOINT:
+        reasons.append(Reason(ReasonCode.TOUCHPOINT))
+    elif placement is Placement.ZONE:
+        reasons.append(Reason(ReasonCode.ZONE, (("zone", detail),)))
+    elif placement is Placement.NEARBY:
+        reasons.append(Reason(ReasonCode.NEARBY, (("metres", detail),)))
+    else:
+        reasons.append(Reason(ReasonCode.CITY))
+    if state in _OPEN_REASONS:
+        reasons.append(Reason(_OPEN_REASONS[state]))
+    reasons += [Reason(ReasonCode.INTEREST, (("interest", i.value),)) for i in shared]
+    if fresh:
+        reasons.append(Reason(ReasonCode.FRESH))
+    return tuple(reasons)
+
+
+_OPEN_REASONS = {"open": ReasonCode.OPEN_NOW, "soon": ReasonCode.OPENS_SOON}
 
 
 def _zone_name(scan: _Scan, match: Match) -> str:
@@ -508,11 +537,3 @@ def _zone_name(scan: _Scan, match: Match) -> str:
         zone_id = scan.index.touchpoints[scan.contact.touchpoint_id].zone_id
     zone = scan.index.zones.get(zone_id) if zone_id else None
     return zone.name if zone else ""
-
-
-def _open_reasons(state: str | None) -> tuple[Reason, ...]:
-    if state == "open":
-        return (Reason(ReasonCode.OPEN_NOW),)
-    if state == "soon":
-        return (Reason(ReasonCode.OPENS_SOON),)
-    return ()

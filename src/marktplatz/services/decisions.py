@@ -303,7 +303,8 @@ async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
     # Fewer than picked when another decision for the same visitor used up the budget meanwhile;
     # what is left is told after this decision's own pushes.
     left = None if decision.budget_left is None else max(0, decision.budget_left - admitted)
-    decision = replace(decision, picks=decision.picks[:admitted], budget_left=left)
+    if admitted < len(decision.picks) or left != decision.budget_left:
+        decision = replace(decision, picks=decision.picks[:admitted], budget_left=left)
     outcome = Outcome(decision_id, decision, touchpoint_id)
     _record(ctx, outcome, index.city_id, given.visitor)
     return outcome
