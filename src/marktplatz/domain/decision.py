@@ -264,6 +264,7 @@ def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
     fair_of: dict[int, float] = {}
     far_of, stamp, timed = _far(scan), scan.moment.stamp, scan.timed
+    shops = len(far_of)
     for run in _runs(scan):
         for match in run:
             bound = match.bound
@@ -273,7 +274,7 @@ def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
             if timed and times is not None and not bisect_right(times, stamp) & 1:
                 continue
             owner = match.owner
-            if match.distance_m is None and 0 <= owner < len(far_of):
+            if match.distance_m is None and 0 <= owner < shops:
                 bound *= far_of[owner]  # a zone or city bound leaves out the shop's distance
                 if bound <= floor:
                     continue
