@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import heapq
 import json
 import random
 from bisect import bisect_right
@@ -293,8 +292,12 @@ def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
             if (current is None or score > current[0]) and score > floor:
                 best[owner] = (score, match)
                 if len(best) >= limit:
-                    floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
-    return heapq.nlargest(limit, best.values(), key=lambda entry: entry[0])
+                    floor = sorted([entry[0] for entry in best.values()])[-limit]
+    return sorted(best.values(), key=_first, reverse=True)[:limit]
+
+
+def _first(entry: tuple[float, Match]) -> float:
+    return entry[0]
 
 
 def _runs(scan: _Scan) -> list[tuple[Match, ...]] | list[list[Match]]:
