@@ -31,11 +31,12 @@ from test_decision import (
 )
 
 from marktplatz.domain import scoring
-from marktplatz.domain.content import ContentKind, Window
+from marktplatz.domain.content import SPECIAL_INTERESTS, ContentKind, Interest, Window
 from marktplatz.domain.decision import (
     Contact,
     Mode,
     Usage,
+    Visitor,
     candidates,
     decide,
     exclusion,
@@ -277,3 +278,19 @@ def test_only_a_large_index_is_taken_out_of_the_collectors_way() -> None:
         assert gc.get_freeze_count() > frozen
     finally:
         gc.unfreeze()
+
+
+@settings(max_examples=150, deadline=None)
+@given(world=busy_worlds())
+def test_no_match_can_score_above_its_bound_at_a_touchpoint(world: CityIndex) -> None:
+    # given a visitor with every interest at the moment the index was built (the freshest
+    # moment), and a shop with the highest fairness
+    visitor = Visitor("v", frozenset(Interest) - SPECIAL_INTERESTS)
+    for touchpoint_id in world.touchpoints:
+        contact = Contact(world.built_at, "de", Mode.PULL, touchpoint_id, visitor=visitor)
+        # then no match's score reaches above the bound the walk stops by
+        for part in world.runs[touchpoint_id].some(visitor.interests):
+            for bound, match in zip(*part, strict=True):
+                # (with no exposures at all every shop's fairness is 1; the cap is at most 2)
+                best = plain_score(world, match, contact, {}, 0.0)
+                assert best * scoring.FAIRNESS_CAP * (1 + scoring.JITTER) <= bound * (1 + 1e-12)

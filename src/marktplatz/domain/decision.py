@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import random
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from marktplatz.domain.content import Content, ContentKind, Interest, LimitPeriod
-from marktplatz.domain.decision_index import CityIndex, Match
+from marktplatz.domain.decision_index import CityIndex, Match, Part
 from marktplatz.domain.errors import N_
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import Strategy
@@ -254,7 +255,7 @@ def candidates(index: CityIndex, contact: Contact) -> Iterator[Match]:
 def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """The best item of each of the `limit` best owners (shops; city items count alone).
 
-    Candidates come highest bound first; the scan stops as soon as no later candidate can beat
+    Candidates come highest bound here first; the scan stops as soon as no later one can beat
     the owners already found, passes over one outside its times with a bisect, and skips one
     cheaply when its shop's fairness today keeps it below them, so a decision checks a few
     dozen items in full, not thousands.
@@ -263,20 +264,14 @@ def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
     fair_of: dict[int, float] = {}
     far_of, stamp, timed = _far(scan), scan.moment.stamp, scan.timed
-    shops = len(far_of)
-    for run in _runs(scan):
-        for match in run:
-            bound = match.bound
+    for bounds, run in _runs(scan):
+        for bound, match in zip(bounds, run, strict=True):
             if bound <= floor:
                 break  # this part is done; the next starts again from its best
             times = match.times
             if timed and times is not None and not bisect_right(times, stamp) & 1:
                 continue
             owner = match.owner
-            if match.distance_m is None and 0 <= owner < shops:
-                bound *= far_of[owner]  # a zone or city bound leaves out the shop's distance
-                if bound <= floor:
-                    continue
             fair = fair_of.get(owner)
             if fair is None:
                 fair = fair_of[owner] = _fairness(scan, match.content.shop_id)
@@ -300,12 +295,13 @@ def _first(entry: tuple[float, Match]) -> float:
     return entry[0]
 
 
-def _runs(scan: _Scan) -> list[tuple[Match, ...]] | list[list[Match]]:
+def _runs(scan: _Scan) -> list[Part]:
     """The candidates `_best` walks: at a touchpoint only the parts this visitor's interests
     can reach; by position all of them in one part."""
     contact = scan.contact
     if contact.touchpoint_id is None:
-        return [list(candidates(scan.index, contact))]
+        found = tuple(candidates(scan.index, contact))
+        return [(array("d", (m.bound for m in found)), found)]
     interests = contact.visitor.interests if contact.visitor else frozenset()
     return scan.index.runs_at(contact.touchpoint_id, interests)
 

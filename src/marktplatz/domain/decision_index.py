@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import operator
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,31 +98,63 @@ class Match:
     times: Spans | None = None
 
 
+# A part of a touchpoint's candidates: their bounds at this touchpoint, and the matches in that
+# order (highest first).
+Part = tuple["array[float]", tuple[Match, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Runs:
     """One touchpoint's candidates split by audience, each part highest bound first: those for
     everybody, and per interest those targeted by it. A visitor without that interest could
     never be shown the latter, so their decisions do not even look at them."""
 
-    plain: tuple[Match, ...]
-    by_interest: dict[Interest, tuple[Match, ...]]
+    plain: Part
+    by_interest: dict[Interest, Part]
 
-    def some(self, interests: frozenset[Interest]) -> list[tuple[Match, ...]]:
+    def some(self, interests: frozenset[Interest]) -> list[Part]:
         """The parts that can reach a visitor with these interests (an item targeted by two of
         them comes in both)."""
         return [self.plain, *(self.by_interest[i] for i in interests if i in self.by_interest)]
 
 
-def split_runs(matches: tuple[Match, ...]) -> Runs:
-    plain: list[Match] = []
-    by_interest: dict[Interest, list[Match]] = defaultdict(list)
-    for match in matches:
-        interests = match.content.targeting.interests
+def arrange(matches: Iterable[Match], factors: tuple[float, ...]) -> tuple[tuple[Match, ...], Runs]:
+    """A touchpoint's candidates sorted by their bound there, whole and split by audience.
+
+    A zone or city match is shared by every touchpoint, so its own bound leaves out the distance;
+    here it is multiplied by the distance factor of its shop from this touchpoint.
+    """
+    shops = len(factors)
+    ranked = sorted(
+        [
+            (
+                m.bound * factors[m.owner]
+                if m.distance_m is None and 0 <= m.owner < shops
+                else m.bound,
+                m,
+            )
+            for m in matches
+        ],
+        key=_FIRST,
+        reverse=True,
+    )
+    plain: list[tuple[float, Match]] = []
+    by_interest: dict[Interest, list[tuple[float, Match]]] = defaultdict(list)
+    for entry in ranked:
+        interests = entry[1].content.targeting.interests
         if not interests:
-            plain.append(match)
+            plain.append(entry)
         for interest in interests:
-            by_interest[interest].append(match)
-    return Runs(tuple(plain), {i: tuple(ms) for i, ms in by_interest.items()})
+            by_interest[interest].append(entry)
+    runs = Runs(_part(plain), {i: _part(entries) for i, entries in by_interest.items()})
+    return tuple([m for _, m in ranked]), runs
+
+
+def _part(entries: list[tuple[float, Match]]) -> Part:
+    return array("d", [bound for bound, _ in entries]), tuple([m for _, m in entries])
+
+
+_FIRST = operator.itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +169,8 @@ class CityIndex:
     zones: dict[UUID, ZonePlace]
     # Each sequence is sorted by bound, highest first, so the engine can stop early.
     # Per touchpoint: what is placed at it or near it (with distance), its zone's and the
-    # city-wide matches in one sorted run (zone and city Match objects are shared).
+    # city-wide matches in one run sorted by their bound there (`arrange`; zone and city
+    # Match objects are shared).
     merged: dict[UUID, tuple[Match, ...]]
     runs: dict[UUID, Runs]  # the same split by audience
     # Per touchpoint: the distance factor (scoring.distance_factor) to each shop, by shop key.
@@ -156,11 +191,9 @@ class CityIndex:
         """
         return self.merged.get(touchpoint_id, ())
 
-    def runs_at(
-        self, touchpoint_id: UUID, interests: frozenset[Interest]
-    ) -> list[tuple[Match, ...]]:
+    def runs_at(self, touchpoint_id: UUID, interests: frozenset[Interest]) -> list[Part]:
         """The candidates at a touchpoint that can reach a visitor with `interests`, in parts
-        each sorted by bound."""
+        each sorted by their bound there."""
         runs = self.runs.get(touchpoint_id)
         return [] if runs is None else runs.some(interests)
 
@@ -295,16 +328,15 @@ def build_index(
     at_touchpoint = _at_touchpoints(tp_map, shop_map, placed, nearby, now, keys)
     zones_sorted = {z: tuple(sorted(ms, key=_by_bound)) for z, ms in by_zone.items()}
     city_sorted = tuple(sorted(everywhere, key=_by_bound))
-    merged = {
-        tp.id: tuple(
-            sorted(
-                (
-                    *at_touchpoint[tp.id],
-                    *(zones_sorted.get(tp.zone_id, ()) if tp.zone_id else ()),
-                    *city_sorted,
-                ),
-                key=_by_bound,
-            )
+    factors = {tp.id: _shop_factors(tp, shop_map) for tp in tp_map.values()}
+    arranged = {
+        tp.id: arrange(
+            (
+                *at_touchpoint[tp.id],
+                *(zones_sorted.get(tp.zone_id, ()) if tp.zone_id else ()),
+                *city_sorted,
+            ),
+            factors[tp.id],
         )
         for tp in tp_map.values()
     }
@@ -315,9 +347,9 @@ def build_index(
         shops=shop_map,
         touchpoints=tp_map,
         zones=zone_map,
-        merged=merged,
-        runs={tp_id: split_runs(matches) for tp_id, matches in merged.items()},
-        shop_factors={tp.id: _shop_factors(tp, shop_map) for tp in tp_map.values()},
+        merged={tp_id: whole for tp_id, (whole, _) in arranged.items()},
+        runs={tp_id: runs for tp_id, (_, runs) in arranged.items()},
+        shop_factors=factors,
         everywhere=city_sorted,
         by_zone=zones_sorted,
         nearby=tuple(nearby),
