@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import random
 from array import array
 from bisect import bisect_right
@@ -16,6 +14,14 @@ from uuid import UUID
 
 from marktplatz.domain.content import Content, ContentKind, Interest, LimitPeriod
 from marktplatz.domain.decision_index import CityIndex, Match, Part
+
+# Reasons live in decision_reasons; re-exported here for the callers that know them from here.
+from marktplatz.domain.decision_reasons import REASON_TEXT as REASON_TEXT
+from marktplatz.domain.decision_reasons import Reason as Reason
+from marktplatz.domain.decision_reasons import ReasonCode as ReasonCode
+from marktplatz.domain.decision_reasons import reasons_for
+from marktplatz.domain.decision_reasons import reasons_from_json as reasons_from_json
+from marktplatz.domain.decision_reasons import reasons_json as reasons_json
 from marktplatz.domain.errors import N_
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import Strategy
@@ -39,36 +45,6 @@ CONTROL_KEY = -1  # the control group's draw, apart from every item's (keys coun
 class Mode(StrEnum):
     PUSH = "push"  # a notification the visitor did not ask for (beacon, geofence)
     PULL = "pull"  # the visitor asked: scanned a code, tapped a tag, opened a page
-
-
-class ReasonCode(StrEnum):
-    TOUCHPOINT = "touchpoint"
-    ZONE = "zone"
-    NEARBY = "nearby"
-    CITY = "city"
-    OPEN_NOW = "open-now"
-    OPENS_SOON = "opens-soon"
-    INTEREST = "interest"
-    SHARED_INTEREST = "shared-interest"  # INTEREST as recorded: without naming the interest
-    FRESH = "fresh"
-    DRAW = "draw"
-
-
-# "Why am I seeing this?" — one sentence per recorded reason, translated at the edge.
-REASON_TEXT: dict[ReasonCode, str] = {
-    ReasonCode.TOUCHPOINT: N_("It was placed at this very spot."),
-    ReasonCode.ZONE: N_("It is meant for the area you are in: %(zone)s."),
-    ReasonCode.NEARBY: N_("The shop is %(metres)s m from here."),
-    ReasonCode.CITY: N_("It is shown everywhere in the city centre."),
-    ReasonCode.OPEN_NOW: N_("The shop is open now."),
-    ReasonCode.OPENS_SOON: N_("The shop opens soon."),
-    ReasonCode.INTEREST: N_("You said you are interested in %(interest)s."),
-    ReasonCode.SHARED_INTEREST: N_("It matches one of the interests you shared."),
-    ReasonCode.FRESH: N_("It is new."),
-    ReasonCode.DRAW: N_(
-        "It was drawn at random among everything that fits, to be fair to all shops."
-    ),
-}
 
 
 class Exclusion(StrEnum):
@@ -105,37 +81,6 @@ EXCLUSION_TEXT: dict[Exclusion, str] = {
     Exclusion.NOT_HERE: N_("It is not placed at this touchpoint, its zone or near it."),
     Exclusion.RANKED_LOWER: N_("Other items fit better here now; only the best few are shown."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: ReasonCode
-    params: tuple[tuple[str, str], ...] = ()
-
-
-@functools.lru_cache(maxsize=4096)
-def reasons_json(reasons: tuple[Reason, ...]) -> str:
-    """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "150"}], …].
-
-    Which interest matched is not stored: it belongs to the personalisation the visitor may
-    withdraw, while the exposure may be kept for analytics. The device knows its interests.
-    The same few combinations recur all the time: each is encoded once.
-    """
-    return json.dumps(
-        [[r.code.value, {} if r.code is ReasonCode.INTEREST else dict(r.params)] for r in reasons],
-        ensure_ascii=False,
-    )
-
-
-def reasons_from_json(text: str) -> tuple[Reason, ...]:
-    """Reasons stored by reasons_json; unknown codes (from a newer version) are skipped."""
-    found: list[Reason] = []
-    for code, params in json.loads(text):
-        if code == ReasonCode.INTEREST and not params:
-            found.append(Reason(ReasonCode.SHARED_INTEREST))
-        elif code in ReasonCode._value2member_map_:
-            found.append(Reason(ReasonCode(code), tuple(sorted(params.items()))))
-    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +426,7 @@ def _pick(scan: _Scan, match: Match, score: float) -> Pick:
     drawn = scan.index.rules.strategy is Strategy.RANDOM
     shared = () if drawn or visitor is None else content.targeting.interests & visitor.interests
     age = age_days(content.published_at, scan.moment.at)
-    reasons = _reasons(
+    reasons = reasons_for(
         *_place(scan, match),
         _open_state(scan, content),
         tuple(sorted(shared)),
@@ -499,36 +444,6 @@ def _place(scan: _Scan, match: Match) -> tuple[Placement, str]:
         # To 50 m: exact distances to several shops would pin down where the visitor stands.
         return Placement.NEARBY, str(round((match.distance_m or 0) / 50) * 50)
     return match.placement, ""
-
-
-@functools.lru_cache(maxsize=4096)
-def _reasons(
-    placement: Placement,
-    detail: str,
-    state: str | None,
-    shared: tuple[Interest, ...],
-    fresh: bool,
-    drawn: bool,
-) -> tuple[Reason, ...]:
-    """A pick's reasons; few combinations recur, so each is built once."""
-    reasons = [Reason(ReasonCode.DRAW)] if drawn else []
-    if placement is Placement.TOUCHPOINT:
-        reasons.append(Reason(ReasonCode.TOUCHPOINT))
-    elif placement is Placement.ZONE:
-        reasons.append(Reason(ReasonCode.ZONE, (("zone", detail),)))
-    elif placement is Placement.NEARBY:
-        reasons.append(Reason(ReasonCode.NEARBY, (("metres", detail),)))
-    else:
-        reasons.append(Reason(ReasonCode.CITY))
-    if state in _OPEN_REASONS:
-        reasons.append(Reason(_OPEN_REASONS[state]))
-    reasons += [Reason(ReasonCode.INTEREST, (("interest", i.value),)) for i in shared]
-    if fresh:
-        reasons.append(Reason(ReasonCode.FRESH))
-    return tuple(reasons)
-
-
-_OPEN_REASONS = {"open": ReasonCode.OPEN_NOW, "soon": ReasonCode.OPENS_SOON}
 
 
 def _zone_name(scan: _Scan, match: Match) -> str:
