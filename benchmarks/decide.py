@@ -53,6 +53,7 @@ from marktplatz.domain.decision_index import (
 )
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import CityRules
+from marktplatz.services.decisions import settle
 
 TZ = ZoneInfo("Europe/Berlin")
 STATE = "NW"
@@ -334,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_s = time.perf_counter() - started
     empty = make_index([], shops, touchpoints, now)
     cases = make_cases(rng, index, touchpoints, args.decisions)
+    settle(index)  # as the service does after each build: no full collection walks the index
 
     print(
         f"city: {args.items} items, {args.shops} shops, {args.touchpoints} touchpoints, "

@@ -162,6 +162,17 @@ def windows(draw: st.DrawFn) -> Window:
     )
 
 
+def targetings(tps: list[TouchpointPlace]) -> st.SearchStrategy[Targeting]:
+    return st.builds(
+        Targeting,
+        zone_sets,
+        st.frozensets(st.sampled_from([t.id for t in tps]), max_size=2),
+        radii,
+        language_sets,
+        interest_sets,
+    )
+
+
 @st.composite
 def worlds(draw: st.DrawFn) -> tuple[CityIndex, list[str]]:
     hours = draw(st.lists(st.sampled_from(HOURS), min_size=1, max_size=6))
@@ -173,7 +184,6 @@ def worlds(draw: st.DrawFn) -> tuple[CityIndex, list[str]]:
         )
     ]
     owners = st.one_of(st.none(), st.sampled_from([s.id for s in shops]))
-    tp_sets = st.frozensets(st.sampled_from([t.id for t in tps]), max_size=2)
     contents = [
         content(
             i,
@@ -181,13 +191,7 @@ def worlds(draw: st.DrawFn) -> tuple[CityIndex, list[str]]:
             kind=draw(kinds),
             status=draw(statuses),
             window=draw(windows()),
-            targeting=Targeting(
-                draw(zone_sets),
-                draw(tp_sets),
-                draw(radii),
-                draw(language_sets),
-                draw(interest_sets),
-            ),
+            targeting=draw(targetings(tps)),
             coupon=draw(coupons),
             published_at=BASE - timedelta(days=draw(ages)),
         )

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
-import json
 import random
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 from uuid import UUID
 
 from marktplatz.domain.content import Content, ContentKind, Interest, LimitPeriod
-from marktplatz.domain.decision_index import CityIndex, Match, distance_m
+from marktplatz.domain.decision_index import CityIndex, Match, Part
+
+# Reasons live in decision_reasons; re-exported here for the callers that know them from here.
+from marktplatz.domain.decision_reasons import REASON_TEXT as REASON_TEXT
+from marktplatz.domain.decision_reasons import Reason as Reason
+from marktplatz.domain.decision_reasons import ReasonCode as ReasonCode
+from marktplatz.domain.decision_reasons import reasons_for
+from marktplatz.domain.decision_reasons import reasons_from_json as reasons_from_json
+from marktplatz.domain.decision_reasons import reasons_json as reasons_json
 from marktplatz.domain.errors import N_
 from marktplatz.domain.geo import Location
 from marktplatz.domain.rules import Strategy
@@ -24,47 +32,19 @@ from marktplatz.domain.scoring import (
     Placement,
     age_days,
     distance_factor,
+    draw,
     fairness,
     freshness,
     interest_factor,
 )
 
 FRESH_DAYS = 3  # younger content says "It is new."
+CONTROL_KEY = -1  # the control group's draw, apart from every item's (keys count from 0)
 
 
 class Mode(StrEnum):
     PUSH = "push"  # a notification the visitor did not ask for (beacon, geofence)
     PULL = "pull"  # the visitor asked: scanned a code, tapped a tag, opened a page
-
-
-class ReasonCode(StrEnum):
-    TOUCHPOINT = "touchpoint"
-    ZONE = "zone"
-    NEARBY = "nearby"
-    CITY = "city"
-    OPEN_NOW = "open-now"
-    OPENS_SOON = "opens-soon"
-    INTEREST = "interest"
-    SHARED_INTEREST = "shared-interest"  # INTEREST as recorded: without naming the interest
-    FRESH = "fresh"
-    DRAW = "draw"
-
-
-# "Why am I seeing this?" — one sentence per recorded reason, translated at the edge.
-REASON_TEXT: dict[ReasonCode, str] = {
-    ReasonCode.TOUCHPOINT: N_("It was placed at this very spot."),
-    ReasonCode.ZONE: N_("It is meant for the area you are in: %(zone)s."),
-    ReasonCode.NEARBY: N_("The shop is %(metres)s m from here."),
-    ReasonCode.CITY: N_("It is shown everywhere in the city centre."),
-    ReasonCode.OPEN_NOW: N_("The shop is open now."),
-    ReasonCode.OPENS_SOON: N_("The shop opens soon."),
-    ReasonCode.INTEREST: N_("You said you are interested in %(interest)s."),
-    ReasonCode.SHARED_INTEREST: N_("It matches one of the interests you shared."),
-    ReasonCode.FRESH: N_("It is new."),
-    ReasonCode.DRAW: N_(
-        "It was drawn at random among everything that fits, to be fair to all shops."
-    ),
-}
 
 
 class Exclusion(StrEnum):
@@ -101,35 +81,6 @@ EXCLUSION_TEXT: dict[Exclusion, str] = {
     Exclusion.NOT_HERE: N_("It is not placed at this touchpoint, its zone or near it."),
     Exclusion.RANKED_LOWER: N_("Other items fit better here now; only the best few are shown."),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: ReasonCode
-    params: tuple[tuple[str, str], ...] = ()
-
-
-def reasons_json(reasons: Iterable[Reason]) -> str:
-    """The reasons of a pick as stored with its exposure: [["nearby", {"metres": "150"}], …].
-
-    Which interest matched is not stored: it belongs to the personalisation the visitor may
-    withdraw, while the exposure may be kept for analytics. The device knows its interests.
-    """
-    return json.dumps(
-        [[r.code.value, {} if r.code is ReasonCode.INTEREST else dict(r.params)] for r in reasons],
-        ensure_ascii=False,
-    )
-
-
-def reasons_from_json(text: str) -> tuple[Reason, ...]:
-    """Reasons stored by reasons_json; unknown codes (from a newer version) are skipped."""
-    found: list[Reason] = []
-    for code, params in json.loads(text):
-        if code == ReasonCode.INTEREST and not params:
-            found.append(Reason(ReasonCode.SHARED_INTEREST))
-        elif code in ReasonCode._value2member_map_:
-            found.append(Reason(ReasonCode(code), tuple(sorted(params.items()))))
-    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +151,13 @@ class _Scan:
     moment: _Moment
     average: float  # exposures per shop of the city today, for fairness
     opening: dict[UUID, str | None] = field(default_factory=dict)
+    # Match.times answers for the window and the shop's hours (else they are checked in full).
+    timed: bool = False
 
 
 def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decision:
     """Rank what fits this contact now; deterministic for a given seed."""
     rules = index.rules
-    # Ranking and draws, not secrets: a seeded generator makes every decision reproducible.
-    rng = random.Random(seed)  # noqa: S311
     local = contact.at.astimezone(index.tz)
     control = in_control_group(rules.control_share, contact, local.date().isoformat(), seed)
     if contact.mode is Mode.PUSH and rules.in_quiet_hours(local.time()):
@@ -217,20 +168,22 @@ def decide(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> Decis
     if limit <= 0:
         return Decision((), control, rules.strategy, budget_left=budget)
     shown = usage.shop_exposures_today
+    stamp = contact.at.timestamp()
     scan = _Scan(
         index,
         contact,
         usage,
         control,
-        _Moment(contact.at, contact.at.timestamp(), local.weekday(), local.time()),
+        _Moment(contact.at, stamp, local.weekday(), local.time()),
         # Over all the city's shops: one never shown today counts as shown 0 times.
         sum(shown.values()) / max(1, len(index.shops)),
+        timed=index.coverage.covers(stamp),
     )
     if rules.strategy is Strategy.RANDOM:
-        winners = _draw(scan, limit, rng)
+        winners = _draw(scan, limit, seed)
     else:
-        winners = _best(scan, limit, rng)
-    picks = tuple(_pick(scan, match, score, state) for score, match, state in winners)
+        winners = _best(scan, limit, seed)
+    picks = tuple(_pick(scan, match, score) for score, match in winners)
     return Decision(picks, control, rules.strategy, budget_left=budget)
 
 
@@ -244,37 +197,67 @@ def candidates(index: CityIndex, contact: Contact) -> Iterator[Match]:
     return iter(())
 
 
-def _best(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+def _best(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """The best item of each of the `limit` best owners (shops; city items count alone).
 
-    Candidates come highest bound first; the scan stops as soon as no later candidate can beat
-    the owners already found, and skips one cheaply when its shop's fairness today keeps it
-    below them, so a decision checks a few dozen items in full, not thousands.
+    Candidates come highest bound here first; the scan stops as soon as no later one can beat
+    the owners already found, passes over one outside its times with a bisect, and skips one
+    cheaply when its shop's fairness today keeps it below them, so a decision checks a few
+    dozen items in full, not thousands.
     """
-    best: dict[int, tuple[float, Match, str]] = {}
+    best: dict[int, tuple[float, Match]] = {}
     floor = 0.0  # the limit-th best owner's score once `limit` owners are found
     fair_of: dict[int, float] = {}
-    for match in candidates(scan.index, scan.contact):
-        if match.bound <= floor:
-            break
-        # No de-duplication by item: an item placed in several ways is scored for each (its
-        # best way wins through the per-owner check), not only for the one with the top bound.
-        fair = fair_of.get(match.owner)
-        if fair is None:
-            fair = fair_of[match.owner] = _fairness(scan, match.content.shop_id)
-        reach = match.bound / FAIRNESS_CAP * fair
-        current = best.get(match.owner)
-        if reach <= floor or (current is not None and current[0] >= reach):
-            continue
-        state = _state(scan, match.content)
-        if state is None:
-            continue
-        score = _score(scan, match) * fair * (1.0 + rng.random() * JITTER)
-        if (current is None or score > current[0]) and score > floor:
-            best[match.owner] = (score, match, state)
-            if len(best) >= limit:
-                floor = heapq.nlargest(limit, (entry[0] for entry in best.values()))[-1]
-    return heapq.nlargest(limit, best.values(), key=lambda entry: entry[0])
+    far_of, stamp, timed = _far(scan), scan.moment.stamp, scan.timed
+    for bounds, run in _runs(scan):
+        for bound, match in zip(bounds, run, strict=True):
+            if bound <= floor:
+                break  # this part is done; the next starts again from its best
+            times = match.times
+            if timed and times is not None and not bisect_right(times, stamp) & 1:
+                continue
+            owner = match.owner
+            fair = fair_of.get(owner)
+            if fair is None:
+                fair = fair_of[owner] = _fairness(scan, match.content.shop_id)
+            # No de-duplication by item: an item placed in several ways is scored for each (its
+            # best way wins through the per-owner check), not only for the top bound's way.
+            reach = bound / FAIRNESS_CAP * fair
+            current = best.get(owner)
+            if reach <= floor or (current is not None and current[0] >= reach):
+                continue
+            if not _may_show(scan, match):
+                continue
+            score = _score(scan, match, far_of) * fair * (1.0 + draw(seed, match.key) * JITTER)
+            if (current is None or score > current[0]) and score > floor:
+                best[owner] = (score, match)
+                if len(best) >= limit:
+                    floor = sorted([entry[0] for entry in best.values()])[-limit]
+    return sorted(best.values(), key=_first, reverse=True)[:limit]
+
+
+def _first(entry: tuple[float, Match]) -> float:
+    return entry[0]
+
+
+def _runs(scan: _Scan) -> list[Part]:
+    """The candidates `_best` walks: at a touchpoint only the parts this visitor's interests
+    can reach; by position all of them in one part."""
+    contact = scan.contact
+    if contact.touchpoint_id is None:
+        found = tuple(candidates(scan.index, contact))
+        return [(array("d", (m.bound for m in found)), found)]
+    interests = contact.visitor.interests if contact.visitor else frozenset()
+    return scan.index.runs_at(contact.touchpoint_id, interests)
+
+
+def _far(scan: _Scan) -> tuple[float, ...]:
+    """The distance factor from the contact's touchpoint to each shop, by shop key; empty for a
+    contact by position, whose matches all carry their distance (None: the shop has none)."""
+    touchpoint_id = scan.contact.touchpoint_id
+    if touchpoint_id is None:
+        return ()
+    return scan.index.shop_factors.get(touchpoint_id, ())
 
 
 def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
@@ -283,23 +266,24 @@ def _fairness(scan: _Scan, shop_id: UUID | None) -> float:
     return fairness(scan.usage.shop_exposures_today.get(shop_id, 0), scan.average)
 
 
-def _draw(scan: _Scan, limit: int, rng: random.Random) -> list[tuple[float, Match, str]]:
+def _draw(scan: _Scan, limit: int, seed: int) -> list[tuple[float, Match]]:
     """A fair draw: owners (shops; city items alone) in a random order, then one eligible item
     of each, so a shop with many items is not drawn more often than one with a single item."""
+    # Ranking and draws, not secrets: a seeded generator makes every decision reproducible.
+    rng = random.Random(seed)  # noqa: S311
     items: dict[int, dict[int, Match]] = {}
     for match in candidates(scan.index, scan.contact):
         items.setdefault(match.owner, {}).setdefault(match.key, match)  # best way of each item
     owners = list(items)
-    chosen: list[tuple[float, Match, str]] = []
+    chosen: list[tuple[float, Match]] = []
     for i in range(len(owners)):
         j = rng.randrange(i, len(owners))
         owners[i], owners[j] = owners[j], owners[i]
         choices = list(items[owners[i]].values())
         rng.shuffle(choices)
         for match in choices:
-            state = _state(scan, match.content)
-            if state is not None:
-                chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match, state))
+            if _in_times(scan, match) and _may_show(scan, match):
+                chosen.append((round(1.0 - len(chosen) / (limit + 1), 6), match))
                 break
         if len(chosen) == limit:
             break
@@ -312,9 +296,9 @@ def in_control_group(share: float, contact: Contact, day: str, seed: int) -> boo
         return False
     if contact.visitor is not None:
         key = f"{contact.visitor.pseudonym}:{day}".encode()
-        draw = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()) / 2**64
-        return draw < share
-    return random.Random(seed ^ 0x5EED).random() < share  # noqa: S311
+        daily = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()) / 2**64
+        return daily < share
+    return draw(seed, CONTROL_KEY) < share
 
 
 def exclusion(
@@ -346,29 +330,48 @@ def _budget(contact: Contact, usage: Usage, per_day: int) -> int | None:
     return max(0, per_day - usage.pushed_today)
 
 
-def _state(scan: _Scan, content: Content) -> str | None:
-    """ "open"/"soon"/"" when the content may be shown, None when not (the fast path)."""
-    if _why_not(scan, content) is not None:
-        return None
-    return _open_state(scan, content) or ""
+def _in_times(scan: _Scan, match: Match) -> bool:
+    """Inside its window, its shop open (or opening soon) where needed, by Match.times."""
+    times = match.times
+    return not scan.timed or times is None or bisect_right(times, scan.moment.stamp) & 1 == 1
+
+
+def _may_show(scan: _Scan, match: Match) -> bool:
+    """Everything but the times (`_in_times`) when Match.times answers for them; in full else."""
+    if scan.timed:
+        return _why_not_timed(scan, match.content) is None
+    return _why_not(scan, match.content) is None
+
+
+def _why_not_timed(scan: _Scan, content: Content) -> Exclusion | None:
+    """`_why_not` without the window and the opening hours (the fast path)."""
+    return _not_for_them(scan, content) or _over_a_limit(scan, content)
 
 
 def _why_not(scan: _Scan, content: Content) -> Exclusion | None:
-    rules, contact, moment = scan.index.rules, scan.contact, scan.moment
-    target, visitor = content.targeting, contact.visitor
-    # Cheapest first: most candidates fail on one of these.
+    """The first rule that keeps `content` from this contact, each checked in full."""
+    found = _not_for_them(scan, content)
+    if found is not None:
+        return found
+    moment = scan.moment
+    if not content.shown.contains_at(moment.at, moment.weekday, moment.local):
+        return Exclusion.WINDOW
+    needs_open = content.kind in scan.index.rules.open_required and content.shop_id is not None
+    if needs_open and _open_state(scan, content) is None:
+        return Exclusion.CLOSED
+    return _over_a_limit(scan, content)
+
+
+def _not_for_them(scan: _Scan, content: Content) -> Exclusion | None:
+    """Interests, language and the control group: who the item is for."""
+    contact, target, visitor = scan.contact, content.targeting, scan.contact.visitor
     if target.interests and (visitor is None or not target.interests & visitor.interests):
         return Exclusion.INTEREST
     if target.languages and contact.language not in target.languages:
         return Exclusion.LANGUAGE
     if content.kind is ContentKind.OFFER and scan.control:
         return Exclusion.CONTROL
-    if not content.shown.contains_at(moment.at, moment.weekday, moment.local):
-        return Exclusion.WINDOW
-    needs_open = content.kind in rules.open_required and content.shop_id is not None
-    if needs_open and _open_state(scan, content) is None:
-        return Exclusion.CLOSED
-    return _over_a_limit(scan, content)
+    return None
 
 
 def _over_a_limit(scan: _Scan, content: Content) -> Exclusion | None:
@@ -400,56 +403,47 @@ def _open_state(scan: _Scan, content: Content) -> str | None:
     return scan.opening[shop_id]
 
 
-def _score(scan: _Scan, match: Match) -> float:
+def _score(scan: _Scan, match: Match, far_of: tuple[float, ...]) -> float:
     """The score before fairness (which `_best` applies per shop)."""
     content, visitor = match.content, scan.contact.visitor
     shared = len(content.targeting.interests & visitor.interests) if visitor else 0
+    distance, owner = match.distance_m, match.owner
+    if distance is not None:
+        near = distance_factor(distance)
+    else:
+        near = far_of[owner] if 0 <= owner < len(far_of) else 1.0
     return (
         PLACEMENT_WEIGHT[match.placement]
-        * distance_factor(_distance(scan, match))
+        * near
         * interest_factor(shared)
         * freshness(age_days(content.published_at, scan.moment.at))
     )
 
 
-def _pick(scan: _Scan, match: Match, score: float, state: str) -> Pick:
+def _pick(scan: _Scan, match: Match, score: float) -> Pick:
     """A winner with its reasons (worked out only for the few that are shown)."""
     content, visitor = match.content, scan.contact.visitor
-    reasons = [*_place_reasons(scan, match), *_open_reasons(state)]
-    if scan.index.rules.strategy is Strategy.RANDOM:
-        reasons.insert(0, Reason(ReasonCode.DRAW))
-    else:
-        shared = content.targeting.interests & visitor.interests if visitor else frozenset()
-        reasons += [Reason(ReasonCode.INTEREST, (("interest", i.value),)) for i in sorted(shared)]
-        age = age_days(content.published_at, scan.moment.at)
-        if age is not None and age < FRESH_DAYS:
-            reasons.append(Reason(ReasonCode.FRESH))
-    return Pick(content, round(score, 6), tuple(reasons))
+    drawn = scan.index.rules.strategy is Strategy.RANDOM
+    shared = () if drawn or visitor is None else content.targeting.interests & visitor.interests
+    age = age_days(content.published_at, scan.moment.at)
+    reasons = reasons_for(
+        *_place(scan, match),
+        _open_state(scan, content),
+        tuple(sorted(shared)),
+        not drawn and age is not None and age < FRESH_DAYS,
+        drawn,
+    )
+    return Pick(content, round(score, 6), reasons)
 
 
-def _distance(scan: _Scan, match: Match) -> float | None:
-    if match.distance_m is not None:
-        return match.distance_m
-    index, contact = scan.index, scan.contact
-    shop = index.shops.get(match.content.shop_id) if match.content.shop_id else None
-    if shop is None or shop.location is None:
-        return None
-    here = contact.location
-    if contact.touchpoint_id is not None:
-        here = index.touchpoints[contact.touchpoint_id].location
-    return None if here is None else distance_m(here, shop.location)
-
-
-def _place_reasons(scan: _Scan, match: Match) -> tuple[Reason, ...]:
-    if match.placement is Placement.TOUCHPOINT:
-        return (Reason(ReasonCode.TOUCHPOINT),)
+def _place(scan: _Scan, match: Match) -> tuple[Placement, str]:
+    """How the match reached the contact, and what its reason says about that."""
     if match.placement is Placement.ZONE:
-        return (Reason(ReasonCode.ZONE, (("zone", _zone_name(scan, match)),)),)
+        return Placement.ZONE, _zone_name(scan, match)
     if match.placement is Placement.NEARBY:
         # To 50 m: exact distances to several shops would pin down where the visitor stands.
-        metres = round((match.distance_m or 0) / 50) * 50
-        return (Reason(ReasonCode.NEARBY, (("metres", str(metres)),)),)
-    return (Reason(ReasonCode.CITY),)
+        return Placement.NEARBY, str(round((match.distance_m or 0) / 50) * 50)
+    return match.placement, ""
 
 
 def _zone_name(scan: _Scan, match: Match) -> str:
@@ -458,11 +452,3 @@ def _zone_name(scan: _Scan, match: Match) -> str:
         zone_id = scan.index.touchpoints[scan.contact.touchpoint_id].zone_id
     zone = scan.index.zones.get(zone_id) if zone_id else None
     return zone.name if zone else ""
-
-
-def _open_reasons(state: str) -> tuple[Reason, ...]:
-    if state == "open":
-        return (Reason(ReasonCode.OPEN_NOW),)
-    if state == "soon":
-        return (Reason(ReasonCode.OPENS_SOON),)
-    return ()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -15,14 +17,30 @@ from shapely import prepared
 from shapely.geometry import Point, shape
 
 from marktplatz.domain.categories import ShopCategory
-from marktplatz.domain.content import SPECIAL_INTERESTS, Content, ContentStatus, Interest
+from marktplatz.domain.content import (
+    SPECIAL_INTERESTS,
+    Content,
+    ContentStatus,
+    Interest,
+    Window,
+)
+from marktplatz.domain.decision_times import (
+    ALWAYS,
+    Coverage,
+    Spans,
+    coverage,
+    open_spans,
+    overlap,
+    window_spans,
+)
 from marktplatz.domain.geo import Location
 from marktplatz.domain.hours import open_intervals
 from marktplatz.domain.rules import CityRules
-from marktplatz.domain.scoring import Placement, upper_bound
+from marktplatz.domain.scoring import Placement, distance_factor, upper_bound
 
 EARTH_RADIUS_M = 6_371_000.0
 METRES_PER_DEGREE = 111_195.0  # of latitude, anywhere on the earth
+COVERED_BEFORE = timedelta(days=1)  # before the build, still exactly covered by Match.times
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +78,10 @@ class ZonePlace:
     geometry: dict[str, Any]
 
 
+# Per item: its key, its owner's key and when it may be shown (see Match).
+Key = tuple[int, int, "Spans | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     content: Content
@@ -71,6 +93,68 @@ class Match:
     # the city's own): the engine's hot loop keys sets and dicts by them, not by UUIDs.
     key: int = 0
     owner: int = 0
+    # When it may be shown (window and, where needed, the shop's hours; exact within the
+    # index's coverage); None: at any time.
+    times: Spans | None = None
+
+
+# A part of a touchpoint's candidates: their bounds at this touchpoint, and the matches in that
+# order (highest first).
+Part = tuple["array[float]", tuple[Match, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Runs:
+    """One touchpoint's candidates split by audience, each part highest bound first: those for
+    everybody, and per interest those targeted by it. A visitor without that interest could
+    never be shown the latter, so their decisions do not even look at them."""
+
+    plain: Part
+    by_interest: dict[Interest, Part]
+
+    def some(self, interests: frozenset[Interest]) -> list[Part]:
+        """The parts that can reach a visitor with these interests (an item targeted by two of
+        them comes in both)."""
+        return [self.plain, *(self.by_interest[i] for i in interests if i in self.by_interest)]
+
+
+def arrange(matches: Iterable[Match], factors: tuple[float, ...]) -> tuple[tuple[Match, ...], Runs]:
+    """A touchpoint's candidates sorted by their bound there, whole and split by audience.
+
+    A zone or city match is shared by every touchpoint, so its own bound leaves out the distance;
+    here it is multiplied by the distance factor of its shop from this touchpoint.
+    """
+    shops = len(factors)
+    ranked = sorted(
+        [
+            (
+                m.bound * factors[m.owner]
+                if m.distance_m is None and 0 <= m.owner < shops
+                else m.bound,
+                m,
+            )
+            for m in matches
+        ],
+        key=_FIRST,
+        reverse=True,
+    )
+    plain: list[tuple[float, Match]] = []
+    by_interest: dict[Interest, list[tuple[float, Match]]] = defaultdict(list)
+    for entry in ranked:
+        interests = entry[1].content.targeting.interests
+        if not interests:
+            plain.append(entry)
+        for interest in interests:
+            by_interest[interest].append(entry)
+    runs = Runs(_part(plain), {i: _part(entries) for i, entries in by_interest.items()})
+    return tuple([m for _, m in ranked]), runs
+
+
+def _part(entries: list[tuple[float, Match]]) -> Part:
+    return array("d", [bound for bound, _ in entries]), tuple([m for _, m in entries])
+
+
+_FIRST = operator.itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +169,19 @@ class CityIndex:
     zones: dict[UUID, ZonePlace]
     # Each sequence is sorted by bound, highest first, so the engine can stop early.
     # Per touchpoint: what is placed at it or near it (with distance), its zone's and the
-    # city-wide matches in one sorted run (zone and city Match objects are shared).
+    # city-wide matches in one run sorted by their bound there (`arrange`; zone and city
+    # Match objects are shared).
     merged: dict[UUID, tuple[Match, ...]]
+    runs: dict[UUID, Runs]  # the same split by audience
+    # Per touchpoint: the distance factor (scoring.distance_factor) to each shop, by shop key.
+    shop_factors: dict[UUID, tuple[float, ...]]
     everywhere: tuple[Match, ...]
     by_zone: dict[UUID, tuple[Match, ...]]
     nearby: tuple[Content, ...]  # content with a radius, for contacts by location
     built_at: datetime
     valid_until: datetime  # opening spans are known up to here: rebuild before
-    keys: dict[UUID, tuple[int, int]]
+    keys: dict[UUID, Key]
+    coverage: Coverage  # the instants for which every Match.times is exact
     _zone_shapes: dict[UUID, Any]
 
     def candidates_at(self, touchpoint_id: UUID) -> tuple[Match, ...]:
@@ -101,6 +190,12 @@ class CityIndex:
         An item may come more than once (e.g. placed here and city-wide): its best way first.
         """
         return self.merged.get(touchpoint_id, ())
+
+    def runs_at(self, touchpoint_id: UUID, interests: frozenset[Interest]) -> list[Part]:
+        """The candidates at a touchpoint that can reach a visitor with `interests`, in parts
+        each sorted by their bound there."""
+        runs = self.runs.get(touchpoint_id)
+        return [] if runs is None else runs.some(interests)
 
     def candidates_near(self, location: Location) -> list[Match]:
         """Candidates for a contact that knows only its position (Geolocation, WiFi portal)."""
@@ -130,8 +225,7 @@ class CityIndex:
             content.published_at,
             self.built_at,
         )
-        key, owner = self.keys[content.id]
-        return Match(content, placement, distance, zone, bound, key, owner)
+        return Match(content, placement, distance, zone, bound, *self.keys[content.id])
 
     def _distance(self, content: Content, location: Location) -> float | None:
         shop = self.shops.get(content.shop_id) if content.shop_id else None
@@ -210,7 +304,8 @@ def build_index(
         # (also for items stored before the city forbade an interest for their category).
         and not c.targeting.interests & _forbidden(rules, shop_map, c)
     ]
-    keys = _keys(live, shop_map)
+    cover = coverage(tz, now - COVERED_BEFORE, valid_until)
+    keys = _keys(live, shop_map, rules, cover)
     placed: dict[UUID, list[Content]] = defaultdict(list)
     by_zone: dict[UUID, list[Match]] = defaultdict(list)
     everywhere: list[Match] = []
@@ -233,16 +328,15 @@ def build_index(
     at_touchpoint = _at_touchpoints(tp_map, shop_map, placed, nearby, now, keys)
     zones_sorted = {z: tuple(sorted(ms, key=_by_bound)) for z, ms in by_zone.items()}
     city_sorted = tuple(sorted(everywhere, key=_by_bound))
-    merged = {
-        tp.id: tuple(
-            sorted(
-                (
-                    *at_touchpoint[tp.id],
-                    *(zones_sorted.get(tp.zone_id, ()) if tp.zone_id else ()),
-                    *city_sorted,
-                ),
-                key=_by_bound,
-            )
+    factors = {tp.id: _shop_factors(tp, shop_map) for tp in tp_map.values()}
+    arranged = {
+        tp.id: arrange(
+            (
+                *at_touchpoint[tp.id],
+                *(zones_sorted.get(tp.zone_id, ()) if tp.zone_id else ()),
+                *city_sorted,
+            ),
+            factors[tp.id],
         )
         for tp in tp_map.values()
     }
@@ -253,13 +347,16 @@ def build_index(
         shops=shop_map,
         touchpoints=tp_map,
         zones=zone_map,
-        merged=merged,
+        merged={tp_id: whole for tp_id, (whole, _) in arranged.items()},
+        runs={tp_id: runs for tp_id, (_, runs) in arranged.items()},
+        shop_factors=factors,
         everywhere=city_sorted,
         by_zone=zones_sorted,
         nearby=tuple(nearby),
         built_at=now,
         valid_until=valid_until,
         keys=keys,
+        coverage=cover,
         _zone_shapes={z.id: prepared.prep(shape(z.geometry)) for z in zone_map.values()},
     )
 
@@ -270,7 +367,7 @@ def _at_touchpoints(
     placed: dict[UUID, list[Content]],
     nearby: list[Content],
     now: datetime,
-    keys: dict[UUID, tuple[int, int]],
+    keys: dict[UUID, Key],
 ) -> dict[UUID, tuple[Match, ...]]:
     # Radius content is grouped by shop, and a shop is looked at only for touchpoints within
     # its largest radius (a cheap check on latitude first), so a big city builds in time.
@@ -306,20 +403,39 @@ def _match(
     placement: Placement,
     distance: float | None,
     now: datetime,
-    keys: dict[UUID, tuple[int, int]],
+    keys: dict[UUID, Key],
 ) -> Match:
     interests = len(content.targeting.interests)
     bound = upper_bound(placement, distance, interests, content.published_at, now)
     return Match(content, placement, distance, None, bound, *keys[content.id])
 
 
-def _keys(live: list[Content], shops: dict[UUID, ShopPlace]) -> dict[UUID, tuple[int, int]]:
-    """(content key, owner key) per item: shops count from 0, the city's items below 0."""
+def _keys(
+    live: list[Content], shops: dict[UUID, ShopPlace], rules: CityRules, cover: Coverage
+) -> dict[UUID, Key]:
+    """(content key, owner key, times) per item: shops count from 0, the city's items below 0."""
     shop_keys = {shop_id: n for n, shop_id in enumerate(shops)}
-    return {
-        c.id: (n, shop_keys[c.shop_id] if c.shop_id is not None else -1 - n)
-        for n, c in enumerate(live)
-    }
+    soon = rules.opening_soon_minutes * 60.0
+    opened = {s.id: open_spans(s.open_spans, s.open_state, soon) for s in shops.values()}
+    windows: dict[Window, Spans] = {}
+    keys: dict[UUID, Key] = {}
+    for n, c in enumerate(live):
+        shown = c.shown
+        times = windows.get(shown)
+        if times is None:
+            times = windows[shown] = window_spans(shown, cover)
+        if c.shop_id is not None and c.kind in rules.open_required:
+            times = overlap(times, opened[c.shop_id])
+        owner = shop_keys[c.shop_id] if c.shop_id is not None else -1 - n
+        keys[c.id] = (n, owner, None if times == ALWAYS else times)
+    return keys
+
+
+def _shop_factors(tp: TouchpointPlace, shops: dict[UUID, ShopPlace]) -> tuple[float, ...]:
+    return tuple(
+        1.0 if s.location is None else distance_factor(distance_m(s.location, tp.location))
+        for s in shops.values()
+    )
 
 
 def _shop_distance(shops: dict[UUID, ShopPlace], content: Content, here: Location) -> float | None:

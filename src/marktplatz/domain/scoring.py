@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from enum import IntEnum
 
@@ -11,6 +12,7 @@ FAIRNESS_POWER = 3
 FAIRNESS_CAP = 2.0  # a shop shown less than the average gets at most this boost
 INTEREST_BOOST = 0.5
 JITTER = 1e-6  # breaks ties between equal scores without favouring anyone
+_MASK64 = 2**64 - 1
 
 
 class Placement(IntEnum):
@@ -68,8 +70,27 @@ def upper_bound(
     return (
         PLACEMENT_WEIGHT[placement]
         * distance_factor(distance_m)
-        * interest_factor(interests)
+        * _item_bound(interests, published_at, built_at)
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _item_bound(interests: int, published_at: datetime | None, built_at: datetime) -> float:
+    """The part of `upper_bound` that depends on the item alone (an index asks once per item
+    and place; many share it)."""
+    return (
+        interest_factor(interests)
         * freshness(age_days(published_at, built_at))
         * FAIRNESS_CAP
         * (1.0 + JITTER)
     )
+
+
+def draw(seed: int, key: int) -> float:
+    """A number in [0, 1) fixed by `seed` and `key` (a splitmix64 step): a decision's tie
+    breaks and draws depend on its seed alone, not on the order in which candidates are looked
+    at, and cost no seeded generator."""
+    z = (seed * 0x9E3779B97F4A7C15 + key * 0xD1B54A32D192ED03 + 0x632BE59BD9B4E019) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (z ^ (z >> 31)) / 2**64

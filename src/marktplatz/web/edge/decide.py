@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -106,21 +107,25 @@ def _contact(body: DecideIn) -> ContactInput:
 
 
 def _pick(pick: Pick, lang: str) -> dict[str, Any]:
+    content = pick.content
     return {
-        "content_id": str(pick.content.id),
-        "kind": pick.content.kind.value,
-        "title": pick.content.title,
-        "shop_id": str(pick.content.shop_id) if pick.content.shop_id else None,
+        "content_id": str(content.id),
+        "kind": content.kind.value,
+        "title": content.title,
+        "shop_id": str(content.shop_id) if content.shop_id else None,
         "score": pick.score,
         "reasons": _reasons(pick.reasons, lang),
     }
 
 
-def _reasons(reasons: tuple[Reason, ...], lang: str) -> list[dict[str, str]]:
-    return [
+@functools.lru_cache(maxsize=4096)
+def _reasons(reasons: tuple[Reason, ...], lang: str) -> tuple[dict[str, str], ...]:
+    """The reasons as they are answered, translated; the same few combinations recur all the
+    time, so each is worked out once (the dicts are shared: never change them)."""
+    return tuple(
         {"code": r.code.value, "text": gettext(lang, REASON_TEXT[r.code]) % _params(r, lang)}
         for r in reasons
-    ]
+    )
 
 
 def _params(reason: Reason, lang: str) -> dict[str, str]:

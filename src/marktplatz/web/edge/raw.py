@@ -3,8 +3,7 @@ objects, no middleware; their answers carry their own headers."""
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from starlette.types import Receive, Scope, Send
 
 HEADERS = [
@@ -53,4 +52,5 @@ async def reply(send: Send, status: int, body: bytes, *extra: tuple[bytes, bytes
 
 
 def to_json(content: object) -> bytes:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON (orjson: a decision's answer costs a microsecond, not ten)."""
+    return orjson.dumps(content)
