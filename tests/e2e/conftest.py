@@ -86,16 +86,18 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+def require(path: Path, what: str, how: str) -> None:
+    """A tool or built file the test needs: missing, it fails in CI and skips elsewhere."""
+    if path.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing at {path}; CI must have it ({how})", pytrace=False)
+    pytest.skip(f"{what} not installed at {path} ({how})")
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"Chromium is missing at {CHROMIUM}; CI must run the browser tests "
-                "(apt-get install chromium)",
-                pytrace=False,
-            )
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    require(Path(CHROMIUM), "Chromium", "apt-get install chromium")
     return CHROMIUM
 
 
@@ -367,14 +369,7 @@ _RUN_AXE = """async (options) => {
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    if not AXE.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"axe-core is missing at {AXE}; CI must run the accessibility tests "
-                "(`make install` runs `npm ci --ignore-scripts`)",
-                pytrace=False,
-            )
-        pytest.skip(f"axe-core not installed at {AXE} (run `make install`)")
+    require(AXE, "axe-core", "`make install` runs `npm ci --ignore-scripts`")
     return AXE.read_text(encoding="utf-8")
 
 
@@ -429,3 +424,35 @@ def _controlled(page: Any) -> None:
 def controlled() -> Callable[[Any], None]:
     """Wait until the service worker controls a page (a function: the CSP forbids eval)."""
     return _controlled
+
+
+NARROW = 320
+
+
+def reflow_width(page: Any) -> int:
+    """The page's width at 320 CSS px (WCAG 1.4.10); the caller asserts it is no wider."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": NARROW, "height": 640})
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size(size)
+    return width
+
+
+@pytest.fixture(scope="session")
+def reflows_at_320() -> Callable[[Any], int]:
+    return reflow_width
+
+
+SERVICE_WORKER = Path(__file__).resolve().parents[2] / "src/marktplatz/web/static/vendor/sw.js"
+
+
+@pytest.fixture(scope="session")
+def requirement() -> Callable[[Path, str, str], None]:
+    """require() for test modules (a fixture: two conftest modules share the name)."""
+    return require
+
+
+@pytest.fixture
+def service_worker() -> None:
+    """The service worker `make node` builds with workbox (npm)."""
+    require(SERVICE_WORKER, "the service worker", "`make install` with npm builds it")

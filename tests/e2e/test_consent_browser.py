@@ -169,14 +169,6 @@ def privacy_centre(page: Any) -> Any:
     return centre
 
 
-def reflows_at_320(page: Any) -> int:
-    size = page.viewport_size
-    page.set_viewport_size({"width": NARROW, "height": 640})
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    page.set_viewport_size(size)
-    return width
-
-
 def viewport_screenshot(page: Any, name: str) -> None:
     """What a phone shows first (the fixture `screenshot` takes the whole, long page)."""
     if os.environ.get("MARKTPLATZ_SCREENSHOTS") != "1":
@@ -447,7 +439,7 @@ def test_without_analytics_a_saved_coupon_carries_no_id(
 
 
 def test_the_banner_is_fair_accessible_and_fits_a_phone(
-    visitor: Any, assert_accessible: Any
+    visitor: Any, assert_accessible: Any, reflows_at_320: Any
 ) -> None:
     # given a visitor's phone on the start page
     visitor.goto(f"/{CITY}")
@@ -481,7 +473,7 @@ def test_the_banner_is_fair_accessible_and_fits_a_phone(
 
 
 def test_the_privacy_centre_is_accessible_in_both_languages(
-    new_context: Any, open_page: Any, assert_accessible: Any, screenshot: Any
+    new_context: Any, open_page: Any, assert_accessible: Any, screenshot: Any, reflows_at_320: Any
 ) -> None:
     # given a consenting German visitor
     page = open_page(new_context(viewport=PHONE))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -153,15 +152,6 @@ def tab_to(page: Any, target: Any, limit: int = 80) -> None:
     pytest.fail(f"{target} not reached with {limit} presses of Tab on {page.url}", pytrace=False)
 
 
-def reflows_at_320(page: Any) -> int:
-    """The page's width at 320 CSS px (WCAG 1.4.10); the caller asserts it is no wider."""
-    size = page.viewport_size
-    page.set_viewport_size({"width": NARROW, "height": 640})
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    page.set_viewport_size(size)
-    return width
-
-
 def results_cell(page: Any, touchpoint: str, column: str) -> str:
     results = page.locator("section#results")
     headers = [h.strip() for h in results.locator("thead th").all_inner_texts()]
@@ -206,6 +196,7 @@ def test_a_coupon_met_at_a_qr_code_is_saved_redeemed_and_attributed(
     log_in: Any,
     assert_accessible: Any,
     screenshot: Any,
+    reflows_at_320: Any,
 ) -> None:
     # given the owner's offer page: four redemptions at the QR code, too few to be shown
     owner = open_page(new_context())
@@ -322,16 +313,9 @@ def test_a_second_try_at_the_till_is_refused_with_its_own_message(
 # --- the camera ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scanner_installed() -> None:
-    if not JSQR.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"jsQR is missing at {JSQR}; CI must test the camera scanner "
-                "(`make install` copies it from node_modules)",
-                pytrace=False,
-            )
-        pytest.skip(f"jsQR not installed at {JSQR} (run `make install`)")
+@pytest.fixture
+def scanner_installed(requirement: Any) -> None:
+    requirement(JSQR, "jsQR", "`make install` copies it from node_modules")
 
 
 def y4m_of(picture_png: bytes, path: Path, width: int = 640, height: int = 480) -> None:
@@ -395,8 +379,6 @@ def test_the_cashier_scans_the_coupon_on_the_visitors_phone_with_the_camera(
 
 # --- offline ------------------------------------------------------------------------------
 
-SERVICE_WORKER = JSQR.parent / "sw.js"
-
 
 def test_the_wallet_opens_without_a_network_once_a_coupon_is_saved(
     server: Any,
@@ -405,11 +387,8 @@ def test_the_wallet_opens_without_a_network_once_a_coupon_is_saved(
     open_page: Any,
     problems: Any,
     controlled: Any,
+    service_worker: None,
 ) -> None:
-    if not SERVICE_WORKER.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the service worker is missing at {SERVICE_WORKER}", pytrace=False)
-        pytest.skip(f"no service worker at {SERVICE_WORKER} (run `make install` with npm)")
     problems.allow(r"Failed to fetch|ERR_INTERNET_DISCONNECTED|net::")
     # given a visitor who saved a coupon; the page then keeps the wallet for offline use
     context = new_context(viewport=PHONE)

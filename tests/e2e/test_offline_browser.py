@@ -3,8 +3,6 @@ visitor opened and shows an offline page for the others; portal pages are never 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +11,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 CITY = "musterstadt"
-SERVICE_WORKER = Path(__file__).resolve().parents[2] / "src/marktplatz/web/static/vendor/sw.js"
-
-
-@pytest.fixture
-def service_worker() -> None:
-    if not SERVICE_WORKER.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the service worker is missing at {SERVICE_WORKER}", pytrace=False)
-        pytest.skip(f"no service worker at {SERVICE_WORKER} (run `make install` with npm)")
 
 
 def test_pages_opened_before_open_offline_and_others_say_so(
