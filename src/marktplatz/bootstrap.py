@@ -54,15 +54,17 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
     media = LocalMedia(Path(settings.media_dir))
     writer = GroupCommitWriter(engine, max_queued=settings.ingest_max_queued)
     writer.ack_before_commit = settings.unsafe_ack_before_commit
+    # With Redis, every worker counts logins, guesses and saves in one place; else per process.
+    limits_storage = settings.redis_url or "memory://"
     ctx = Context(
         uow=SqlUnitOfWorkFactory(engine),
         clock=clock or SystemClock(),
         hasher=Argon2Passwords(fast=settings.environment is Environment.TEST),
         images=PillowImages(settings.max_image_pixels),
         media=media,
-        login_limiter=LimitsRateLimiter(settings.login_rate_limit),
-        guess_limiter=LimitsRateLimiter(settings.coupon_guess_rate_limit),
-        save_limiter=LimitsRateLimiter(settings.coupon_save_rate_limit),
+        login_limiter=LimitsRateLimiter(settings.login_rate_limit, limits_storage),
+        guess_limiter=LimitsRateLimiter(settings.coupon_guess_rate_limit, limits_storage),
+        save_limiter=LimitsRateLimiter(settings.coupon_save_rate_limit, limits_storage),
         codes=InMemoryCodeCache(),
         events=writer,
         decisions=decision_counters(settings.redis_url),

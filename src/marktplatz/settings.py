@@ -103,8 +103,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None,
         description=(
-            "Redis for the decision counters (push budget, caps, stock) shared by several "
-            "workers, e.g. redis://127.0.0.1:6379/0; empty: kept in the process."
+            "Redis for the decision counters (push budget, caps, stock) and the rate limits "
+            "(logins, coupon saves and guesses) shared by several workers, e.g. "
+            "redis://127.0.0.1:6379/0; empty: kept in the process."
         ),
     )
 

@@ -8,7 +8,12 @@ from limits.strategies import MovingWindowRateLimiter
 
 
 class LimitsRateLimiter:
-    """Counts hits per key; hit() is False once the window is full."""
+    """Counts hits per key; hit() is False once the window is full.
+
+    `storage_uri` "memory://" counts in this process; "redis://…" for all workers (one short
+    blocking round trip per call: these limits guard logins, coupon saves and guesses, not hot
+    paths).
+    """
 
     def __init__(self, rule: str, storage_uri: str = "memory://") -> None:
         self.item = parse(rule)
