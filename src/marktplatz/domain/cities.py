@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.geo import Location
+from marktplatz.domain.text import clean_slug
 
 SUPPORTED_LANGUAGES = ("de", "en")
 
@@ -58,6 +59,28 @@ class City:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+# First path segments of the app's own pages: a city named so would be hidden behind them.
+# tests/api/test_city_slugs.py fails when a new top-level route is missing here.
+RESERVED_SLUGS = frozenset(
+    {
+        "account", "api", "console", "decide", "invite", "lang", "login", "logout", "media",
+        "offline", "portal", "static",
+    }
+)  # fmt: skip
+
+
+def clean_city_slug(value: object) -> str:
+    """A city's short name: a slug that is not one of the app's own first path segments."""
+    slug = clean_slug(value)
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(
+            "slug",
+            N_("“%(slug)s” is a page of Marktplatz itself; choose another short name."),
+            slug=slug,
+        )
+    return slug
 
 
 def clean_timezone(value: object, field: str = "timezone") -> str:

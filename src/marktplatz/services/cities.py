@@ -10,6 +10,7 @@ from uuid import UUID
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import (
     City,
+    clean_city_slug,
     clean_federal_state,
     clean_languages,
     clean_timezone,
@@ -45,7 +46,7 @@ async def create_city(ctx: Context, data: Mapping[str, object], *, is_demo: bool
     center = make_location(data.get("lat"), data.get("lon"), "center")
     city = City(
         id=uuid.uuid4(),
-        slug=clean_slug(data.get("slug")),
+        slug=clean_city_slug(data.get("slug")),
         name=clean_text(data.get("name"), "name", max_len=120),
         timezone=clean_timezone(data.get("timezone", "Europe/Berlin")),
         federal_state=clean_federal_state(data.get("federal_state")),
