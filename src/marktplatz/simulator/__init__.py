@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from marktplatz.domain.journey import MAX_AGE, MAX_BATCH, Channel, EventKind, Proximity
-from marktplatz.simulator_coupons import (
+from marktplatz.simulator.coupons import (
     REDEEM_SHARE,
     SAVE_SHARE,
     Ask,
