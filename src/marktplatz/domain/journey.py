@@ -78,13 +78,14 @@ class JourneyEvent:
     received_at: datetime
     touchpoint_id: UUID | None
     content_id: str | None
-    channel: Channel | None
-    proximity: Proximity | None
-    rssi: int | None
-    count: int | None
-    path: str | None
-    pseudonym: str | None
-    daily_hash: str | None
+    # What only some kinds carry: events the server writes itself leave them out.
+    channel: Channel | None = None
+    proximity: Proximity | None = None
+    rssi: int | None = None
+    count: int | None = None
+    path: str | None = None
+    pseudonym: str | None = None
+    daily_hash: str | None = None
     schema_version: int = SCHEMA_VERSION
     # content.exposed: the decision that showed the item, and why (decision.reasons_json).
     decision_id: UUID | None = None

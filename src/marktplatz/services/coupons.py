@@ -455,13 +455,7 @@ async def _emit(
         received_at=now,
         touchpoint_id=coupon.touchpoint_id,
         content_id=str(coupon.content_id),
-        channel=None,
-        proximity=None,
-        rssi=None,
-        count=None,
-        path=None,
         pseudonym=coupon.pseudonym,
-        daily_hash=None,
     )
     try:
         await ctx.events.append([event])

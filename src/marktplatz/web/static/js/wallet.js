@@ -114,13 +114,13 @@ async function refresh(root) {
   }
 }
 
-// The service worker (built with workbox, served at /sw.js) keeps the wallet page and its
-// assets, so saved coupons open without a network. Registered only once a coupon is saved.
+// The service worker (built with workbox, served at /sw.js, registered by app.js) keeps the
+// wallet page and its assets; once a coupon is saved they are fetched through it at once, so the
+// saved coupons open without a network even before the wallet was visited.
 async function keepOffline(city) {
   if (!("serviceWorker" in navigator)) return;
   try {
-    await navigator.serviceWorker.register("/sw.js");
-    await navigator.serviceWorker.ready;
+    await navigator.serviceWorker.ready; // registered by app.js on every page
     if (!navigator.serviceWorker.controller) {
       await new Promise((resolve) =>
         navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }),
