@@ -94,6 +94,18 @@ async def make_tenant(composed: App) -> Tenant:
     return Tenant(city, shop_a, shop_b, users)
 
 
+async def open_all_day(composed: App, tenant: Tenant) -> None:
+    """Shop A always open, no quiet hours, no control group: every decision may pick."""
+    admin = tenant.users["city-admin"]
+    await shops.update_shop(composed.ctx, admin, tenant.shop_a.id, {"opening_hours": "24/7"})
+    await content.set_rules(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        {"quiet_start": None, "quiet_end": None, "control_share": 0},
+    )
+
+
 async def login(client: httpx.AsyncClient, user: User) -> str:
     """Log in through the API; returns the CSRF token for state changes."""
     response = await client.post(

@@ -872,6 +872,11 @@ async def form_save(cell: Cell) -> Req:
     )
 
 
+async def form_nearby(cell: Cell) -> Req:
+    """ "Near me" at the tenant's shops (support.py places them at 52.105, 8.75)."""
+    return Req(f"/{city_of(cell.w, cell.target)}/nearby", data={"lat": "52.105", "lon": "8.75"})
+
+
 async def wallet_states(cell: Cell) -> Req:
     saved = await fresh_coupon(cell.w, "own")
     unknown = new_coupon_code()
@@ -1548,6 +1553,8 @@ MATRIX: dict[tuple[str, str], Spec] = {
         allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
         writes=True,
     ),
+    # "near me": public picks for a position; it records only exposures (aggregate events)
+    ("POST", "/{city}/nearby"): Spec(CITY, public(), form_nearby, allow=foreign_public),
     ("GET", "/{city}/wallet"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/wallet"), allow=foreign_public
     ),

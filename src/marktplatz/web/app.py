@@ -35,6 +35,7 @@ from marktplatz.web.portal.till import router as portal_till_router
 from marktplatz.web.static import serve_service_worker, serve_static
 from marktplatz.web.visitor.app import router as visitor_app_router
 from marktplatz.web.visitor.coupons import router as visitor_coupons_router
+from marktplatz.web.visitor.nearby import router as visitor_nearby_router
 from marktplatz.web.visitor.privacy import router as visitor_privacy_router
 from marktplatz.web.visitor.routes import router as visitor_router
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(invitations_router)
     app.include_router(visitor_app_router)
     app.include_router(visitor_coupons_router)
+    app.include_router(visitor_nearby_router)
     app.include_router(visitor_privacy_router)
     app.include_router(visitor_router)
     app.add_middleware(SecurityHeaders)
