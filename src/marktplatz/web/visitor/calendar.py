@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -43,8 +43,9 @@ class Listed:
 
     event: Content
     shop: Shop | None  # None: the city itself
-    ends_at: datetime | None
-    same_day: bool
+    ends_at: datetime | None  # as the organiser gave it (None: no end given)
+    same_day: bool  # starts and ends on the same local day
+    running: bool  # began before the day it is listed under: it shows its end only
 
 
 @router.get("/{city}/events", response_class=HTMLResponse)
@@ -63,7 +64,7 @@ async def events_page(request: Request, city: str, period: str = "", q: str = ""
         and matches(event, query, _organiser(event, organisers, found))
     ]
     days = [
-        (day, [_listed(event, organisers, tz) for event in events])
+        (day, [_listed(event, organisers, tz, day) for event in events])
         for day, events in by_day(shown, start, tz)
     ]
     return render(
@@ -85,12 +86,13 @@ def _organiser(event: Content, organisers: dict[UUID, Shop], city: City) -> str:
     return shop.name if shop else city.name
 
 
-def _listed(event: Content, organisers: dict[UUID, Shop], tz: ZoneInfo) -> Listed:
+def _listed(event: Content, organisers: dict[UUID, Shop], tz: ZoneInfo, day: date) -> Listed:
     # An end the organiser gave is shown; the assumed length of an event without one is not.
     start, end = event.window.starts_at, event.window.ends_at
-    same = bool(start and end and start.astimezone(tz).date() == end.astimezone(tz).date())
+    first = start.astimezone(tz).date() if start else day
+    same = bool(end and first == end.astimezone(tz).date())
     shop = organisers.get(event.shop_id) if event.shop_id else None
-    return Listed(event, shop, end, same)
+    return Listed(event, shop, end, same, running=first < day and end is not None)
 
 
 @router.get("/{city}/events/{event_id}.ics")
