@@ -301,3 +301,34 @@ def test_the_scanner_is_accessible_and_reflows_at_320_px(
     page.goto(f"/{CITY}/scan")
     assert_accessible(page)
     assert reflows_at_320(page) <= 320
+
+
+def test_the_calendar_and_the_scanner_open_offline_once_visited(
+    events: None,
+    service_worker: None,
+    new_context: Any,
+    open_page: Any,
+    problems: Any,
+    controlled: Any,
+) -> None:
+    problems.allow(r"ERR_INTERNET_DISCONNECTED|Failed to fetch|net::")
+    # given a visitor who opened the calendar and the scanner with the service worker running
+    context = new_context(viewport=PHONE)
+    page = open_page(context)
+    page.goto(f"/{CITY}/events")
+    controlled(page)
+    page.goto(f"/{CITY}/events")
+    page.goto(f"/{CITY}/scan")
+    # when the network is gone
+    context.set_offline(True)
+    # then both pages are still there, styled, and the code form is shown
+    page.reload()
+    expect(page.locator("h1")).to_have_text("QR-Code scannen")
+    expect(page.locator("#f-code")).to_be_visible()
+    page.goto(f"/{CITY}/events")
+    expect(page.locator(".event-card h3", has_text=MARKET)).to_be_visible()
+    assert (
+        page.locator(".period-chips a").first.evaluate("a => getComputedStyle(a).borderRadius")
+        == "999px"
+    )
+    context.set_offline(False)

@@ -54,8 +54,8 @@ async def events_page(request: Request, city: str, period: str = "", q: str = ""
     ctx = app_of(request).ctx
     found = await cities.city_by_slug(ctx, city)
     chosen, query = parse_period(period), clean_query(q)
-    tz = ZoneInfo(found.timezone)
-    start, end = period_span(chosen, ctx.clock.now(), tz)
+    tz, now = ZoneInfo(found.timezone), ctx.clock.now()
+    start, end = period_span(chosen, now, tz)
     organisers = {shop.id: shop for shop in await shops.list_shops(ctx, found.id)}
     shown = [
         event
@@ -77,7 +77,7 @@ async def events_page(request: Request, city: str, period: str = "", q: str = ""
         chosen=chosen,
         filtered=chosen is not Period.ALL or bool(query),
         q=query,
-        today=ctx.clock.now().astimezone(tz).date(),
+        today=now.astimezone(tz).date(),
     )
 
 

@@ -7,7 +7,7 @@ const COUPON = /^[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}$/i;
 
 // What a decoded text is: {kind: "touchpoint", path} or {kind, text} with kind "coupon", "page"
 // (another page of this site), "foreign" (another site) or "text".
-export function classify(text, origin) {
+function classify(text, origin) {
   const value = text.trim();
   if (COUPON.test(value)) return { kind: "coupon", text: value.toUpperCase() };
   let url;
