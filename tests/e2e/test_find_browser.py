@@ -188,12 +188,16 @@ def camera_showing(launch_browser: Any, text: str, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
+def scanner_installed(requirement: Any) -> None:
+    requirement(JSQR, "jsQR", "`make install` copies it from node_modules")
+
+
+@pytest.fixture
 def filming(
-    requirement: Any, launch_browser: Any, new_context: Any, open_page: Any, tmp_path: Path
+    scanner_installed: None, launch_browser: Any, new_context: Any, open_page: Any, tmp_path: Path
 ) -> Callable[[str], Any]:
     """filming(text): the scanner page on a phone whose camera films a QR code of `text`,
     before the visitor presses the button."""
-    requirement(JSQR, "jsQR", "`make install` copies it from node_modules")
 
     def scanner(text: str) -> Any:
         camera = camera_showing(launch_browser, text, tmp_path)
@@ -332,3 +336,21 @@ def test_the_calendar_and_the_scanner_open_offline_once_visited(
         == "999px"
     )
     context.set_offline(False)
+
+
+def test_a_refused_camera_says_so_and_leaves_the_typed_code(
+    scanner_installed: None, new_context: Any, open_page: Any
+) -> None:
+    # given a phone whose visitor does not let the page use the camera
+    page = open_page(new_context(viewport=PHONE))
+    page.goto(f"/{CITY}/scan")
+    expect(page.locator("#scanner")).to_be_visible()
+    # when they press "Start the camera"
+    page.get_by_role("button", name="Kamera starten").click()
+    # then the page says what to do, offers the button again and the form still works
+    expect(page.locator("[data-scan-status]")).to_have_text(
+        "Die Kamera ließ sich nicht öffnen. Erlauben Sie dieser Seite die Kamera, "
+        "oder geben Sie den Code unten ein."
+    )
+    expect(page.get_by_role("button", name="Kamera starten")).to_be_visible()
+    expect(page.locator("#f-code")).to_be_editable()
