@@ -22,15 +22,7 @@ from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.services.decisions import drain
 from marktplatz.store import tables as t
 from support import Tenant, make_tenant, make_user, open_all_day, unique
-
-
-async def point(composed: App, tenant: Tenant) -> Touchpoint:
-    return await touchpoints.create_touchpoint(
-        composed.ctx,
-        tenant.users["city-admin"],
-        tenant.city.id,
-        {"kind": "qr", "name": "Marktplatz", "lat": 52.105, "lon": 8.75, "target": "/"},
-    )
+from support import qr_point as point
 
 
 def offer(title: str = "Gleitsichtbrillen -15 %", **changes: Any) -> ContentInput:
