@@ -178,6 +178,66 @@ def test_shop_page_on_a_phone(new_context: Any, open_page: Any, screenshot: Any)
     screenshot(page, "visitor-shop-mobile.png")
 
 
+_BEHIND_THE_BAR = """(node) => {
+  const box = node.getBoundingClientRect();
+  window.scrollBy(0, box.bottom - window.innerHeight + 2);
+}"""
+SECTIONS = ["Geschäfte", "Karte", "Kalender", "Scannen", "Gutscheine"]
+
+
+def test_the_sections_are_a_tab_bar_on_a_phone_and_a_row_on_a_desktop(
+    new_context: Any, open_page: Any
+) -> None:
+    # given a phone on the calendar
+    phone = open_page(new_context(viewport=PHONE, is_mobile=True, has_touch=True))
+    phone.goto(f"/{CITY}/events")
+    nav = phone.get_by_role("navigation", name="Bereiche")
+    # then the five sections sit at the bottom of the screen, the current one marked
+    assert nav.get_by_role("link").all_inner_texts() == SECTIONS
+    box = nav.bounding_box()
+    assert box is not None
+    assert abs(box["y"] + box["height"] - PHONE["height"]) <= 1
+    expect(nav.locator("[aria-current=page]")).to_have_text("Kalender")
+    for link in nav.get_by_role("link").all():
+        tap = link.bounding_box()
+        assert tap is not None
+        assert tap["height"] >= 44
+        assert tap["width"] >= 44
+    # and the end of the page is not hidden behind the bar
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    footer = phone.locator(".site-footer").bounding_box()
+    assert footer is not None
+    assert footer["y"] + footer["height"] <= box["y"] + 1
+    # and a field reached by keyboard is not hidden behind the bar (WCAG 2.4.11)
+    phone.goto(f"/{CITY}/shops/{OPTICIAN}")
+    save = phone.locator("form.save-coupon button").first
+    # (scrolled so that the button sits at the very bottom, where the bar is)
+    phone.evaluate(_BEHIND_THE_BAR, save.element_handle())
+    save.focus()
+    focused = save.bounding_box()
+    assert focused is not None
+    assert focused["y"] + focused["height"] <= box["y"]
+    # and a shop page is none of the sections; the start page is "Geschäfte"
+    phone.goto(f"/{CITY}/shops/{OPTICIAN}")
+    expect(nav.locator("[aria-current=page]")).to_have_count(0)
+    phone.goto(f"/{CITY}")
+    expect(nav.locator("[aria-current=page]")).to_have_text("Geschäfte")
+
+    # given a desktop: the sections are a row right under the header, reached by keyboard
+    desktop = open_page(new_context())
+    desktop.goto(f"/{CITY}/wallet")
+    row = desktop.get_by_role("navigation", name="Bereiche")
+    header = desktop.locator(".site-header").bounding_box()
+    under = row.bounding_box()
+    assert header is not None
+    assert under is not None
+    assert abs(under["y"] - (header["y"] + header["height"])) <= 1
+    expect(row.locator("[aria-current=page]")).to_have_text("Gutscheine")
+    # and the portal, which also names the city, has no visitor sections
+    desktop.goto("/login")
+    expect(desktop.get_by_role("navigation", name="Bereiche")).to_have_count(0)
+
+
 def test_no_cookie_or_storage_before_consent(context: Any, page: Any) -> None:
     page.goto("/")
     page.focus("#f-q")
