@@ -243,6 +243,29 @@ def test_scanning_a_touchpoint_opens_its_page_and_records_the_contact(
     assert exposures_at(server, offer) > before
 
 
+def test_a_code_printed_with_the_configured_address_opens_here_too(
+    server: Any,
+    offer: Offer,
+    scanner_installed: None,
+    launch_browser: Any,
+    new_context: Any,
+    open_page: Any,
+    problems: Any,
+    tmp_path: Path,
+) -> None:
+    # given a visitor on "localhost" while the printed codes name the configured 127.0.0.1
+    here = server.base_url.replace("127.0.0.1", "localhost")
+    problems.allow(rf"request to another site: {re.escape(here)}/")
+    camera = camera_showing(launch_browser, f"{server.base_url}/q/{offer.qr_code}", tmp_path)
+    page = open_page(new_context(viewport=PHONE, in_browser=camera))
+    page.goto(f"{here}/{CITY}/scan")
+    # when they scan the code
+    with page.expect_navigation(url=re.compile(rf"/{CITY}/shops/{OPTICIAN}\?via=")):
+        page.get_by_role("button", name="Kamera starten").click()
+    # then it opens on the address they are using, as a code of this site
+    assert page.url == f"{here}/{CITY}/shops/{OPTICIAN}?via={offer.qr_code}"
+
+
 def test_another_sites_address_is_shown_not_opened(filming: Callable[[str], Any]) -> None:
     # given a sticker someone put on a lamp post, leading to another site
     address = "https://example.org/gewinnspiel?preis=1"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -48,12 +50,16 @@ async def typed_code(request: Request, city: str, code: str = "") -> Response:
 def _page(
     request: Request, city: City, status: int = 200, code: str = "", error: str | None = None
 ) -> Response:
+    base = urlsplit(app_of(request).settings.base_url)
     return render(
         request,
         "visitor/scan.html",
         status_code=status,
         city=city,
         scanner=has_asset("vendor/jsQR.js"),
+        # Printed codes name the configured address, which may differ from the one in use
+        # (www or not, a proxy): its origin counts as this site's too.
+        printed_origin=f"{base.scheme}://{base.netloc}" if base.scheme and base.netloc else "",
         code=code[:200],
         error=error,
     )

@@ -5,9 +5,9 @@ const root = document.getElementById("scanner");
 const TOUCHPOINT = /^\/q\/([2-9a-hjkmnp-z]{8})\/?$/i;
 const COUPON = /^[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}$/i;
 
-// What a decoded text is: {kind: "touchpoint", path} or {kind, text} with kind "coupon", "page"
+// What a decoded text is, given this site's origins: {kind: "touchpoint", path} or {kind, text} with kind "coupon", "page"
 // (another page of this site), "foreign" (another site) or "text".
-function classify(text, origin) {
+function classify(text, origins) {
   const value = text.trim();
   if (COUPON.test(value)) return { kind: "coupon", text: value.toUpperCase() };
   let url;
@@ -17,8 +17,9 @@ function classify(text, origin) {
     return { kind: "text", text: value };
   }
   const code = TOUCHPOINT.exec(url.pathname);
-  if (url.origin === origin && code) return { kind: "touchpoint", path: `/q/${code[1].toLowerCase()}` };
-  if (url.origin === origin) return { kind: "page", text: url.href };
+  const own = origins.includes(url.origin);
+  if (own && code) return { kind: "touchpoint", path: `/q/${code[1].toLowerCase()}` };
+  if (own) return { kind: "page", text: url.href };
   if (url.protocol === "http:" || url.protocol === "https:") return { kind: "foreign", text: url.href };
   return { kind: "text", text: value };
 }
@@ -57,7 +58,9 @@ async function scan(camera) {
     start.hidden = false;
     return;
   }
-  const found = classify(text, window.location.origin);
+  // This site's origin, and the one printed codes name (settings.base_url), when it differs.
+  const origins = [window.location.origin, root.dataset.printedOrigin].filter(Boolean);
+  const found = classify(text, origins);
   if (found.kind === "touchpoint") {
     status.textContent = root.dataset.opening;
     window.location.assign(found.path);
