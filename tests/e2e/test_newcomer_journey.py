@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,3 +177,93 @@ def test_the_newcomer_journey_delivers_every_event_exactly_once(
     assert viewed == {e["content_id"] for e in wire.sent if e["kind"] == "content.viewed"}
     # and the save itself was recorded by the server, under the visitor's id
     assert saves_of(server, visitor) == 1
+
+
+# --- the queue's rules: old events are dropped, a busy server is asked again later --------------
+
+_PUT_OLD = """async ([name, event]) => {
+  const db = await new Promise((done, fail) => {
+    const opening = indexedDB.open(name, 1);
+    opening.onupgradeneeded = () =>
+      opening.result.createObjectStore("events", { keyPath: "event_id" });
+    opening.onsuccess = () => done(opening.result);
+    opening.onerror = () => fail(opening.error);
+  });
+  await new Promise((done) => {
+    const tx = db.transaction("events", "readwrite");
+    tx.objectStore("events").put(event);
+    tx.oncomplete = done;
+  });
+  db.close();
+}"""
+
+
+def consenting_visitor(new_context: Any, open_page: Any) -> tuple[Any, Any, str]:
+    context = new_context(viewport=PHONE)
+    page = open_page(context)
+    page.goto(f"/{CITY}")
+    with page.expect_response("**/api/v1/visitor/consent"):
+        page.locator("#consent-banner").get_by_role("button", name="Zustimmen").click()
+    visitor: str = page.evaluate("JSON.parse(localStorage.getItem('marktplatz.consent')).visitor")
+    return context, page, visitor
+
+
+def test_events_older_than_seven_days_are_dropped_unsent(
+    server: Any, new_context: Any, open_page: Any, delivered: Any
+) -> None:
+    # given a consenting visitor whose device still holds an event of eight days ago
+    context, page, visitor = consenting_visitor(new_context, open_page)
+    old = {
+        "event_id": str(uuid.uuid4()),
+        "kind": "page.view",
+        "city": CITY,
+        "occurred_at": (datetime.now(UTC) - timedelta(days=8)).isoformat(),
+        "path": f"/{CITY}",
+        "channel": "web",
+        "visitor": visitor,
+    }
+    page.evaluate(_PUT_OLD, [QUEUE, old])
+    wire = Wire()
+    context.on("request", wire.on_request)
+    # when the app sends what waits (on the next page)
+    page.goto(f"/{CITY}/shops/{OPTICIAN}")
+    delivered(page)
+    # then the old event is gone from the device and was never sent; the new page view was
+    assert old["event_id"] not in wire.ids()
+    assert [e["path"] for e in wire.sent if e["kind"] == "page.view"] == [
+        f"/{CITY}/shops/{OPTICIAN}"
+    ]
+    assert page.evaluate(_QUEUED, QUEUE) == []
+    assert stored(server, {old["event_id"]}) == []
+
+
+def test_a_busy_server_is_asked_again_later_and_gets_each_event_once(
+    server: Any, new_context: Any, open_page: Any, problems: Any, delivered: Any
+) -> None:
+    problems.allow(r"status of 503")
+    # given a consenting visitor and a server that is busy twice
+    context, page, _ = consenting_visitor(new_context, open_page)
+    delivered(page)
+    tries: list[float] = []
+
+    def busy_twice(route: Any) -> None:
+        tries.append(time.monotonic())
+        if len(tries) <= 2:
+            route.fulfill(status=503, headers={"retry-after": "1"}, body='{"detail": "busy"}')
+        else:
+            route.continue_()
+
+    page.route("**/e", busy_twice)
+    wire = Wire()
+    context.on("response", wire.on_response)
+    # when they open a page
+    page.goto(f"/{CITY}/wallet")
+    # then its page view waits on the device and goes once the server takes it
+    delivered(page)
+    assert len(tries) == 3
+    # and the tries were spread out: at least Retry-After (1 s) apart, the second wait longer
+    first_wait, second_wait = tries[1] - tries[0], tries[2] - tries[1]
+    assert first_wait >= 0.9
+    assert second_wait >= 0.9
+    assert second_wait >= first_wait * 1.2
+    assert Counter(wire.acknowledged).most_common(1)[0][1] == 1
