@@ -50,6 +50,9 @@ VISITOR_PAGES = {
     "shop": Visit(f"/{CITY}/shops/{OPTICIAN}"),
     "shop-en": Visit(f"/lang/en?next=/{CITY}/shops/{OPTICIAN}", lang="en"),
     "shop-unparseable-hours": Visit(f"/{CITY}/shops/{UNPARSEABLE}"),
+    "map": Visit(f"/{CITY}/map"),
+    "map-en": Visit(f"/lang/en?next=/{CITY}/map", lang="en"),
+    "map-filtered": Visit(f"/{CITY}/map?category=optician&open_now=1"),
     "login": Visit("/login"),
     "api-docs": Visit("/api/docs"),
 }
