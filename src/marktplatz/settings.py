@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?", re.IGNORECASE)
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 (a known, refused default)
 
 
@@ -131,11 +133,12 @@ class Settings(BaseSettings):
     @field_validator("map_tile_url")
     @classmethod
     def _check_tile_url(cls, value: str) -> str:
-        # The policy allows images from the tile URL's origin: it must be one plain origin.
+        # The policy allows images from the tile URL's origin: it must be one plain origin (a
+        # host name and a port, nothing that could end the directive or widen it).
         if not value:
             return value
         parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.netloc or "{" in parts.netloc:
+        if parts.scheme not in ("https", "http") or not _PLAIN_HOST.fullmatch(parts.netloc):
             raise ValueError("MARKTPLATZ_MAP_TILE_URL must be an http(s) URL with a fixed host")
         if not all(f"{{{key}}}" in parts.path + parts.query for key in "zxy"):
             raise ValueError("MARKTPLATZ_MAP_TILE_URL must contain {z}, {x} and {y}")

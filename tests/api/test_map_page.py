@@ -187,6 +187,8 @@ async def test_a_tile_url_is_allowed_in_the_policy_and_given_to_the_map(served: 
         "https://{s}.tiles.example.org/{z}/{x}/{y}.png",
         "https://tiles.example.org/tiles.png",
         "tiles.example.org/{z}/{x}/{y}.png",
+        "https://tiles.example.org;script-src */{z}/{x}/{y}.png",
+        "https://user@tiles.example.org/{z}/{x}/{y}.png",
     ],
 )
 def test_a_tile_url_that_is_no_single_origin_is_refused(url: str) -> None:
