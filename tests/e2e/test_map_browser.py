@@ -163,4 +163,5 @@ def test_an_open_popup_is_accessible(page: Any, assert_accessible: Any) -> None:
     page.locator(".leaflet-marker-icon").first.focus()
     page.keyboard.press("Enter")
     expect(page.locator(".leaflet-popup")).to_be_visible()
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")  # faded in: true colours
     assert_accessible(page)
