@@ -22,9 +22,12 @@ import pytest
 
 from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App, migrate_database
-from marktplatz.services import demo
+from marktplatz.domain.content import Action, ContentKind, ContentStatus
+from marktplatz.services import content, demo
+from marktplatz.services.content import ContentInput
 from marktplatz.settings import Environment, Settings
 from marktplatz.web.app import create_app
+from support import Tenant, published_offer
 
 CITY = "musterstadt"
 TILES = "https://tiles.example.org/{z}/{x}/{y}.png"
@@ -194,3 +197,37 @@ async def test_a_tile_url_is_allowed_in_the_policy_and_given_to_the_map(served: 
 def test_a_tile_url_that_is_no_single_origin_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="MARKTPLATZ_MAP_TILE_URL"):
         Settings(environment=Environment.TEST, map_tile_url=url)
+
+
+async def test_only_published_offers_count_on_the_map(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a published offer of shop A, a draft of shop B and a published story of shop A
+    offer = await published_offer(composed, tenant, tenant.shop_a, "Brillenputztuch gratis")
+    admin = tenant.users["city-admin"]
+    await content.create_content(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        tenant.shop_b.id,
+        ContentInput(kind=ContentKind.OFFER, title="Entwurf bleibt intern"),
+    )
+    story = await content.create_content(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        tenant.shop_a.id,
+        ContentInput(kind=ContentKind.STORY, title="Unsere Geschichte"),
+    )
+    story = await content.act_on_content(composed.ctx, admin, story.id, Action.SUBMIT)
+    if story.status is ContentStatus.SUBMITTED:  # the city approves everything itself
+        story = await content.act_on_content(composed.ctx, admin, story.id, Action.APPROVE)
+    assert story.status is ContentStatus.PUBLISHED
+    # when the map is opened
+    response = await client.get(f"/{tenant.city.slug}/map")
+    # then shop A carries its one offer, shop B none, and the draft's title is nowhere
+    offers = {s["id"]: s["offers"] for s in map_data(response)["shops"]}
+    assert offers == {f"shop-{tenant.shop_a.slug}": 1, f"shop-{tenant.shop_b.slug}": 0}
+    assert offer.title in _offer_lists(response)
+    assert "Entwurf bleibt intern" not in response.text
+    assert "Unsere Geschichte" not in response.text
