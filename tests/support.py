@@ -16,7 +16,8 @@ from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.content import Action, Content, ContentKind, ContentStatus
 from marktplatz.domain.shops import Shop
-from marktplatz.services import accounts, cities, content, coupons, shops
+from marktplatz.domain.touchpoints import Touchpoint
+from marktplatz.services import accounts, cities, content, coupons, shops, touchpoints
 from marktplatz.services.content import ContentInput, CouponInput
 
 PASSWORD = "Sonnenblume-42-Markt"
@@ -94,6 +95,18 @@ async def make_tenant(composed: App) -> Tenant:
     return Tenant(city, shop_a, shop_b, users)
 
 
+async def open_all_day(composed: App, tenant: Tenant) -> None:
+    """Shop A always open, no quiet hours, no control group: every decision may pick."""
+    admin = tenant.users["city-admin"]
+    await shops.update_shop(composed.ctx, admin, tenant.shop_a.id, {"opening_hours": "24/7"})
+    await content.set_rules(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        {"quiet_start": None, "quiet_end": None, "control_share": 0},
+    )
+
+
 async def login(client: httpx.AsyncClient, user: User) -> str:
     """Log in through the API; returns the CSRF token for state changes."""
     response = await client.post(
@@ -102,6 +115,18 @@ async def login(client: httpx.AsyncClient, user: User) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
+
+
+async def qr_point(
+    composed: App, tenant: Tenant, name: str = "Marktplatz", target: str = "/"
+) -> Touchpoint:
+    """A QR code of the city (no shop) in the pavement, pointing at one of our pages."""
+    return await touchpoints.create_touchpoint(
+        composed.ctx,
+        tenant.users["city-admin"],
+        tenant.city.id,
+        {"kind": "qr", "name": name, "lat": 52.105, "lon": 8.75, "target": target},
+    )
 
 
 def page_view_row(city_id: Any, at: datetime, pseudonym: str | None) -> dict[str, Any]:
@@ -137,10 +162,31 @@ async def published_offer(
     **changes: Any,
 ) -> Content:
     """A published offer with coupon terms, of a shop or (shop None) of the city itself."""
-    ctx, admin = composed.ctx, tenant.users["city-admin"]
     data = ContentInput(
         kind=ContentKind.OFFER, title=title, coupon=coupon or CouponInput(), **changes
     )
+    return await published(composed, tenant, shop, data)
+
+
+async def published_event(
+    composed: App,
+    tenant: Tenant,
+    shop: Shop | None,
+    title: str,
+    starts_at: datetime,
+    **changes: Any,
+) -> Content:
+    """A published event of a shop or (shop None) of the city itself."""
+    changes.setdefault("place", "Marktplatz")
+    data = ContentInput(kind=ContentKind.EVENT, title=title, starts_at=starts_at, **changes)
+    return await published(composed, tenant, shop, data)
+
+
+async def published(
+    composed: App, tenant: Tenant, shop: Shop | None, data: ContentInput
+) -> Content:
+    """Content written, submitted and (where the city asks for it) approved by the city admin."""
+    ctx, admin = composed.ctx, tenant.users["city-admin"]
     item = await content.create_content(ctx, admin, tenant.city.id, shop.id if shop else None, data)
     done = await content.act_on_content(ctx, admin, item.id, Action.SUBMIT)
     if done.status is ContentStatus.SUBMITTED:  # the city approves everything itself

@@ -32,9 +32,9 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import fastapi.routing
 import httpx
@@ -70,6 +70,7 @@ from support import (
     make_tenant,
     make_user,
     new_client,
+    published_event,
     published_offer,
     saved_coupon,
     unique,
@@ -770,6 +771,25 @@ async def offer_of(w: World, target: str) -> Content:
     return w.offers[target]
 
 
+async def event_file(cell: Cell) -> Req:
+    """An upcoming event of the city as .ics; cross: the foreign city's event under our city."""
+    w, target = cell.w, cell.target
+    if target == "missing":
+        return Req(f"/{w.own.city.slug}/events/{uuid.uuid4()}.ics")
+    tenant = w.foreign if target in ("foreign", "cross") else w.own
+    starts = datetime.now(UTC) + timedelta(days=3)
+    event = await published_event(w.app, tenant, None, f"Stadtfest {target} {stamp()}", starts)
+    marks = {str(event.id): "content", event.title: "content"} if tenant is w.foreign else {}
+    return Req(f"/{console_city(w, target)}/events/{event.id}.ics", markers=marks)
+
+
+async def typed_code(cell: Cell) -> Req:
+    """A touchpoint's code typed on a city's scanner page: one of that city (foreign: of the
+    foreign city); missing: an unknown city."""
+    point = cell.w.points["foreign" if cell.target == "foreign" else "city"]
+    return Req(f"/{city_of(cell.w, cell.target)}/scan/code?code={point.code}")
+
+
 def offer_markers(w: World, target: str, saved: coupons.Saved | None = None) -> dict[str, str]:
     if target != "foreign":
         return {}
@@ -870,6 +890,11 @@ async def form_save(cell: Cell) -> Req:
         data={"content_id": str(offer.id)},
         markers=offer_markers(w, "foreign" if target == "cross" else target),
     )
+
+
+async def form_nearby(cell: Cell) -> Req:
+    """ "Near me" at the tenant's shops (support.py places them at 52.105, 8.75)."""
+    return Req(f"/{city_of(cell.w, cell.target)}/nearby", data={"lat": "52.105", "lon": "8.75"})
 
 
 async def wallet_states(cell: Cell) -> Req:
@@ -1555,6 +1580,8 @@ MATRIX: dict[tuple[str, str], Spec] = {
         allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
         writes=True,
     ),
+    # "near me": public picks for a position; it records only exposures (aggregate events)
+    ("POST", "/{city}/nearby"): Spec(CITY, public(), form_nearby, allow=foreign_public),
     ("GET", "/{city}/wallet"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/wallet"), allow=foreign_public
     ),
@@ -1570,6 +1597,23 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/{city}/privacy"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/privacy"), allow=foreign_public
     ),
+    # find: the events calendar, an event for the visitor's calendar, the QR scanner
+    ("GET", "/{city}/events"): Spec(
+        CITY,
+        public(),
+        url(lambda w, t: f"/{city_of(w, t)}/events"),
+        allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
+    ),
+    ("GET", "/{city}/events/{event_id}.ics"): Spec(
+        CITY_CHILD,
+        public(),
+        event_file,
+        allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
+    ),
+    ("GET", "/{city}/scan"): Spec(
+        CITY, public(), url(lambda w, t: f"/{city_of(w, t)}/scan"), allow=foreign_public
+    ),
+    ("GET", "/{city}/scan/code"): Spec(CITY, public(303), typed_code, allow=foreign_public),
     ("GET", "/portal/shops/{shop_id}/till"): Spec(
         SHOP, till_page_expect(200), url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/till")
     ),
@@ -1661,9 +1705,10 @@ async def drop_extra_images(w: World) -> None:
 
 def sent_values(req: Req) -> list[str]:
     """What the client itself sent: echoing it back is no leak."""
-    path = req.url.split("?", 1)[0]
+    path, _, query = req.url.partition("?")
     # A code or id in the path may come back alone (the QR redirect adds ?via=<code>).
     values = [path, quote(path), *(part for part in path.split("/") if len(part) >= 8)]
+    values += [value for _, value in parse_qsl(query) if value]
     if req.data:
         values += [v for v in req.data.values() if v]
     if isinstance(req.json, dict):

@@ -22,13 +22,14 @@ from marktplatz.domain.content import Action, Content
 from marktplatz.domain.coupons import new_code
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.services import content as content_service
-from marktplatz.services import coupons, touchpoints, visitors
+from marktplatz.services import coupons, visitors
 from marktplatz.services.content import CouponInput
 from marktplatz.services.coupons import GuessingThrottled, RedeemRefused
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.web.app import create_app
 from support import Tenant, login, make_tenant, make_user, new_client, published_offer
+from support import qr_point as point
 
 EN = {"accept-language": "en"}
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -66,15 +67,6 @@ async def timed(settings: Settings) -> AsyncIterator[tuple[Any, FixedClock]]:
 
 async def offer(composed: App, tenant: Tenant, **changes: Any) -> Content:
     return await published_offer(composed, tenant, tenant.shop_a, "Brillenputztuch", **changes)
-
-
-async def point(composed: App, tenant: Tenant, name: str = "Marktplatz") -> Touchpoint:
-    return await touchpoints.create_touchpoint(
-        composed.ctx,
-        tenant.users["city-admin"],
-        tenant.city.id,
-        {"kind": "qr", "name": name, "lat": 52.105, "lon": 8.75, "target": "/"},
-    )
 
 
 async def consenting(composed: App, analytics: bool = True) -> tuple[str, str]:

@@ -21,16 +21,8 @@ from marktplatz.services import shops, touchpoints, visitors
 from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.services.decisions import drain
 from marktplatz.store import tables as t
-from support import Tenant, make_tenant, make_user, unique
-
-
-async def point(composed: App, tenant: Tenant) -> Touchpoint:
-    return await touchpoints.create_touchpoint(
-        composed.ctx,
-        tenant.users["city-admin"],
-        tenant.city.id,
-        {"kind": "qr", "name": "Marktplatz", "lat": 52.105, "lon": 8.75, "target": "/"},
-    )
+from support import Tenant, make_tenant, make_user, open_all_day, unique
+from support import qr_point as point
 
 
 def offer(title: str = "Gleitsichtbrillen -15 %", **changes: Any) -> ContentInput:
@@ -43,18 +35,6 @@ async def published(composed: App, tenant: Tenant, data: ContentInput, shop: boo
         composed.ctx, owner, tenant.city.id, tenant.shop_a.id if shop else None, data
     )
     return await content_service.act_on_content(composed.ctx, owner, item.id, Action.SUBMIT)
-
-
-async def open_all_day(composed: App, tenant: Tenant) -> None:
-    await shops.update_shop(
-        composed.ctx, tenant.users["city-admin"], tenant.shop_a.id, {"opening_hours": "24/7"}
-    )
-    await content_service.set_rules(
-        composed.ctx,
-        tenant.users["city-admin"],
-        tenant.city.id,
-        {"quiet_start": None, "quiet_end": None, "control_share": 0},
-    )
 
 
 async def decide(

@@ -17,12 +17,11 @@ from sqlalchemy import select
 from marktplatz.bootstrap import App
 from marktplatz.domain.content import Content
 from marktplatz.domain.coupons import grouped, new_code
-from marktplatz.services import content as content_service
-from marktplatz.services import coupons, shops, touchpoints
+from marktplatz.services import coupons, touchpoints
 from marktplatz.services.content import CouponInput
 from marktplatz.services.decisions import INDEXES
 from marktplatz.store import tables as t
-from support import Tenant, login, new_client, published_offer, saved_coupon
+from support import Tenant, login, new_client, open_all_day, published_offer, saved_coupon
 
 DE = {"accept-language": "de"}
 EN = {"accept-language": "en"}
@@ -283,13 +282,7 @@ async def test_a_scanned_qr_shows_the_offer_right_there_with_a_save_button(
 ) -> None:
     # given an always-open shop with a coupon offer and a QR code on its window
     admin = tenant.users["city-admin"]
-    await shops.update_shop(composed.ctx, admin, tenant.shop_a.id, {"opening_hours": "24/7"})
-    await content_service.set_rules(
-        composed.ctx,
-        admin,
-        tenant.city.id,
-        {"quiet_start": None, "quiet_end": None, "control_share": 0},
-    )
+    await open_all_day(composed, tenant)
     item = await offer(composed, tenant, radius_m=200)
     shop_page = f"/{tenant.city.slug}/shops/{tenant.shop_a.slug}"
     tp = await touchpoints.create_touchpoint(

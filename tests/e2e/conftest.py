@@ -428,6 +428,42 @@ def controlled() -> Callable[[Any], None]:
     return _controlled
 
 
+# Until the journey events waiting on the device (journey.js, IndexedDB; only with consent to
+# analytics) are sent, at most 20 s.
+_DELIVERED = """async () => {
+  const name = "marktplatz-queue";
+  const count = async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === name)) return 0;
+    const db = await new Promise((done) => {
+      const opening = indexedDB.open(name);
+      opening.onsuccess = () => done(opening.result);
+    });
+    const n = await new Promise((done) => {
+      const counting = db.transaction("events").objectStore("events").count();
+      counting.onsuccess = () => done(counting.result);
+    });
+    db.close();
+    return n;
+  };
+  for (let i = 0; i < 200; i += 1) {
+    if ((await count()) === 0) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}"""
+
+
+def _delivered(page: Any) -> None:
+    waited = page.evaluate(_DELIVERED)
+    assert waited is True, "journey events still waiting on the device after 20 s"
+
+
+@pytest.fixture(scope="session")
+def delivered() -> Callable[[Any], None]:
+    """delivered(page): wait until the app has sent the journey events it keeps on the device."""
+    return _delivered
+
+
 NARROW = 320
 
 

@@ -53,6 +53,10 @@ VISITOR_PAGES = {
     "map": Visit(f"/{CITY}/map"),
     "map-en": Visit(f"/lang/en?next=/{CITY}/map", lang="en"),
     "map-filtered": Visit(f"/{CITY}/map?category=optician&open_now=1"),
+    "events": Visit(f"/{CITY}/events"),
+    "events-en": Visit(f"/lang/en?next=/{CITY}/events", lang="en"),
+    "events-nothing-found": Visit(f"/{CITY}/events?period=today&q=gibt-es-nicht"),
+    "scan": Visit(f"/{CITY}/scan"),
     "login": Visit("/login"),
     "api-docs": Visit("/api/docs"),
 }
@@ -83,7 +87,20 @@ def test_failed_login_is_accessible(page: Any, problems: Any, assert_accessible:
     assert_accessible(page)
 
 
-@pytest.mark.parametrize("path", [f"/{CITY}", f"/{CITY}/shops/{OPTICIAN}"])
+def test_a_refused_typed_code_is_accessible(
+    page: Any, problems: Any, assert_accessible: Check
+) -> None:
+    problems.allow(r"status of 422 .*/scan/code")
+    response = page.goto(f"/{CITY}/scan/code?code=abc")
+    assert response is not None
+    assert response.status == 422
+    assert page.locator("#f-code[aria-invalid=true]").is_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    "path", [f"/{CITY}", f"/{CITY}/shops/{OPTICIAN}", f"/{CITY}/events", f"/{CITY}/scan"]
+)
 def test_visitor_page_reflows_at_320_px(
     path: str, new_context: Any, open_page: Any, assert_accessible: Check
 ) -> None:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -160,6 +161,21 @@ def test_start_page_on_a_phone(new_context: Any, open_page: Any, screenshot: Any
     assert shown_count(page) == (4, 60)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "visitor-start-mobile.png")
+
+
+def test_shop_page_on_a_phone(new_context: Any, open_page: Any, screenshot: Any) -> None:
+    page = open_page(
+        new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    )
+    page.goto(f"/{CITY}/shops/{OPTICIAN}")
+    # story, offers, hours and contact, one under the other, nothing sideways
+    for part in ("h1", "section.news", "section.story", "table.hours", "#contact-h"):
+        expect(page.locator(part)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    save = page.locator("form.save-coupon button").first.bounding_box()
+    assert save is not None
+    assert save["height"] >= 44
+    screenshot(page, "visitor-shop-mobile.png")
 
 
 def test_no_cookie_or_storage_before_consent(context: Any, page: Any) -> None:

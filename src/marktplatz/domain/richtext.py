@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import nh3
 
 from marktplatz.domain.errors import N_, InvalidInput
@@ -40,3 +43,14 @@ def sanitize_html(value: object, field: str = "story") -> str:
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
     ).strip()
+
+
+_BREAKS = re.compile(r"<br\s*/?>|</(?:p|li|h2|h3|blockquote)>", re.IGNORECASE)
+
+
+def plain_text(html: str) -> str:
+    """Sanitised rich text as plain text (a calendar entry, a search): tags gone, entities read,
+    one line per paragraph."""
+    text = nh3.clean(_BREAKS.sub("\n", html), tags=set())
+    lines = (" ".join(line.split()) for line in unescape(text).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -89,6 +89,26 @@ def is_code(value: str) -> bool:
     return bool(_CODE.match(value))
 
 
+def clean_typed_code(value: object) -> str:
+    """The code a visitor typed off a sticker: case, spaces and dashes do not matter, and the
+    whole printed short address (…/q/<code>) works too."""
+    text = value.strip().lower() if isinstance(value, str) and len(value) <= 200 else ""
+    if "/q/" in text:
+        text = text.rsplit("/q/", 1)[1].split("?")[0].split("#")[0].rstrip("/")
+    code = "".join(ch for ch in text if ch not in " -\t")
+    if not is_code(code):
+        raise InvalidInput(
+            "code",
+            N_(
+                "This is not a code of ours: a code has %(length)s letters and digits, "
+                "like %(example)s. Please check it and type it again."
+            ),
+            length=CODE_LENGTH,
+            example="k7qf9m2x",
+        )
+    return code
+
+
 def canonical_identifier(kind: TouchpointKind, ids: dict[str, Any], code: str) -> str:
     """The one canonical identifier string of a touchpoint, from its kind's raw ids."""
     if kind is TouchpointKind.IBEACON:

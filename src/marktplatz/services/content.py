@@ -25,6 +25,7 @@ from marktplatz.domain.content import (
     next_status,
 )
 from marktplatz.domain.errors import N_, Forbidden, InvalidInput, NotFound
+from marktplatz.domain.event_calendar import is_upcoming
 from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.rules import CityRules, approval_flags, check_content_rules, rules_from_dict
 from marktplatz.domain.text import clean_email, clean_text, clean_url
@@ -222,6 +223,24 @@ async def published_offers_by_shop(ctx: Context, city_id: UUID) -> dict[UUID, li
         if item.shop_id is not None and item.kind is ContentKind.OFFER and _visible(item, now):
             found.setdefault(item.shop_id, []).append(item)
     return found
+
+
+async def upcoming_events(ctx: Context, city_id: UUID) -> list[Content]:
+    """The events calendar: published events of the city and its shops not over yet, by start."""
+    now = ctx.clock.now()
+    async with ctx.uow() as uow:
+        items = await uow.contents.upcoming_events(city_id, now)
+    return [c for c in items if is_upcoming(c, now)]
+
+
+async def public_event(ctx: Context, city_id: UUID, content_id: UUID) -> Content:
+    """One event of the calendar; NotFound for anything the calendar does not show (a draft, an
+    ended or another city's event, other content)."""
+    async with ctx.uow() as uow:
+        item = await uow.contents.get(content_id)
+    if item is None or item.city_id != city_id or not is_upcoming(item, ctx.clock.now()):
+        raise NotFound("event")
+    return item
 
 
 @dataclass(frozen=True, slots=True)

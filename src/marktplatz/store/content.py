@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marktplatz.domain.content import (
+    EVENT_LENGTH,
     Content,
     ContentKind,
     ContentStatus,
@@ -132,6 +133,25 @@ class SqlContents:
             select(t.contents)
             .where(t.contents.c.shop_id == shop_id)
             .order_by(t.contents.c.updated_at.desc(), t.contents.c.id)
+        )
+        return [_content(r._mapping) for r in await self.conn.execute(query)]
+
+    async def upcoming_events(self, city_id: UUID, after: datetime) -> list[Content]:
+        """Published events of the city (its shops' and its own) not over at `after`, by start."""
+        c = t.contents.c
+        not_over = or_(
+            c.ends_at > after, and_(c.ends_at.is_(None), c.starts_at > after - EVENT_LENGTH)
+        )
+        query = (
+            select(t.contents)
+            .where(
+                c.city_id == city_id,
+                c.kind == ContentKind.EVENT.value,
+                c.status == ContentStatus.PUBLISHED.value,
+                c.starts_at.is_not(None),
+                not_over,
+            )
+            .order_by(c.starts_at, c.id)
         )
         return [_content(r._mapping) for r in await self.conn.execute(query)]
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import category_info
@@ -34,6 +35,13 @@ def refusal_message(lang: str, refusal: Refusal, detail: Mapping[str, object]) -
         for key, value in detail.items()
     }
     return gettext(lang, REFUSAL_TEXT[refusal]) % params
+
+
+def distance_text(metres: float, language: str = "de") -> str:
+    """A walking distance as people say it: "80 m", "450 m", "1,2 km" (German) / "1.2 km"."""
+    if metres < 995:
+        return f"{max(10, round(metres / 10) * 10)} m"
+    return f"{format_decimal(round(metres / 1000, 1), '#,##0.0', locale=language)} km"
 
 
 def image_url(image: ShopImage) -> str:

@@ -13,7 +13,7 @@ from marktplatz.domain.coupons import grouped
 from marktplatz.domain.decision import Mode
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.domain.touchpoints import is_code
-from marktplatz.services import cities, coupons, decisions
+from marktplatz.services import cities, coupons, decisions, shops
 from marktplatz.services.coupons import SaveInput, SavingThrottled
 from marktplatz.services.decisions import ContactInput, Outcome
 from marktplatz.web.api.coupons import saved_json
@@ -45,10 +45,17 @@ async def here(request: Request, city: City, via: str) -> dict[str, Any] | None:
         outcome: Outcome = await decisions.decide_for_contact(app_of(request).ctx, given)
     except NotFound:
         return None
+    return await shown_picks(request, city, outcome)
+
+
+async def shown_picks(request: Request, city: City, outcome: Outcome) -> dict[str, Any]:
+    """A decision as the visitor pages show it: each pick with its content, shop and reasons."""
     shown = answer(outcome, pick_language(request))
     contents = {str(p.content.id): p.content for p in outcome.decision.picks}
+    by_id = {s.id: s for s in await shops.list_shops(app_of(request).ctx, city.id)}
     for pick in shown["picks"]:
         pick["content"] = contents[pick["content_id"]]
+        pick["shop"] = by_id.get(pick["content"].shop_id)
     shown["touchpoint_id"] = outcome.touchpoint_id
     return shown
 

@@ -7,3 +7,7 @@ if ("serviceWorker" in navigator && window.isSecureContext) {
     });
   });
 }
+
+// Notes for browsers without JavaScript ("the wallet needs JavaScript …"): shown by default, so
+// they also appear where <noscript> does not, and hidden here, where scripts do run.
+for (const note of document.querySelectorAll("[data-no-js]")) note.hidden = true;

@@ -6,6 +6,8 @@
 const KEY = "marktplatz.consent";
 const WALLET = "marktplatz.wallet"; // the coupon wallet (wallet.js); cleared only when asked
 const PURPOSES = ["analytics", "personalisation"];
+/** The journey events waiting to be sent (journey.js): kept only with consent to analytics. */
+export const QUEUE_DB = "marktplatz-queue";
 
 function record() {
   try {
@@ -54,36 +56,52 @@ async function grant(purposes, version) {
   if (!response.ok) throw new Error(`consent: ${response.status}`);
   const answer = await response.json();
   localStorage.setItem(KEY, JSON.stringify({ ...proof, purposes: answer.purposes, version }));
+  if (!answer.purposes.analytics) await dropQueue();
+}
+
+/** Delete the waiting events (they carry the id) the moment analytics is no longer granted. */
+function dropQueue() {
+  return new Promise((done) => {
+    const deleting = indexedDB.deleteDatabase(QUEUE_DB);
+    // "blocked": a page still has it open; it is deleted as soon as that page lets go
+    deleting.onsuccess = deleting.onerror = deleting.onblocked = () => done();
+  });
+}
+
+function stopTracking(known) {
+  localStorage.setItem(KEY, JSON.stringify({ ...known, purposes: all(false) }));
+  return dropQueue();
 }
 
 function forget(clearWallet) {
   localStorage.removeItem(KEY);
   if (clearWallet) localStorage.removeItem(WALLET);
+  return dropQueue();
 }
 
 /** Withdraw every purpose: the id stops travelling at once, and is forgotten once recorded. */
 async function withdraw(version, clearWallet) {
   const known = record();
   if (!known) {
-    forget(clearWallet);
+    await forget(clearWallet);
     return;
   }
   // Keep the secret until the server has the withdrawal (to try again), but send the id no more.
-  localStorage.setItem(KEY, JSON.stringify({ ...known, purposes: all(false) }));
+  await stopTracking(known);
   const proof = { visitor: known.visitor, secret: known.secret };
   const response = await post("consent", { ...proof, purposes: all(false), text_version: version });
   if (!response.ok && response.status !== 404) throw new Error(`withdraw: ${response.status}`);
-  forget(clearWallet);
+  await forget(clearWallet);
 }
 
 async function erase(clearWallet) {
   const known = record();
   if (known) {
-    localStorage.setItem(KEY, JSON.stringify({ ...known, purposes: all(false) }));
+    await stopTracking(known);
     const response = await post("erase", { visitor: known.visitor, secret: known.secret });
     if (!response.ok && response.status !== 404) throw new Error(`erase: ${response.status}`);
   }
-  forget(clearWallet);
+  await forget(clearWallet);
 }
 
 function walletCount() {
@@ -219,7 +237,7 @@ function bootCentre() {
     run(async () => {
       if (!record()) {
         if (!clearWallet()) return t.nothing;
-        forget(true);
+        await forget(true);
         return t.walletCleared;
       }
       await withdraw(t.version, clearWallet());

@@ -1,5 +1,5 @@
-// The till's camera scanner: decodes the coupon's QR code with jsQR (from npm, when installed)
-// and fills the code field. Typing the code works without it.
+// The till's camera scanner: reads the coupon's QR code with the shared camera module (jsQR
+// from npm, when installed) and fills the code field. Typing the code works without it.
 const form = document.getElementById("till-form");
 const start = form?.querySelector("[data-scan]");
 const box = form?.querySelector("[data-scanner]");
@@ -14,55 +14,32 @@ for (const each of document.querySelectorAll("main form")) {
   });
 }
 
-function stopStream(video) {
-  const stream = video.srcObject;
-  if (stream) stream.getTracks().forEach((track) => track.stop());
-  video.srcObject = null;
-}
+// Hashed like every asset (the service worker keeps /static/ files for good), so imported by
+// the URL the page names rather than a fixed relative one.
+const camera = box?.dataset.camera ? await import(box.dataset.camera) : null;
 
 async function scan() {
   const video = box.querySelector("[data-video]");
   const status = box.querySelector("[data-scan-status]");
-  const canvas = document.createElement("canvas");
-  const context = canvas.getContext("2d", { willReadFrequently: true });
   box.hidden = false;
   status.textContent = status.dataset.looking;
+  let text;
   try {
-    video.srcObject = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: "environment" },
-      audio: false,
-    });
-    await video.play();
+    text = await camera.scanCodes(video, (data) => CODE.test(data.toUpperCase()));
   } catch {
     status.textContent = status.dataset.denied;
     return;
   }
-  const tick = () => {
-    if (!video.srcObject) return;
-    if (video.readyState >= video.HAVE_ENOUGH_DATA) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      const match = found && CODE.exec(found.data.toUpperCase());
-      if (match) {
-        stopStream(video);
-        form.querySelector("#f-code").value = match[0];
-        form.requestSubmit();
-        return;
-      }
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
+  if (text === null) return;
+  form.querySelector("#f-code").value = CODE.exec(text.toUpperCase())[0];
+  form.requestSubmit();
 }
 
-if (start && box && window.isSecureContext && navigator.mediaDevices && window.jsQR) {
+if (start && camera?.cameraAvailable()) {
   start.hidden = false;
   start.addEventListener("click", scan);
   box.querySelector("[data-scan-stop]").addEventListener("click", () => {
-    stopStream(box.querySelector("[data-video]"));
+    camera.stopCamera(box.querySelector("[data-video]"));
     box.hidden = true;
   });
 }
