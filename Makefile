@@ -15,15 +15,17 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# Browser-side code from npm: jsQR (the till's camera scanner, copied into the git-ignored
-# static/vendor/), the service worker of the offline wallet (built there with workbox-build) and
-# axe-core (tests). Without npm: a note; cashiers type codes, the wallet needs a network, a11y
-# tests skip.
+# Browser-side code from npm: jsQR (the till's camera scanner) and Leaflet (the visitor map),
+# copied into the git-ignored static/vendor/, the service worker of the offline wallet (built
+# there with workbox-build) and axe-core (tests). Without npm: a note; cashiers type codes, the
+# map page shows its list only, the wallet needs a network, a11y tests skip.
 VENDOR := src/marktplatz/web/static/vendor
 $(NODE_STAMP): package.json package-lock.json frontend/build-sw.mjs
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --ignore-scripts --no-audit --no-fund \
-	  && mkdir -p $(VENDOR) && cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js \
+	  && mkdir -p $(VENDOR)/leaflet && cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js \
+	  && cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	     node_modules/leaflet/dist/images $(VENDOR)/leaflet/ \
 	  && node frontend/build-sw.mjs \
 	  && touch $(NODE_STAMP); \
 	else \

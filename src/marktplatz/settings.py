@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?", re.IGNORECASE)
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 (a known, refused default)
 
 
@@ -108,12 +111,44 @@ class Settings(BaseSettings):
             "redis://127.0.0.1:6379/0; empty: kept in the process."
         ),
     )
+    map_tile_url: str = Field(
+        "",
+        description="Tile source of the visitor map, e.g. https://tile.example.org/{z}/{x}/{y}.png"
+        " ({z}, {x}, {y} are filled in by the map; no placeholder in the host). Only its origin is"
+        " allowed for images in the pages' security policy. Empty: no tiles, zones and shops on a"
+        " plain background, and no request to another site.",
+    )
+    map_tile_attribution: str = Field(
+        "",
+        description="Credit line shown on the map for its tiles, as plain text, e.g."
+        ' "© OpenStreetMap contributors" (required by most tile providers).',
+    )
 
     unsafe_ack_before_commit: bool = Field(
         False,
         description="Testing only, refused in production: POST /e answers before COMMIT, so a "
         "crash loses acknowledged events (the control mode of the crash-safety test).",
     )
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _check_tile_url(cls, value: str) -> str:
+        # The policy allows images from the tile URL's origin: it must be one plain origin (a
+        # host name and a port, nothing that could end the directive or widen it).
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not _PLAIN_HOST.fullmatch(parts.netloc):
+            raise ValueError("MARKTPLATZ_MAP_TILE_URL must be an http(s) URL with a fixed host")
+        if not all(f"{{{key}}}" in parts.path + parts.query for key in "zxy"):
+            raise ValueError("MARKTPLATZ_MAP_TILE_URL must contain {z}, {x} and {y}")
+        return value
+
+    @property
+    def map_tile_origin(self) -> str:
+        """scheme://host[:port] of the tile URL, or "" without one."""
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc}" if self.map_tile_url else ""
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

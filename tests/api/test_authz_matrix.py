@@ -1295,6 +1295,13 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/{city}"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}"), allow=foreign_public
     ),
+    # the map: the city's zones, shops and their published offers (public, like a shop page)
+    ("GET", "/{city}/map"): Spec(
+        CITY,
+        public(),
+        url(lambda w, t: f"/{city_of(w, t)}/map"),
+        allow=lambda t: foreign_public(t) | ({"content"} if t == "foreign" else NOTHING),
+    ),
     ("GET", "/{city}/shops/{slug}"): Spec(
         SHOP_CHILD,
         public(),

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,11 +156,12 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -
 
 
 @contextmanager
-def serve(var_dir: Path) -> Iterator[Server]:
-    """`marktplatz demo` then `marktplatz serve` on a free port, in the fresh var dir given."""
+def serve(var_dir: Path, settings: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """`marktplatz demo` then `marktplatz serve` on a free port, in the fresh var dir given;
+    `settings`: MARKTPLATZ_* variables of this server's own (a map tile URL, say)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = _server_env(var_dir, base_url)
+    env = {**_server_env(var_dir, base_url), **(settings or {})}
     demo = subprocess.run(
         [sys.executable, "-m", "marktplatz", "demo"],
         env=env,
@@ -202,8 +203,9 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="session")
-def serve_demo() -> Callable[[Path], AbstractContextManager[Server]]:
-    """serve_demo(var_dir): a server of a module's own, for tests that change city-wide data."""
+def serve_demo() -> Callable[..., AbstractContextManager[Server]]:
+    """serve_demo(var_dir, settings=None): a server of a module's own, for tests that change
+    city-wide data or need settings of their own."""
     return serve
 
 

@@ -199,17 +199,30 @@ async def city_contents(
         return await uow.contents.list_for_city(city_id, statuses)
 
 
+def _visible(item: Content, now: datetime) -> bool:
+    """Published, and its window has not ended: what a visitor may see."""
+    ends = item.shown.ends_at
+    return item.status is ContentStatus.PUBLISHED and (ends is None or ends > now)
+
+
 async def published_for_shop(ctx: Context, shop_id: UUID) -> list[Content]:
     """What a visitor sees on a shop page: published items whose window has not ended."""
     now = ctx.clock.now()
     async with ctx.uow() as uow:
         items = await uow.contents.list_for_shop(shop_id)
-    return [
-        c
-        for c in items
-        if c.status is ContentStatus.PUBLISHED
-        and (c.shown.ends_at is None or c.shown.ends_at > now)
-    ]
+    return [c for c in items if _visible(c, now)]
+
+
+async def published_offers_by_shop(ctx: Context, city_id: UUID) -> dict[UUID, list[Content]]:
+    """The shops' visible offers, newest first, for a whole city in one query (the map)."""
+    now = ctx.clock.now()
+    async with ctx.uow() as uow:
+        items = await uow.contents.list_for_city(city_id, frozenset({ContentStatus.PUBLISHED}))
+    found: dict[UUID, list[Content]] = {}
+    for item in items:
+        if item.shop_id is not None and item.kind is ContentKind.OFFER and _visible(item, now):
+            found.setdefault(item.shop_id, []).append(item)
+    return found
 
 
 async def upcoming_events(ctx: Context, city_id: UUID) -> list[Content]:

@@ -36,22 +36,28 @@ from marktplatz.web.static import serve_service_worker, serve_static
 from marktplatz.web.visitor.app import router as visitor_app_router
 from marktplatz.web.visitor.calendar import router as visitor_calendar_router
 from marktplatz.web.visitor.coupons import router as visitor_coupons_router
+from marktplatz.web.visitor.map import router as visitor_map_router
 from marktplatz.web.visitor.nearby import router as visitor_nearby_router
 from marktplatz.web.visitor.privacy import router as visitor_privacy_router
 from marktplatz.web.visitor.routes import router as visitor_router
 from marktplatz.web.visitor.scan import router as visitor_scan_router
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
+
+def content_security_policy(settings: Settings) -> str:
+    """Our own origin only; images also from the map's tile server when one is configured."""
+    images = " ".join(filter(None, ["'self'", "data:", settings.map_tile_origin]))
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 class SecurityHeaders:
     """Adds a strict content security policy and related headers to every answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, csp: str) -> None:
         self.app = app
+        self.csp = csp.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +68,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", self.csp),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
@@ -143,8 +149,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(visitor_coupons_router)
     app.include_router(visitor_nearby_router)
     app.include_router(visitor_privacy_router)
+    app.include_router(visitor_map_router)
     app.include_router(visitor_calendar_router)
     app.include_router(visitor_scan_router)
     app.include_router(visitor_router)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
     return app

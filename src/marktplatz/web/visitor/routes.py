@@ -8,9 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
-from marktplatz.domain.hours import OpenState
 from marktplatz.services import accounts, cities, shops
 from marktplatz.services import content as content_service
 from marktplatz.web import presenters as p
@@ -29,6 +27,7 @@ from marktplatz.web.security import (
 )
 from marktplatz.web.state import app_of
 from marktplatz.web.visitor.coupons import here
+from marktplatz.web.visitor.shop_filter import ShopFilter, find_shops
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
@@ -176,35 +175,22 @@ async def city_start(
     """The city's start page: its shops, filterable by category and by open now."""
     ctx = app_of(request).ctx
     found = await cities.city_by_slug(ctx, city)
-    chosen = ShopCategory(category) if category in ShopCategory._value2member_map_ else None
-    now = ctx.clock.now()
     images = await shops.city_images(ctx, found.id)
-    all_shops = await shops.list_shops(ctx, found.id)
-    query = q.strip().lower()[:80]
-    cards = []
-    lang = pick_language(request)
-    for shop in all_shops:
-        status = p.hours_status(shop, found, now, lang)
-        if chosen and shop.category is not chosen:
-            continue
-        if open_now and status.state is not OpenState.OPEN:
-            continue
-        if query and query not in shop.name.lower():
-            continue
-        cards.append(
-            {"shop": shop, "status": status, "image": next(iter(images.get(shop.id, [])), None)}
-        )
-    present = sorted({s.category for s in all_shops}, key=lambda c: c.value)
+    shown = await find_shops(request, found, ShopFilter.of(category, open_now, q))
+    cards = [
+        {"shop": shop, "status": status, "image": next(iter(images.get(shop.id, [])), None)}
+        for shop, status in shown.shops
+    ]
     return render(
         request,
         "visitor/city.html",
         city=found,
         cards=cards,
-        categories=present,
-        chosen=chosen,
-        open_now=bool(open_now),
+        categories=shown.categories,
+        chosen=shown.chosen,
+        open_now=shown.open_now,
         q=q[:80],
-        total=len(all_shops),
+        total=shown.total,
         here=await here(request, found, via),
     )
 
