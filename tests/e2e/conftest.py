@@ -317,11 +317,22 @@ def page(context: Any, open_page: Any) -> Any:
     return open_page(context)
 
 
+# A whole-page picture keeps fixed elements where the screen shows them, so a phone's tab bar
+# would land mid-page: for the picture it sits at the very end, in the room kept for it.
+_TAB_BAR_AT_THE_END = """() => {
+  const bar = document.querySelector(".app-nav");
+  if (!bar || getComputedStyle(bar).position !== "fixed") return;
+  document.body.style.position = "relative";
+  bar.style.position = "absolute";
+}"""
+
+
 def _save_screenshot(page: Any, name: str) -> None:
     if os.environ.get("MARKTPLATZ_SCREENSHOTS") != "1":
         return
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.fonts.ready")
+    page.evaluate(_TAB_BAR_AT_THE_END)
     page.screenshot(
         path=str(SCREENSHOT_DIR / name), full_page=True, animations="disabled", caret="hide"
     )
@@ -404,27 +415,35 @@ def assert_accessible(axe_source: str) -> Check:
     return check
 
 
+# Until the service worker is active: pages opened from then on go through it. The page itself
+# is claimed too, unless its navigation began while the worker was still installing (a page
+# already on its way when `clients.claim()` ran stays unclaimed): so a short wait for that, no
+# more. Tests open the next page after this, never rely on the current one being controlled.
 _CONTROLLED = """async () => {
-  const control = (async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      const sw = navigator.serviceWorker;
-      await new Promise((done) => sw.addEventListener("controllerchange", done));
+  const active = (async () => {
+    const sw = navigator.serviceWorker;
+    await sw.ready;
+    if (!sw.controller) {
+      await Promise.race([
+        new Promise((done) => sw.addEventListener("controllerchange", done)),
+        new Promise((done) => setTimeout(done, 2000)),
+      ]);
     }
     return true;
   })();
   const late = new Promise((done) => setTimeout(() => done(false), 20000));
-  return Promise.race([control, late]);
+  return Promise.race([active, late]);
 }"""
 
 
 def _controlled(page: Any) -> None:
-    assert page.evaluate(_CONTROLLED) is True, "no service worker took control within 20 s"
+    assert page.evaluate(_CONTROLLED) is True, "no service worker became active within 20 s"
 
 
 @pytest.fixture(scope="session")
 def controlled() -> Callable[[Any], None]:
-    """Wait until the service worker controls a page (a function: the CSP forbids eval)."""
+    """controlled(page): wait until the service worker is active, so that the pages opened next
+    go through it (a function, not a string: the CSP forbids eval)."""
     return _controlled
 
 
