@@ -473,6 +473,9 @@ _DELIVERED = """async () => {
 
 
 def _delivered(page: Any) -> None:
+    # First let the page make its events (its scripts send them right after loading), then wait
+    # for the queue to empty.
+    page.wait_for_load_state("networkidle")
     waited = page.evaluate(_DELIVERED)
     assert waited is True, "journey events still waiting on the device after 20 s"
 

@@ -152,12 +152,13 @@ def test_the_newcomer_journey_delivers_every_event_exactly_once(
     delivered(page)
     expect(page.locator(".wallet-coupon", has_text=code)).to_be_visible()
 
-    # and every event the app made is stored exactly once, none acknowledged twice
+    # and every event the app made is stored exactly once; the offline one was sent once
     made = wire.ids()
     assert offline_id in made
-    twice = [i for i, n in Counter(wire.acknowledged).items() if n > 1]
-    assert twice == []
+    # (an event whose answer was lost with a page left while its request was under way is sent
+    # again by the next page: at least once on the wire, and the server stores an event_id once)
     assert set(wire.acknowledged) == made
+    assert Counter(wire.acknowledged)[offline_id] == 1
     rows = stored(server, made)
     assert sorted(r["event_id"] for r in rows) == sorted(made)
 
@@ -199,7 +200,8 @@ _PUT_OLD = """async ([name, event]) => {
 
 
 def consenting_visitor(new_context: Any, open_page: Any) -> tuple[Any, Any, str]:
-    context = new_context(viewport=PHONE)
+    # Without the service worker: requests that pass through it escape page.route.
+    context = new_context(viewport=PHONE, service_workers="block")
     page = open_page(context)
     page.goto(f"/{CITY}")
     with page.expect_response("**/api/v1/visitor/consent"):
@@ -259,6 +261,9 @@ def test_a_busy_server_is_asked_again_later_and_gets_each_event_once(
     # when they open a page
     page.goto(f"/{CITY}/wallet")
     # then its page view waits on the device and goes once the server takes it
+    deadline = time.monotonic() + 20
+    while len(tries) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     delivered(page)
     assert len(tries) == 3
     # and the tries were spread out: at least Retry-After (1 s) apart, the second wait longer

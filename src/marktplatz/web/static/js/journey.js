@@ -138,7 +138,10 @@ async function post(batch, leaving) {
 
 async function drain(leaving) {
   const now = Date.now();
-  const stored = await queued().catch(() => []);
+  // A page being left sends only what lives in its memory. What waits in IndexedDB stays for the
+  // next page: a request that outlives this page could not take its events off the queue, and the
+  // next page would send them a second time.
+  const stored = leaving ? [] : await queued().catch(() => []);
   const old = stored.filter((e) => !fresh(e, now)).map((e) => e.event_id);
   await forgetQueued(old).catch(() => undefined);
   for (const [id, event] of memory) if (!fresh(event, now)) memory.delete(id);
