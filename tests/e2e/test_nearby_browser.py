@@ -47,7 +47,7 @@ def test_the_position_is_asked_for_on_the_press_and_shows_what_is_near(
     first = page.locator(".near-shop").first
     expect(first.locator("h3")).to_have_text("Optik Brillenhaus Krüger")
     expect(first.locator(".distance")).to_have_text("10 m entfernt")
-    expect(page.locator("#picks-h")).to_have_text("Angebote um Sie herum")
+    expect(page.locator("#picks-h")).to_have_text("Jetzt rund um Sie")
     # and the position went in the form body, rounded, never in the address
     assert "52.10" not in page.url
     assert_accessible(page)
