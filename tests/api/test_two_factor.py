@@ -409,6 +409,7 @@ async def test_new_recovery_codes_need_a_current_code_and_replace_the_old(
 
         # then nothing changes
         assert wrong.status_code == 422
+        assert 'id="e-code"' in wrong.text
         assert recovery_codes(wrong.text) == []
 
         # when the current code asks for them
@@ -453,6 +454,7 @@ async def test_turning_off_needs_password_and_code_and_ends_other_sessions(
         assert (bad_password.status_code, bad_code.status_code) == (422, 422)
         assert "The current password is not correct." in bad_password.text
         assert "This code is not correct." in bad_code.text
+        assert 'id="e-disable_code"' in bad_code.text  # next to this form's field
         row = await two_factor_row(composed, owner)
         assert row is not None
         assert row["enabled_at"] is not None

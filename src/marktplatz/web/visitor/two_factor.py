@@ -113,7 +113,9 @@ async def disable(
     try:
         started = await two_factor.disable_two_factor(ctx, user, current_password, code)
     except (InvalidInput, accounts.LoginThrottled) as exc:
-        return await _page(request, user, errors=_errors(request, exc), status=_status(exc))
+        # This page has two code fields: the error belongs to this form's one.
+        errors = {k.replace("code", "disable_code"): v for k, v in _errors(request, exc).items()}
+        return await _page(request, user, errors=errors, status=_status(exc))
     response = RedirectResponse(f"{PAGE}?saved=off", status_code=303)
     set_session_cookie(response, request, started.token)
     return response
