@@ -16,6 +16,7 @@ from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
 from marktplatz.adapters.qr import SegnoQr
 from marktplatz.adapters.ratelimit import LimitsRateLimiter
+from marktplatz.adapters.secretbox import AesGcmSecretBox
 from marktplatz.services import decisions
 from marktplatz.services.context import Context
 from marktplatz.services.ports import Clock
@@ -69,6 +70,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         events=writer,
         decisions=decision_counters(settings.redis_url),
         qr=SegnoQr(),
+        secrets=AesGcmSecretBox(
+            settings.secret_key.get_secret_value().encode(), b"marktplatz two-factor secret"
+        ),
         base_url=settings.base_url,
         session_hours=settings.session_max_age_hours,
         max_upload_bytes=settings.max_upload_bytes,

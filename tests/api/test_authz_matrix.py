@@ -1292,6 +1292,50 @@ MATRIX: dict[tuple[str, str], Spec] = {
         ),
         writes=True,
     ),
+    # A second step that was never opened: everyone is sent back to the password.
+    ("POST", "/login/code"): Spec(
+        NONE,
+        always(401),
+        with_form(
+            lambda w, t: "/login/code",
+            lambda c: {"code": "123456", "challenge": "erfunden", "csrf_token": "erfunden"},
+        ),
+        fresh=True,
+    ),
+    ("GET", "/account/two-factor"): Spec(
+        NONE, logged_in(200, anon=303), url(lambda w, t: "/account/two-factor")
+    ),
+    # Starting the set-up only stores a pending secret: two-factor login stays off.
+    ("POST", "/account/two-factor/start"): Spec(
+        NONE,
+        logged_in(303, anon=303),
+        with_form(lambda w, t: "/account/two-factor/start", lambda c: {}),
+        writes=True,
+    ),
+    # Wrong codes and a wrong password: right ones would change the role's shared account.
+    ("POST", "/account/two-factor/confirm"): Spec(
+        NONE,
+        logged_in(422, anon=303),
+        with_form(lambda w, t: "/account/two-factor/confirm", lambda c: {"code": "kein-code"}),
+        writes=True,
+    ),
+    ("POST", "/account/two-factor/recovery-codes"): Spec(
+        NONE,
+        logged_in(422, anon=303),
+        with_form(
+            lambda w, t: "/account/two-factor/recovery-codes", lambda c: {"code": "kein-code"}
+        ),
+        writes=True,
+    ),
+    ("POST", "/account/two-factor/disable"): Spec(
+        NONE,
+        logged_in(422, anon=303),
+        with_form(
+            lambda w, t: "/account/two-factor/disable",
+            lambda c: {"current_password": "nicht-das-passwort", "code": "kein-code"},
+        ),
+        writes=True,
+    ),
     ("GET", "/{city}"): Spec(
         CITY, public(), url(lambda w, t: f"/{city_of(w, t)}"), allow=foreign_public
     ),
@@ -1670,7 +1714,16 @@ async def snapshot(w: World) -> list[Any]:
                 ]
             )
     state.append(await coupon_rows(w))
+    state.append(await two_factor_rows(w))
     return state
+
+
+async def two_factor_rows(w: World) -> list[Any]:
+    """Both tenants' users' two-factor state: a pending secret is sealed anew at every start."""
+    users = [u.id for tenant in (w.own, w.foreign) for u in tenant.users.values()]
+    query = select(tables.two_factor).where(tables.two_factor.c.user_id.in_(users))
+    async with w.app.engine.connect() as conn:
+        return sorted((tuple(row) for row in await conn.execute(query)), key=str)
 
 
 async def coupon_rows(w: World) -> list[Any]:

@@ -20,10 +20,21 @@ from marktplatz.domain.accounts import (
 )
 from marktplatz.domain.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from marktplatz.domain.text import clean_email, clean_text
+from marktplatz.domain.two_factor import TwoFactor
 from marktplatz.services.access import access_city
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.second_factor import (
+    ChallengeExpired,
+    SecondFactorRequired,
+    SecondFactorWrong,
+    SecondStep,
+    accept_code,
+    new_challenge_token,
+    open_challenge,
+    throttle_key,
+)
 
 
 class LoginFailed(DomainError):
@@ -96,8 +107,14 @@ async def create_user(
     return user
 
 
-async def login(ctx: Context, email: str, password: str, client_key: str) -> StartedSession:
-    """Check a password and start a new session (a new id at every login)."""
+async def login(
+    ctx: Context, email: str, password: str, client_key: str, code: str | None = None
+) -> StartedSession | SecondStep:
+    """Check a password and start a new session (a new id at every login).
+
+    With two-factor login on, a right password alone starts nothing: without `code` (the form)
+    a second step opens; with one (the API) the code must be right too.
+    """
     address = email.strip().lower()[:254]
     account_key = f"login:account:{address}"
     keys = (account_key, f"login:client:{client_key}")
@@ -115,12 +132,64 @@ async def login(ctx: Context, email: str, password: str, client_key: str) -> Sta
         if new_hash:
             user = replace(user, password_hash=new_hash)
             await uow.users.update(user)
-        started = await start_session(uow, ctx, user)
-        await audit(uow, ctx, user, None, "login.succeeded", "user", user.id)
+        result = await _after_password(uow, ctx, user, code)
         await uow.commit()
     # Only the account's own count: clearing the client's would let anyone with an account of
     # their own wipe their failures against other accounts by logging in between guesses.
     ctx.login_limiter.clear(account_key)
+    return result
+
+
+async def _after_password(
+    uow: UnitOfWork, ctx: Context, user: User, code: str | None
+) -> StartedSession | SecondStep:
+    two_factor = await uow.two_factor.get(user.id)
+    how = ""
+    if two_factor is not None and two_factor.enabled:
+        if code is None:
+            token = new_challenge_token()
+            await open_challenge(uow, ctx, user, hash_token(token))
+            await audit(uow, ctx, user, None, "login.password_accepted", "user", user.id)
+            return SecondStep(token=token, user=user)
+        how = await _second_factor(uow, ctx, user, two_factor, code)
+    started = await start_session(uow, ctx, user)
+    await audit(uow, ctx, user, None, "login.succeeded", "user", user.id, [how] if how else [])
+    return started
+
+
+async def _second_factor(
+    uow: UnitOfWork, ctx: Context, user: User, two_factor: TwoFactor, code: str
+) -> str:
+    """Check a code within the login's transaction; a wrong one is audited and committed."""
+    if not code.strip():
+        raise SecondFactorRequired("second factor required")
+    if not ctx.login_limiter.hit(throttle_key(user.id)):
+        raise LoginThrottled("throttled")
+    how = await accept_code(uow, ctx, two_factor, code)
+    if how is None:
+        await audit(uow, ctx, user, None, "login.second_factor_failed", "user", user.id)
+        await uow.commit()
+        raise SecondFactorWrong("second factor wrong")
+    ctx.login_limiter.clear(throttle_key(user.id))
+    return how
+
+
+async def login_with_code(ctx: Context, token: str, code: str) -> StartedSession:
+    """The second login step: a code for the user whose password opened `token` minutes ago."""
+    hashed = hash_token(token) if token and len(token) <= 100 else ""
+    now = ctx.clock.now()
+    async with ctx.uow(write=True) as uow:
+        user_id = await uow.two_factor.challenge(hashed, now) if hashed else None
+        user = await uow.users.get(user_id) if user_id else None
+        two_factor = await uow.two_factor.get(user.id) if user else None
+        if user is None or not user.is_active or two_factor is None or not two_factor.enabled:
+            raise ChallengeExpired("challenge expired")
+        how = await _second_factor(uow, ctx, user, two_factor, code[:64])
+        if not await uow.two_factor.drop_challenge(hashed):  # single use, even in a race
+            raise ChallengeExpired("challenge expired")
+        started = await start_session(uow, ctx, user)
+        await audit(uow, ctx, user, None, "login.succeeded", "user", user.id, [how])
+        await uow.commit()
     return started
 
 

@@ -14,6 +14,7 @@ from marktplatz.services.ports import (
     PasswordHasher,
     QrRenderer,
     RateLimiter,
+    SecretBox,
     UnitOfWorkFactory,
 )
 
@@ -50,6 +51,7 @@ class Context:
     events: EventSink
     decisions: DecisionCounters
     qr: QrRenderer
+    secrets: SecretBox  # seals TOTP secrets at rest
     base_url: str
     session_hours: int
     max_upload_bytes: int

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -222,6 +224,36 @@ login_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", TS, nullable=False),
     Column("expires_at", TS, nullable=False),
+)
+
+# Two-factor login. The TOTP secret is sealed with AES-GCM (key from the installation's secret):
+# a copy of the database alone does not yield codes. Recovery codes and the login challenge are
+# stored as SHA-256 hashes only.
+two_factor = Table(
+    "two_factor",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("enabled_at", TS, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+    Column("created_at", TS, nullable=False),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", TS, nullable=True),
+)
+
+login_challenges = Table(
+    "login_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("expires_at", TS, nullable=False, index=True),
 )
 
 audit_log = Table(

@@ -19,6 +19,7 @@ from marktplatz.store.content import SqlContents
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+from marktplatz.store.two_factor import SqlTwoFactor
 
 
 class SqlSessions:
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     retention: SqlRetention
     contents: SqlContents
     coupons: SqlCoupons
+    two_factor: SqlTwoFactor
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -106,6 +108,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetention(conn)
         self.contents = SqlContents(conn)
         self.coupons = SqlCoupons(conn)
+        self.two_factor = SqlTwoFactor(conn)
         return self
 
     async def __aexit__(

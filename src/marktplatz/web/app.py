@@ -41,6 +41,7 @@ from marktplatz.web.visitor.nearby import router as visitor_nearby_router
 from marktplatz.web.visitor.privacy import router as visitor_privacy_router
 from marktplatz.web.visitor.routes import router as visitor_router
 from marktplatz.web.visitor.scan import router as visitor_scan_router
+from marktplatz.web.visitor.two_factor import router as two_factor_router
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(visitor_map_router)
     app.include_router(visitor_calendar_router)
     app.include_router(visitor_scan_router)
+    app.include_router(two_factor_router)
     app.include_router(visitor_router)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
     return app

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from marktplatz.services.accounts import LoginFailed, LoginThrottled
+from marktplatz.services.second_factor import SecondFactorRequired, SecondFactorWrong
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import render_error
 
@@ -58,6 +59,14 @@ async def on_login_failed(request: Request, exc: Exception) -> Response:
     )
 
 
+async def on_second_factor(request: Request, exc: Exception) -> Response:
+    # Only the API raises these: the login form has its own second step.
+    detail = (
+        "second factor wrong" if isinstance(exc, SecondFactorWrong) else "second factor required"
+    )
+    return JSONResponse({"detail": detail}, status_code=401)
+
+
 async def on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -88,5 +97,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(LoginFailed, on_login_failed)
     app.add_exception_handler(LoginThrottled, on_login_failed)
+    app.add_exception_handler(SecondFactorRequired, on_second_factor)
+    app.add_exception_handler(SecondFactorWrong, on_second_factor)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -15,8 +15,9 @@ from marktplatz.web.state import app_of
 
 SESSION_COOKIE = "mp_session"
 LOGIN_CSRF_COOKIE = "mp_login_csrf"
+CHALLENGE_COOKIE = "mp_login_challenge"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LOGIN_PATH = "/login"
+LOGIN_PATHS = frozenset({"/login", "/login/code"})
 
 
 async def current_session(request: Request) -> tuple[LoginSession, User] | None:
@@ -44,7 +45,7 @@ async def csrf_guard(request: Request) -> None:
     """Refuse a state-changing request with a session cookie unless it carries the token."""
     if request.method in SAFE_METHODS:
         return
-    if request.method == "POST" and request.url.path == LOGIN_PATH:
+    if request.method == "POST" and request.url.path in LOGIN_PATHS:
         # The login form carries its own double-submit token (login_csrf_ok), made before any
         # session existed; comparing it with a session's token would lock logged-in users out.
         return

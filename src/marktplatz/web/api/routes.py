@@ -51,9 +51,17 @@ def _need_login(user: object) -> None:
 
 @router.post("/session", response_model=s.SessionPublic, tags=["session"])
 async def login(request: Request, response: Response, body: s.LoginRequest) -> s.SessionPublic:
-    """Log in with e-mail and password; sets the session cookie and returns the CSRF token."""
+    """Log in with e-mail and password; sets the session cookie and returns the CSRF token.
+
+    With two-factor login on, `code` (the current 6-digit code or a recovery code) is needed
+    too: without it 401 "second factor required", a wrong one 401 "second factor wrong".
+    """
     app = app_of(request)
-    started = await accounts.login(app.ctx, body.email, body.password, client_key(request))
+    started = await accounts.login(
+        app.ctx, body.email, body.password, client_key(request), code=body.code or ""
+    )
+    if not isinstance(started, accounts.StartedSession):  # the code is always given here
+        raise HTTPException(status_code=401, detail="second factor required")
     set_session_cookie(response, request, started.token)
     return s.SessionPublic(
         user=p.user_public(started.user),

@@ -26,6 +26,7 @@ Id = Annotated[UUID, Field(strict=False)]
 class LoginRequest(Strict):
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
+    code: str | None = Field(default=None, max_length=64)
 
 
 class MembershipPublic(BaseModel):

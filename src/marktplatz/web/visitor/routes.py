@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -9,12 +10,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
+from marktplatz.domain.two_factor import CHALLENGE_MINUTES
 from marktplatz.services import accounts, cities, shops
 from marktplatz.services import content as content_service
+from marktplatz.services.second_factor import ChallengeExpired, SecondFactorWrong, SecondStep
 from marktplatz.web import presenters as p
 from marktplatz.web.i18n import LANG_COOKIE, LANGUAGES, pick_language
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.security import (
+    CHALLENGE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
@@ -106,10 +110,88 @@ async def login_submit(
             email=email,
             error=N_("E-mail address or password is not correct."),
         )
+    if isinstance(started, SecondStep):
+        return _code_step(request, started.token, csrf_token, next)
+    return _logged_in(request, started.token, next)
+
+
+def _logged_in(request: Request, token: str, next: str) -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, request, started.token)
+    set_session_cookie(response, request, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(CHALLENGE_COOKIE, path="/login")
     return response
+
+
+def _code_step(
+    request: Request,
+    challenge: str,
+    csrf: str,
+    next: str,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    response = render(
+        request,
+        "login_code.html",
+        status_code=status,
+        next=_safe_next(next),
+        login_csrf=csrf,
+        challenge=challenge,
+        error=error,
+    )
+    # The challenge travels in the form and in a cookie only /login sees: both must match, so
+    # a stolen form alone (or a cross-site post) cannot finish someone else's login.
+    response.set_cookie(
+        CHALLENGE_COOKIE,
+        challenge,
+        httponly=True,
+        samesite="strict",
+        path="/login",
+        max_age=CHALLENGE_MINUTES * 60,
+        secure=app_of(request).settings.cookie_secure,
+    )
+    return response
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+async def login_code_submit(
+    request: Request,
+    code: Annotated[str, Form(max_length=64)],
+    challenge: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/portal",
+) -> Response:
+    """The second login step: a code from the app (or a recovery code) finishes the login."""
+    cookie = request.cookies.get(CHALLENGE_COOKIE, "")
+    paired = bool(cookie) and hmac.compare_digest(cookie.encode(), challenge.encode())
+    try:
+        if not (paired and login_csrf_ok(request, csrf_token)):
+            raise ChallengeExpired("unpaired")
+        started = await accounts.login_with_code(app_of(request).ctx, challenge, code)
+    except ChallengeExpired:
+        token = new_login_csrf()
+        response = render(
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            login_csrf=token,
+            error=N_("Your login took too long. Please enter your password again."),
+        )
+        set_form_cookie(response, request, token, "/login")
+        response.delete_cookie(CHALLENGE_COOKIE, path="/login")
+        return response
+    except accounts.LoginThrottled:
+        error = N_("Too many wrong codes. Please wait a few minutes.")
+        return _code_step(request, challenge, csrf_token, next, error, 429)
+    except SecondFactorWrong:
+        error = N_(
+            "This code is not correct or was already used. "
+            "Enter the current code from your app or an unused recovery code."
+        )
+        return _code_step(request, challenge, csrf_token, next, error, 401)
+    return _logged_in(request, started.token, next)
 
 
 @router.post("/logout")
