@@ -272,3 +272,34 @@ def test_a_busy_server_is_asked_again_later_and_gets_each_event_once(
     assert second_wait >= 0.9
     assert second_wait >= first_wait * 1.2
     assert Counter(wire.acknowledged).most_common(1)[0][1] == 1
+
+
+def test_a_withdrawal_in_another_tab_leaves_no_queue_behind(
+    new_context: Any, open_page: Any, delivered: Any
+) -> None:
+    # given a consenting visitor with the optician's page open in one tab
+    context, first, visitor = consenting_visitor(new_context, open_page)
+    first.goto(f"/{CITY}/shops/{OPTICIAN}")
+    delivered(first)
+    assert QUEUE in [d["name"] for d in first.evaluate("indexedDB.databases()")]
+    # when they withdraw in a second tab
+    second = open_page(context)
+    second.goto(f"/{CITY}/privacy")
+    with second.expect_response("**/api/v1/visitor/consent"):
+        second.get_by_role("button", name="Alle Einwilligungen widerrufen").click()
+    # and the first tab then records more (an offer scrolled into view, a second page view)
+    first.locator("section.news li").first.scroll_into_view_if_needed()
+    first.wait_for_timeout(1500)
+    first.evaluate("window.dispatchEvent(new Event('online'))")
+    first.wait_for_timeout(300)
+    # then no tab has a queue any more, and nothing the first tab sent carries the id
+    for page in (first, second):
+        names = [d["name"] for d in page.evaluate("indexedDB.databases()")]
+        assert QUEUE not in names
+    sent_after: list[str] = []
+    first.on(
+        "request", lambda r: sent_after.append(r.post_data or "") if r.url.endswith("/e") else None
+    )
+    first.locator("section.news li").last.scroll_into_view_if_needed()
+    first.wait_for_timeout(1500)
+    assert not [body for body in sent_after if visitor in body]

@@ -49,6 +49,13 @@ function all(granted) {
 /** Record the choice on the server, then (and only then) keep it on the device. */
 async function grant(purposes, version) {
   const known = record();
+  if (known && known.purposes.analytics && !purposes.analytics) {
+    // Analytics is being taken back: the id stops travelling with events before the request
+    // leaves, and the waiting events (they carry it) go.
+    const without = { ...known.purposes, analytics: false };
+    localStorage.setItem(KEY, JSON.stringify({ ...known, purposes: without }));
+    await dropQueue();
+  }
   const proof = known
     ? { visitor: known.visitor, secret: known.secret }
     : { visitor: randomHex(16), secret: randomHex(32) };
@@ -56,15 +63,18 @@ async function grant(purposes, version) {
   if (!response.ok) throw new Error(`consent: ${response.status}`);
   const answer = await response.json();
   localStorage.setItem(KEY, JSON.stringify({ ...proof, purposes: answer.purposes, version }));
-  if (!answer.purposes.analytics) await dropQueue();
 }
 
 /** Delete the waiting events (they carry the id) the moment analytics is no longer granted. */
 function dropQueue() {
   return new Promise((done) => {
-    const deleting = indexedDB.deleteDatabase(QUEUE_DB);
-    // "blocked": a page still has it open; it is deleted as soon as that page lets go
-    deleting.onsuccess = deleting.onerror = deleting.onblocked = () => done();
+    try {
+      const deleting = indexedDB.deleteDatabase(QUEUE_DB);
+      // "blocked": a page still has it open; it is deleted as soon as that page lets go
+      deleting.onsuccess = deleting.onerror = deleting.onblocked = () => done();
+    } catch {
+      done(); // no IndexedDB (a sandboxed page): there is nothing to delete
+    }
   });
 }
 

@@ -21,6 +21,7 @@ const BATCH = 100; // the most POST /e takes at once
 const FIRST_RETRY_MS = 2_000;
 const LAST_RETRY_MS = 5 * 60 * 1000;
 const VIEWED_AFTER_MS = 1_000;
+const SEND_TIMEOUT_MS = 30_000;
 
 const city = document.querySelector('meta[name="marktplatz-city"]')?.content;
 const memory = new Map(); // event_id → event, for visitors without consent to analytics
@@ -38,10 +39,24 @@ function request(req) {
   });
 }
 
+function dropStale() {
+  // Consent was withdrawn (maybe in another tab, whose localStorage write reached this one late):
+  // whatever this page may have put there goes. Deleting creates nothing.
+  try {
+    indexedDB.deleteDatabase(QUEUE_DB);
+  } catch {
+    // no IndexedDB here: nothing can be stored either
+  }
+}
+
 async function withStore(mode, work) {
   // Opened for each use and closed at once: a withdrawal must be able to delete the database.
   const opening = indexedDB.open(QUEUE_DB, 1);
-  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE, { keyPath: "event_id" });
+  opening.onupgradeneeded = () => {
+    // Never made without consent, not even by a page that read the consent just before it went.
+    if (!visitorId("analytics")) opening.transaction.abort();
+    else opening.result.createObjectStore(STORE, { keyPath: "event_id" });
+  };
   const db = await request(opening);
   db.onversionchange = () => db.close();
   try {
@@ -95,8 +110,12 @@ export async function track(kind, fields = {}) {
       await withStore("readwrite", (store) => request(store.put(event)));
       kept = true;
     } catch {
-      // IndexedDB refused (private mode, disk full): this page's memory, without the id
+      // IndexedDB refused (private mode, disk full, consent just gone): memory, without the id
       delete event.visitor;
+    }
+    if (kept && !visitorId("analytics")) {
+      dropStale(); // withdrawn while the event was being written: it goes with the rest
+      return;
     }
   }
   if (!kept) memory.set(event.event_id, event);
@@ -114,45 +133,64 @@ class Later extends Error {
   }
 }
 
-async function post(batch, leaving) {
+function requestOptions(batch, leaving) {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(batch),
+    credentials: "omit", // no cookie rides along: events are not tied to a session
+    cache: "no-store",
+    keepalive: leaving, // may outlive the page when it is being closed
+    // A request that hangs would hold the lock, and with it every tab's sending.
+    signal: !leaving && AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined,
+  };
+}
+
+async function post(batch) {
   let response;
   try {
-    response = await fetch("/e", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(batch),
-      credentials: "omit", // no cookie rides along: events are not tied to a session
-      cache: "no-store",
-      keepalive: leaving, // may outlive the page when it is being closed
-    });
+    response = await fetch("/e", requestOptions(batch, false));
     await response.arrayBuffer(); // read to the end: an unread answer keeps the request open
   } catch {
     throw new Later(0); // no network, or the connection broke: not acknowledged
   }
-  if (response.status === 503 || response.status === 429 || response.status >= 500) {
+  if ([408, 429].includes(response.status) || response.status >= 500) {
     throw new Later(Number(response.headers.get("retry-after")) || 0);
   }
   // 200: stored (or stored before); 4xx: refused for good (a rule, a size). Either way done;
   // sending a refused event again would be refused again.
 }
 
-async function drain(leaving) {
+async function drain() {
   const now = Date.now();
-  // A page being left sends only what lives in its memory. What waits in IndexedDB stays for the
-  // next page: a request that outlives this page could not take its events off the queue, and the
-  // next page would send them a second time.
-  const stored = leaving ? [] : await queued().catch(() => []);
+  const stored = await queued().catch(() => []);
   const old = stored.filter((e) => !fresh(e, now)).map((e) => e.event_id);
   await forgetQueued(old).catch(() => undefined);
   for (const [id, event] of memory) if (!fresh(event, now)) memory.delete(id);
+  const kept = new Set(stored.map((e) => e.event_id));
   const pending = [...stored.filter((e) => fresh(e, now)), ...memory.values()];
   for (let start = 0; start < pending.length; start += BATCH) {
-    const batch = pending.slice(start, start + BATCH);
-    await post(batch, leaving);
+    // Withdrawn meanwhile: the stored events (they carry the id) go no further.
+    const consented = Boolean(visitorId("analytics"));
+    const batch = pending
+      .slice(start, start + BATCH)
+      .filter((e) => consented || !kept.has(e.event_id));
+    if (!batch.length) continue;
+    await post(batch);
     const ids = batch.map((e) => e.event_id);
     for (const id of ids) memory.delete(id);
-    await forgetQueued(ids.filter((id) => stored.some((e) => e.event_id === id)));
+    await forgetQueued(ids.filter((id) => kept.has(id)));
   }
+}
+
+/** The page is being left: what lives only in its memory goes now, in a request that may
+ * outlive the page. What waits in IndexedDB stays for the next page (a request outliving this
+ * page could not take its events off the queue, and they would travel twice). */
+function leave() {
+  const events = [...memory.values()].slice(0, BATCH);
+  if (!events.length) return;
+  for (const event of events) memory.delete(event.event_id);
+  fetch("/e", requestOptions(events, true)).catch(() => undefined);
 }
 
 function retryLater(seconds) {
@@ -163,7 +201,7 @@ function retryLater(seconds) {
 }
 
 /** Send what waits: one run at a time in this tab, and (Web Locks) across the visitor's tabs. */
-export function send(leaving = false) {
+export function send() {
   if (sending) {
     again = true; // an event came while a run was on its way: one more run after it
     return sending;
@@ -171,7 +209,7 @@ export function send(leaving = false) {
   let delivered = false;
   const run = async () => {
     try {
-      await drain(leaving);
+      await drain();
       retryIn = 0;
       delivered = true;
     } catch (error) {
@@ -199,16 +237,18 @@ function watchViews() {
     (entries) => {
       for (const entry of entries) {
         const node = entry.target;
-        if (entry.isIntersecting) {
+        clearTimeout(timers.get(node));
+        timers.delete(node);
+        // (isIntersecting alone may be true from the first pixel in some browsers)
+        if (entry.isIntersecting && entry.intersectionRatio >= 0.5) {
           timers.set(
             node,
             setTimeout(() => {
               observer.unobserve(node);
+              timers.delete(node);
               track("content.viewed", { content_id: node.dataset.viewed, channel: "web" });
             }, VIEWED_AFTER_MS),
           );
-        } else {
-          clearTimeout(timers.get(node));
         }
       }
     },
@@ -218,6 +258,9 @@ function watchViews() {
 }
 
 if (city) {
+  if (!visitorId("analytics")) dropStale(); // left over from a withdrawal another tab made
+  // Another tab changed the consent: without analytics, nothing of the queue stays.
+  window.addEventListener("storage", () => visitorId("analytics") || dropStale());
   track("page.view", { path: location.pathname, channel: "web" });
   watchViews();
   window.addEventListener("online", () => {
@@ -226,6 +269,6 @@ if (city) {
     send();
   });
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") send(true);
+    if (document.visibilityState === "hidden") leave();
   });
 }

@@ -40,8 +40,15 @@ function locate(button) {
   );
 }
 
-if (form && "geolocation" in navigator) {
+// Browsers give the position only to pages on a secure (https) connection: elsewhere the button
+// could only ever fail, so it stays hidden.
+if (form && "geolocation" in navigator && window.isSecureContext) {
   const button = form.querySelector("button");
+  // Back from the results (bfcache): the button works again, the old status goes.
+  window.addEventListener("pageshow", () => {
+    button.disabled = false;
+    say("");
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault(); // form.submit() in locate() sends it once the position is there
     locate(button);
