@@ -406,6 +406,16 @@ def with_fresh_zone(make: Callable[[World, str, Any], str]) -> Builder:
     return build
 
 
+def child_shop(w: World, target: str) -> Shop:
+    """The shop a fresh child object belongs to; cross: shop_b's, to be named under shop_a."""
+    return {
+        "own": w.own.shop_a,
+        "other": w.own.shop_b,
+        "cross": w.own.shop_b,
+        "foreign": w.foreign.shop_a,
+    }[target]
+
+
 def with_fresh_image(make: Callable[[Any, Any], str]) -> Builder:
     """Deleting needs a picture of its own per cell; cross → shop_a's path with shop_b's picture."""
 
@@ -414,17 +424,52 @@ def with_fresh_image(make: Callable[[Any, Any], str]) -> Builder:
         if target == "missing":
             return Req(make(uuid.uuid4(), uuid.uuid4()))
         tenant = w.foreign if target == "foreign" else w.own
-        shop = {
-            "own": w.own.shop_a,
-            "other": w.own.shop_b,
-            "cross": w.own.shop_b,
-            "foreign": w.foreign.shop_a,
-        }[target]
+        shop = child_shop(w, target)
         image = await add_image(w.app, tenant, shop, f"Wegwerfbild {uuid.uuid4().hex[:8]}")
         marks = {str(image.id): "image", image.filename: "image", image.alt_text: "image"}
         return Req(make(shop_of(w, target), image.id), markers=marks if tenant is w.foreign else {})
 
     return build
+
+
+async def fresh_cashier(cell: Cell) -> Req:
+    """Removing needs a cashier of its own per cell; cross → shop_a's path, shop_b's cashier."""
+    w, target = cell.w, cell.target
+    if target == "missing":
+        return Req(f"/portal/shops/{uuid.uuid4()}/staff/{uuid.uuid4()}/remove")
+    tenant = w.foreign if target == "foreign" else w.own
+    cashier = await make_user(w.app, STAFF, tenant.city, child_shop(w, target))
+    marks = {str(cashier.id): "private", cashier.email: "private"}
+    return Req(
+        f"/portal/shops/{shop_of(w, target)}/staff/{cashier.id}/remove",
+        markers=marks if tenant is w.foreign else {},
+    )
+
+
+async def fresh_invitation(cell: Cell) -> Req:
+    """Withdrawing needs an open invitation of its own per cell (cross: one of shop_b's)."""
+    w, target = cell.w, cell.target
+    if target == "missing":
+        return Req(f"/portal/shops/{uuid.uuid4()}/invitations/{secrets.token_hex(32)}/withdraw")
+    tenant = w.foreign if target == "foreign" else w.own
+    issued = await invitations.invite(
+        w.ctx,
+        tenant.users[ADMIN],
+        tenant.city.id,
+        email=f"{unique('kasse')}@example.org",
+        role=STAFF,
+        shop_id=child_shop(w, target).id,
+    )
+    item = issued.invitation
+    marks = {item.email: "private", item.token_hash: "private"}
+    return Req(
+        f"/portal/shops/{shop_of(w, target)}/invitations/{item.token_hash}/withdraw",
+        markers=marks if tenant is w.foreign else {},
+    )
+
+
+def cashier_form(cell: Cell) -> dict[str, str]:
+    return {"email": f"{unique('kasse')}@example.org"}
 
 
 def content_of(w: World, target: str) -> Any:
@@ -1109,6 +1154,8 @@ class Spec:
     fresh: bool = False  # needs its own login session (it logs in or out)
     # Cells where the code deliberately differs from the general rule: (role, target) → status.
     overrides: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Labels of the own tenant's private identifiers (see own_private) this role may see here.
+    allow_own: Callable[[str], frozenset[str]] = lambda role: NOTHING
 
 
 NONE = ("none",)
@@ -1116,6 +1163,14 @@ CITY = ("own", "foreign", "missing")
 SHOP = ("own", "other", "foreign", "missing")
 SHOP_CHILD = ("own", "other", "cross", "foreign", "missing")
 CITY_CHILD = ("own", "foreign", "cross", "missing")
+
+
+# The staff page names the shop's people to its owner and to the city's staff.
+SHOP_PEOPLE = frozenset(f"{kind} of {role}" for kind in ("e-mail", "id") for role in (OWNER, STAFF))
+
+
+def shop_people(role: str) -> frozenset[str]:
+    return SHOP_PEOPLE if role in (OWNER, *CITY_STAFF) else NOTHING
 
 
 def foreign_public(target: str) -> frozenset[str]:
@@ -1386,6 +1441,26 @@ MATRIX: dict[tuple[str, str], Spec] = {
         shop_scope(303, edit=True, anon=303),
         with_fresh_image(lambda s, i: f"/portal/shops/{s}/images/{i}/delete"),
         writes=True,
+    ),
+    # the shop's people: its owner and the city's staff; a cashier sees no one else's address
+    ("GET", "/portal/shops/{shop_id}/staff"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff"),
+        allow_own=shop_people,
+    ),
+    ("POST", "/portal/shops/{shop_id}/staff"): Spec(
+        SHOP,
+        shop_scope(201, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff", cashier_form),
+        writes=True,
+        allow_own=shop_people,
+    ),
+    ("POST", "/portal/shops/{shop_id}/staff/{user_id}/remove"): Spec(
+        SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_cashier, writes=True
+    ),
+    ("POST", "/portal/shops/{shop_id}/invitations/{invitation_id}/withdraw"): Spec(
+        SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_invitation, writes=True
     ),
     ("GET", "/portal/shops/{shop_id}/touchpoints"): Spec(
         SHOP,
@@ -1825,7 +1900,9 @@ async def test_authorization_cell(
             for m, c in {**world.foreign_markers, **req.markers}.items()
             if c not in allowed
         }
-        leaks = leaked(text, foreign) + leaked(text, own_private(world, role))
+        seen = spec.allow_own(role)
+        private = {m: label for m, label in own_private(world, role).items() if label not in seen}
+        leaks = leaked(text, foreign) + leaked(text, private)
         assert not leaks, f"{where} shows data it must not: {leaks}"
 
         if response.status_code == 404 and template.startswith("/api/"):

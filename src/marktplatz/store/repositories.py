@@ -303,3 +303,23 @@ class SqlUsers:
                 shop_id=membership.shop_id,
             )
         )
+
+    async def list_for_shop(self, shop_id: UUID) -> list[User]:
+        ids = select(t.memberships.c.user_id).where(t.memberships.c.shop_id == shop_id)
+        query = select(t.users).where(t.users.c.id.in_(ids)).order_by(t.users.c.email)
+        return await self._users([r._mapping for r in await self.conn.execute(query)])
+
+    async def remove_membership(self, user_id: UUID, membership: Membership) -> bool:
+        m = t.memberships.c
+        shop = (
+            m.shop_id.is_(None) if membership.shop_id is None else m.shop_id == membership.shop_id
+        )
+        result = await self.conn.execute(
+            delete(t.memberships).where(
+                m.user_id == user_id,
+                m.role == membership.role.value,
+                m.city_id == membership.city_id,
+                shop,
+            )
+        )
+        return result.rowcount > 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -170,8 +170,27 @@ class SqlInvitations:
             )
             .order_by(t.invitations.c.created_at.desc())
         )
+        return await self._invitations(query)
+
+    async def list_for_shop(self, shop_id: UUID) -> list[Invitation]:
+        """Every invitation to the shop, used and expired ones too (they date a membership)."""
+        query = select(t.invitations).where(t.invitations.c.shop_id == shop_id)
+        return await self._invitations(query.order_by(t.invitations.c.created_at.desc()))
+
+    async def _invitations(self, query: Select[Any]) -> list[Invitation]:
         rows = await self.conn.execute(query)
         return [Invitation(**{**r._mapping, "role": Role(r._mapping["role"])}) for r in rows]
+
+    async def withdraw(self, token_hash: str, shop_id: UUID) -> bool:
+        """Delete an unused invitation of the shop: its link stops working at once."""
+        result = await self.conn.execute(
+            delete(t.invitations).where(
+                t.invitations.c.token_hash == token_hash,
+                t.invitations.c.shop_id == shop_id,
+                t.invitations.c.accepted_at.is_(None),
+            )
+        )
+        return result.rowcount == 1
 
     async def accept(self, token_hash: str, at: datetime) -> bool:
         """Mark as used; False if someone else used it first (single use under races)."""

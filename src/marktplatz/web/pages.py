@@ -100,6 +100,9 @@ def _formatters(lang: str) -> dict[str, Any]:
             locale=lang,
         )
 
+    def date_fmt(value: datetime, tz: str = "Europe/Berlin") -> str:
+        return format_date(value.astimezone(ZoneInfo(tz)).date(), "long", locale=lang)
+
     def day_fmt(value: date) -> str:
         return format_date(value, "EEEE, d. MMM" if lang == "de" else "EEEE, d MMM", locale=lang)
 
@@ -108,6 +111,7 @@ def _formatters(lang: str) -> dict[str, Any]:
         "fmt_datetime": datetime_fmt,
         "fmt_date_time": date_time_fmt,
         "fmt_day": day_fmt,
+        "fmt_date": date_fmt,
         "category_label": lambda c: category_label(c, lang),
     }
 
