@@ -319,6 +319,19 @@ async def test_a_recovery_code_works_once(on: On, owner: User) -> None:
         assert (await second.get("/api/v1/me")).status_code == 401
 
 
+async def test_the_code_step_has_a_field_with_letters_for_recovery_codes(
+    on: On, owner: User
+) -> None:
+    async with new_client(on.app) as client:
+        step = await password_step(client, owner)
+    # app codes: digits on a phone's keyboard; recovery codes (with letters): a field of their own
+    html = step.text
+    assert re.search(r'<input id="f-code" name="code"[^>]*inputmode="numeric"', html)
+    assert re.search(r'<input id="f-recovery" name="code"[^>]*inputmode="text"', html)
+    assert html.count('action="/login/code"') == 2
+    assert html.count(f'name="challenge" value="{hidden(html, "challenge")}"') == 2
+
+
 async def test_the_second_step_expires_and_works_only_once(on: On, owner: User) -> None:
     app, clock = on.app, on.clock
     secret = on.secret

@@ -67,7 +67,7 @@ def test_owner_sets_up_two_factor_login_and_logs_in_with_a_code(
         page.get_by_role("button", name="Abmelden").click()
     log_in(page, owner)
     assert page.url.endswith("/login")
-    code_field = page.get_by_label("Code")
+    code_field = page.get_by_label("Code", exact=True)
     assert code_field.get_attribute("autocomplete") == "one-time-code"
     assert code_field.get_attribute("inputmode") == "numeric"
     assert_accessible(page)
@@ -81,7 +81,7 @@ def test_owner_sets_up_two_factor_login_and_logs_in_with_a_code(
     assert_accessible(page)
 
     # and the app's next code logs in
-    page.get_by_label("Code").fill(fresh_code(totp, after=first))
+    page.get_by_label("Code", exact=True).fill(fresh_code(totp, after=first))
     with page.expect_navigation():
         page.get_by_role("button", name="Anmelden").click()
     assert "/portal" in page.url
