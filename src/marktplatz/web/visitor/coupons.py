@@ -12,6 +12,7 @@ from marktplatz.domain.cities import City
 from marktplatz.domain.coupons import grouped
 from marktplatz.domain.decision import Mode
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.shops import Shop
 from marktplatz.domain.touchpoints import is_code
 from marktplatz.services import cities, coupons, decisions, shops
 from marktplatz.services.coupons import SaveInput, SavingThrottled
@@ -48,11 +49,17 @@ async def here(request: Request, city: City, via: str) -> dict[str, Any] | None:
     return await shown_picks(request, city, outcome)
 
 
-async def shown_picks(request: Request, city: City, outcome: Outcome) -> dict[str, Any]:
-    """A decision as the visitor pages show it: each pick with its content, shop and reasons."""
+async def shown_picks(
+    request: Request, city: City, outcome: Outcome, listed: list[Shop] | None = None
+) -> dict[str, Any]:
+    """A decision as the visitor pages show it: each pick with its content, shop and reasons.
+    `listed`: the city's shops when the caller has them already (no second query)."""
     shown = answer(outcome, pick_language(request))
-    contents = {str(p.content.id): p.content for p in outcome.decision.picks}
-    by_id = {s.id: s for s in await shops.list_shops(app_of(request).ctx, city.id)}
+    picks = outcome.decision.picks
+    contents = {str(p.content.id): p.content for p in picks}
+    if listed is None and any(p.content.shop_id for p in picks):
+        listed = await shops.list_shops(app_of(request).ctx, city.id)
+    by_id = {s.id: s for s in listed or []}
     for pick in shown["picks"]:
         pick["content"] = contents[pick["content_id"]]
         pick["shop"] = by_id.get(pick["content"].shop_id)

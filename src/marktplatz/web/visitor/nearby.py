@@ -64,7 +64,8 @@ async def nearby(
     here = make_location(_coordinate(lat, "lat"), _coordinate(lon, "lon"))
     lang = pick_language(request)
     now = ctx.clock.now()
-    ranked = nearest(await shops.list_shops(ctx, found.id), here)
+    listed = await shops.list_shops(ctx, found.id)
+    ranked = nearest(listed, here)
     in_town = bool(ranked) and ranked[0][1] <= IN_TOWN_M
     shown = None
     if in_town:
@@ -76,7 +77,7 @@ async def nearby(
             visitor=visitor or None,  # checked by the service; used only with consent
         )
         outcome = await decisions.decide_for_contact(ctx, given)
-        shown = await shown_picks(request, found, outcome)
+        shown = await shown_picks(request, found, outcome, listed)
     cards = [
         {
             "shop": shop,
