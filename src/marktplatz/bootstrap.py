@@ -75,6 +75,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         ),
         base_url=settings.base_url,
         session_hours=settings.session_max_age_hours,
+        two_factor_grace_days=settings.two_factor_grace_days,
         max_upload_bytes=settings.max_upload_bytes,
         erasure_key=settings.secret_key.get_secret_value().encode(),
         retention_days=settings.retention_days,

@@ -663,8 +663,8 @@ async def form_logout(cell: Cell) -> Req:
 async def portal_home(cell: Cell) -> Req:
     async def lands_on_own_shop(response: httpx.Response) -> None:
         shop = f"/portal/shops/{cell.w.own.shop_a.id}"
-        if cell.role == OWNER:
-            assert response.headers["location"] == shop
+        if cell.role == OWNER:  # an owner on the shop's overview
+            assert response.headers["location"] == f"{shop}/overview"
         if cell.role == STAFF:  # a cashier lands at the till
             assert response.headers["location"] == f"{shop}/till"
 
@@ -1456,11 +1456,24 @@ MATRIX: dict[tuple[str, str], Spec] = {
         writes=True,
         allow_own=shop_people,
     ),
+    ("POST", "/portal/shops/{shop_id}/staff/rights"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(
+            lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff/rights", lambda c: {"area": "hours"}
+        ),
+        writes=True,
+    ),
     ("POST", "/portal/shops/{shop_id}/staff/{user_id}/remove"): Spec(
         SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_cashier, writes=True
     ),
     ("POST", "/portal/shops/{shop_id}/invitations/{invitation_id}/withdraw"): Spec(
         SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_invitation, writes=True
+    ),
+    ("GET", "/portal/shops/{shop_id}/overview"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/overview"),
     ),
     ("GET", "/portal/shops/{shop_id}/touchpoints"): Spec(
         SHOP,

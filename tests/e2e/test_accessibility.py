@@ -141,8 +141,12 @@ def signed_in(browser: Any, server: Any, log_in: Any) -> Callable[[str], Any]:
 
 
 STAFF_PAGES = {
-    # One shop and no city role: /portal leads straight into the shop's editor.
-    "portal-editor": ("retailer-owner", Visit("/portal")),
+    # One shop and no city role: /portal leads straight into the shop's overview.
+    "portal-overview": ("retailer-owner", Visit("/portal")),
+    "portal-editor": (
+        "retailer-owner",
+        Visit("/portal", follow="nav.subnav a[href$='/overview'] + a"),
+    ),
     "portal-touchpoints": (
         "retailer-owner",
         Visit("/portal", follow="nav.subnav a[href$='/touchpoints']"),

@@ -114,6 +114,7 @@ shops = Table(
     Column("opening_hours", String(500), nullable=False, default=""),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("staff_may_edit", String(40), nullable=False, default="", server_default=""),
     UniqueConstraint("city_id", "slug", name="uq_shops_city_slug"),
     Index("ix_shops_city_category", "city_id", "category"),
 )
