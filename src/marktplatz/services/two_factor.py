@@ -151,10 +151,17 @@ async def renew_recovery_codes(ctx: Context, actor: User, code: str) -> list[str
 async def disable_two_factor(ctx: Context, actor: User, password: str, code: str) -> StartedSession:
     """Turn two-factor login off (password and a code); every other session of the user ends."""
     ok, _ = ctx.hasher.verify_and_update(password[:256], actor.password_hash)
-    if not ok:
-        raise InvalidInput("current_password", N_("The current password is not correct."))
     async with ctx.uow(write=True) as uow:
-        await _checked(uow, ctx, actor, code, enabled=True, recovery=True)
+        try:
+            if not ok:
+                raise InvalidInput("current_password", N_("The current password is not correct."))
+            await _checked(uow, ctx, actor, code, enabled=True, recovery=True)
+        except InvalidInput as exc:
+            # Someone at an unlocked session trying to take the second factor away: on record.
+            what = "password" if exc.field == "current_password" else "code"
+            await audit(uow, ctx, actor, None, "two_factor.disable_failed", "user", actor.id, [what])
+            await uow.commit()
+            raise
         await uow.two_factor.delete(actor.id)
         await uow.sessions.delete_for_user(actor.id)
         started = await start_session(uow, ctx, actor)
