@@ -30,7 +30,7 @@ from marktplatz.web.state import app_of
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
 # The trend chart's drawing area (SVG user units); scores run 0–100 bottom to top.
-CHART_W, CHART_H, CHART_PAD = 600, 220, 30
+CHART_W, CHART_H, CHART_PAD = 480, 220, 44
 
 
 @dataclass(frozen=True, slots=True)
