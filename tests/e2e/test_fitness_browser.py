@@ -129,6 +129,8 @@ def test_owner_answers_the_check_with_the_keyboard_and_sees_the_result(
     # The trend: the earlier check and this one, as a line and as a table.
     expect(owner.locator(".fitness-chart circle")).to_have_count(2)
     expect(owner.locator("#trend-h ~ .table-wrap tbody tr")).to_have_count(2)
+    # Nothing reaches past the phone's edge (wide tables scroll inside their own box).
+    assert owner.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(owner)
     screenshot(owner, "portal-fitness-mobile.png")
 
