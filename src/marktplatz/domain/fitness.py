@@ -57,7 +57,6 @@ class Link(StrEnum):
     PROFILE = "profile"
     CONTENT = "content"
     TOUCHPOINTS = "touchpoints"
-    CHECK = "check"
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,12 +49,12 @@ class Chart:
         return " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in self.points)
 
 
+# The portal page where a next step of each kind is done.
+STEP_PATHS = {Link.PROFILE: "", Link.CONTENT: "/content", Link.TOUCHPOINTS: "/touchpoints"}
+
+
 def step_url(shop_id: UUID, link: Link | None) -> str | None:
-    base = f"/portal/shops/{shop_id}"
-    paths = {Link.PROFILE: "", Link.CONTENT: "/content", Link.TOUCHPOINTS: "/touchpoints"}
-    if link is None:
-        return None
-    return base + paths.get(link, "/fitness/check")
+    return None if link is None else f"/portal/shops/{shop_id}{STEP_PATHS[link]}"
 
 
 def shown_steps(lang: str, shop_id: UUID, steps: Sequence[NextStep]) -> list[ShownStep]:
