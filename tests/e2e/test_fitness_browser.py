@@ -45,7 +45,7 @@ def server(
 
 
 def answers(index: int, offset: int = 0) -> dict[str, str]:
-    """An answer to every question: the option at `index` (moved by `offset`, within range)."""
+    """An answer to every question: the option at `index`, every second one moved by `offset`."""
     return {
         q.key: q.options[min(max(index + offset * (n % 2), 0), len(q.options) - 1)].value
         for n, q in enumerate(QUESTIONS)
