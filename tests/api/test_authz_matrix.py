@@ -50,6 +50,7 @@ from marktplatz.domain.content import Action, Content, ContentKind
 from marktplatz.domain.coupons import REFUSAL_TEXT, Refusal, grouped
 from marktplatz.domain.coupons import new_code as new_coupon_code
 from marktplatz.domain.decision import Mode
+from marktplatz.domain.fitness import QUESTIONS
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
@@ -1051,6 +1052,11 @@ def till_form(path: str) -> Builder:
     return build
 
 
+def fitness_answers(cell: Cell) -> dict[str, str]:
+    """A complete digital-fitness check: the first answer to every question."""
+    return {q.key: q.options[0].value for q in QUESTIONS}
+
+
 # --- expected statuses ---------------------------------------------------------------------
 
 
@@ -1761,6 +1767,26 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "/portal/coupons/{coupon_id}/undo"): Spec(
         SHOP_CHILD, portal_undo_expect, undo_request(portal=True), writes=True
     ),
+    # digital fitness: the shop's people read the result; its owner and the city take the check
+    ("GET", "/portal/shops/{shop_id}/fitness"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/fitness/check"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness/check"),
+    ),
+    ("POST", "/portal/shops/{shop_id}/fitness/check"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness/check", fitness_answers),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/fitness"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fitness")
+    ),
 }
 
 
@@ -1803,7 +1829,16 @@ async def snapshot(w: World) -> list[Any]:
             )
     state.append(await coupon_rows(w))
     state.append(await two_factor_rows(w))
+    state.append(await fitness_rows(w))
     return state
+
+
+async def fitness_rows(w: World) -> list[Any]:
+    """Both tenants' digital-fitness checks."""
+    f = tables.fitness_checks.c
+    query = select(f.id, f.shop_id).where(f.city_id.in_([w.own.city.id, w.foreign.city.id]))
+    async with w.app.engine.connect() as conn:
+        return sorted((tuple(row) for row in await conn.execute(query)), key=str)
 
 
 async def two_factor_rows(w: World) -> list[Any]:

@@ -169,6 +169,8 @@ STAFF_PAGES = {
     "console-invitations": ("city-admin", Visit(f"{CONSOLE}/invitations")),
     "console-users": ("city-admin", Visit(f"{CONSOLE}/users")),
     "password": ("city-admin", Visit("/account/password")),
+    "portal-fitness": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/fitness']")),
+    "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
 }
 
 

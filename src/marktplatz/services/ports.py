@@ -16,6 +16,7 @@ from marktplatz.domain.consent import ConsentRecord, Visitor
 from marktplatz.domain.content import Content, ContentStatus
 from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
+from marktplatz.domain.fitness import FitnessCheck
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
@@ -204,6 +205,15 @@ class TwoFactorRepository(Protocol):
     async def drop_expired_challenges(self, now: datetime) -> None: ...
 
 
+class FitnessRepository(Protocol):
+    """Digital-fitness checks; `latest_for_city` holds each participating shop's newest one."""
+
+    async def add(self, check: FitnessCheck) -> None: ...
+    async def list_for_shop(self, shop_id: UUID) -> list[FitnessCheck]: ...
+    async def latest_for_city(self, city_id: UUID) -> list[FitnessCheck]: ...
+    async def redeemed_at_shop(self, shop_id: UUID, since: datetime) -> int: ...
+
+
 class EventSink(Protocol):
     """The event writer: returns once the events are committed (group commit)."""
 
@@ -245,6 +255,8 @@ class UnitOfWork(Protocol):
     def coupons(self) -> CouponRepository: ...
     @property
     def two_factor(self) -> TwoFactorRepository: ...
+    @property
+    def fitness(self) -> FitnessRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

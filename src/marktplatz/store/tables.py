@@ -392,3 +392,18 @@ coupon_touches = Table(
     Column("occurred_at", TS, nullable=False),
     Column("pseudonym", String(32), nullable=False, index=True),
 )
+
+# Digital-fitness checks: a shop's answers and the scores they gave at the time (trend).
+fitness_checks = Table(
+    "fitness_checks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_fitness_checks_shop_created", "shop_id", "created_at"),
+    Index("ix_fitness_checks_city_created", "city_id", "created_at"),
+)

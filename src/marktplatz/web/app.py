@@ -22,6 +22,7 @@ from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
 from marktplatz.web.console.content import router as console_content_router
+from marktplatz.web.console.fitness import router as console_fitness_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
@@ -31,6 +32,7 @@ from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.overview import router as portal_overview_router
+from marktplatz.web.portal.fitness import router as portal_fitness_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
 from marktplatz.web.portal.till import router as portal_till_router
@@ -149,7 +151,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_content_router)
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
+    app.include_router(portal_fitness_router)
     app.include_router(console_content_router)
+    app.include_router(console_fitness_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
     app.include_router(visitor_app_router)

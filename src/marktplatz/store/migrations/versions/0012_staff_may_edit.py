@@ -1,7 +1,7 @@
 """Add shops.staff_may_edit (what an owner lets the shop's staff change)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-29 21:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
