@@ -17,6 +17,7 @@ from marktplatz.domain.content import Content, ContentStatus
 from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.journey import JourneyEvent
+from marktplatz.domain.posters import Poster
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
@@ -286,6 +287,15 @@ class QrRenderer(Protocol):
     def secret_svg(self, data: str) -> bytes: ...
     def pdf(self, url: str) -> bytes: ...
     def png(self, url: str) -> bytes: ...
+
+
+class PosterPrinter(Protocol):
+    """Posters and stickers as print-ready PDF, with the fonts embedded."""
+
+    def pdf(self, poster: Poster) -> bytes: ...
+    def unprintable(self, text: str) -> str:
+        """The characters of `text` the print font has no glyph for (in order, each once)."""
+        ...
 
 
 class SecretBox(Protocol):
