@@ -1787,6 +1787,22 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/console/{city}/fitness"): Spec(
         CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fitness")
     ),
+    # posters and stickers of a shop's QR codes: printing changes nothing, so cashiers may too
+    ("GET", "/portal/shops/{shop_id}/touchpoints/{touchpoint_id}/print"): Spec(
+        SHOP_CHILD,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/touchpoints/{point_of(w, t)}/print"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/touchpoints/{touchpoint_id}/poster.pdf"): Spec(
+        SHOP_CHILD,
+        shop_scope(200, edit=False, anon=303),
+        url(
+            lambda w, t: (
+                f"/portal/shops/{shop_of(w, t)}/touchpoints/{point_of(w, t)}"
+                "/poster.pdf?format=a6&cta=offer&language=both"
+            )
+        ),
+    ),
 }
 
 

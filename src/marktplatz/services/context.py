@@ -12,6 +12,7 @@ from marktplatz.services.ports import (
     ImageProcessor,
     MediaStore,
     PasswordHasher,
+    PosterPrinter,
     QrRenderer,
     RateLimiter,
     SecretBox,
@@ -51,6 +52,7 @@ class Context:
     events: EventSink
     decisions: DecisionCounters
     qr: QrRenderer
+    posters: PosterPrinter
     secrets: SecretBox  # seals TOTP secrets at rest
     base_url: str
     session_hours: int

@@ -18,6 +18,7 @@ from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
 from marktplatz.domain.journey import JourneyEvent
+from marktplatz.domain.posters import Poster
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint
@@ -299,6 +300,15 @@ class QrRenderer(Protocol):
     def secret_svg(self, data: str) -> bytes: ...
     def pdf(self, url: str) -> bytes: ...
     def png(self, url: str) -> bytes: ...
+
+
+class PosterPrinter(Protocol):
+    """Posters and stickers as print-ready PDF, with the fonts embedded."""
+
+    def pdf(self, poster: Poster) -> bytes: ...
+    def unprintable(self, text: str) -> str:
+        """The characters of `text` the print font has no glyph for (in order, each once)."""
+        ...
 
 
 class SecretBox(Protocol):

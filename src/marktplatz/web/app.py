@@ -33,6 +33,7 @@ from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.overview import router as portal_overview_router
 from marktplatz.web.portal.fitness import router as portal_fitness_router
+from marktplatz.web.portal.posters import router as portal_posters_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
 from marktplatz.web.portal.till import router as portal_till_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
     app.include_router(portal_fitness_router)
+    app.include_router(portal_posters_router)
     app.include_router(console_content_router)
     app.include_router(console_fitness_router)
     app.include_router(console_router)
