@@ -159,7 +159,9 @@ async def disable_two_factor(ctx: Context, actor: User, password: str, code: str
         except InvalidInput as exc:
             # Someone at an unlocked session trying to take the second factor away: on record.
             what = "password" if exc.field == "current_password" else "code"
-            await audit(uow, ctx, actor, None, "two_factor.disable_failed", "user", actor.id, [what])
+            await audit(
+                uow, ctx, actor, None, "two_factor.disable_failed", "user", actor.id, [what]
+            )
             await uow.commit()
             raise
         await uow.two_factor.delete(actor.id)

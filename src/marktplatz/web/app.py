@@ -31,8 +31,8 @@ from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
-from marktplatz.web.portal.overview import router as portal_overview_router
 from marktplatz.web.portal.fitness import router as portal_fitness_router
+from marktplatz.web.portal.overview import router as portal_overview_router
 from marktplatz.web.portal.posters import router as portal_posters_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
