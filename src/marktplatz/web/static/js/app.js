@@ -11,3 +11,11 @@ if ("serviceWorker" in navigator && window.isSecureContext) {
 // Notes for browsers without JavaScript ("the wallet needs JavaScript …"): shown by default, so
 // they also appear where <noscript> does not, and hidden here, where scripts do run.
 for (const note of document.querySelectorAll("[data-no-js]")) note.hidden = true;
+
+// A section row that scrolls sideways on a phone: the current section in view, not cut off.
+for (const nav of document.querySelectorAll(".subnav")) {
+  const current = nav.querySelector("[aria-current=page]");
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = current.offsetLeft - nav.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+  }
+}
