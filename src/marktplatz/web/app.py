@@ -30,6 +30,7 @@ from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
+from marktplatz.web.portal.hours import router as portal_hours_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
 from marktplatz.web.portal.till import router as portal_till_router
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_content_router)
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
+    app.include_router(portal_hours_router)
     app.include_router(console_content_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
