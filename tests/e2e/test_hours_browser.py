@@ -91,10 +91,11 @@ def test_owner_sets_a_lunch_break_that_visitors_see(
     assert stored_hours(context, hours_url) == original
     assert_accessible(page)
 
-    # Corrected and saved.
+    # Corrected, and saved with the Enter key in the field.
     page.fill("#f-d0_1_to", "18:30")
     expect(preview.locator(".osm-line code")).to_have_text(WANTED)
-    save(page)
+    with page.expect_navigation():
+        page.press("#f-d0_1_to", "Enter")
     assert "saved=1" in page.url
     expect(page.locator(".alert.success[role=status]")).to_be_visible()
     assert stored_hours(context, hours_url) == WANTED

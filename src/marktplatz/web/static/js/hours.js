@@ -8,12 +8,17 @@ let asked = 0;
 
 async function refresh() {
   const ticket = ++asked;
-  const response = await fetch(form.dataset.preview, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { "x-csrf-token": form.elements.csrf_token.value },
-    credentials: "same-origin",
-  });
+  let response;
+  try {
+    response = await fetch(form.dataset.preview, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "x-csrf-token": form.elements.csrf_token.value },
+      credentials: "same-origin",
+    });
+  } catch {
+    return; // offline: the last preview stays, and the "Preview" button still works
+  }
   // A slower answer to an older question must not overwrite a newer one.
   if (response.ok && ticket === asked) region.innerHTML = await response.text();
 }
