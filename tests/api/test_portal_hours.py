@@ -28,13 +28,6 @@ async def en(web: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@pytest.fixture
-async def de(web: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(web) as c:
-        c.headers["accept-language"] = "de"
-        yield c
-
-
 def shown(page: str, name: str) -> str:
     """The value a text input of the page shows."""
     match = re.search(rf'<input id="f-{name}" name="{name}"[^>]*? value="([^"]*)"', page)
@@ -96,17 +89,17 @@ async def test_owner_saves_a_week_with_a_lunch_break(
 
 
 async def test_a_row_ending_before_it_starts_is_named_and_nothing_is_saved(
-    de: httpx.AsyncClient, tenant: Tenant, composed: App
+    en: httpx.AsyncClient, tenant: Tenant, composed: App
 ) -> None:
     # given
-    token = await login(de, tenant.users["retailer-owner"])
+    token = await login(en, tenant.users["retailer-owner"])
     before = await stored(composed, tenant)
     form = week_form(token, d0_1_from="09:00", d0_1_to="08:00", d0_0_from="", d0_0_to="")
     # when
-    response = await de.post(hours_url(tenant), data=form)
+    response = await en.post(hours_url(tenant), data=form)
     # then
     assert response.status_code == 422
-    assert "Montag, 2. Zeitraum: endet um 08:00, bevor er um 09:00 beginnt." in response.text
+    assert "Monday, period 2: ends at 08:00, before it starts at 09:00." in response.text
     assert 'aria-invalid="true" aria-describedby="e-d0_1_to"' in response.text
     assert shown(response.text, "d2_1_to") == "18:30"  # the rest is kept
     assert (await stored(composed, tenant)).opening_hours == before.opening_hours

@@ -1,4 +1,4 @@
-"""Retailer portal: a shop's profile, story, hours, pictures and its QR/NFC touchpoints."""
+"""Retailer portal: a shop's profile, story, pictures and its QR/NFC touchpoints."""
 
 from __future__ import annotations
 
