@@ -538,6 +538,17 @@ def stamp() -> str:
     return uuid.uuid4().hex[:8]
 
 
+def hours_form(cell: Cell) -> dict[str, str]:
+    """The hours editor's form: Monday 09:00 until a random minute past five."""
+    minute = secrets.randbelow(60)
+    return {
+        "d0_open": "1",
+        "d0_0_from": "09:00",
+        "d0_0_to": f"17:{minute:02d}",
+        "ph_mode": "closed",
+    }
+
+
 def shop_form(cell: Cell) -> dict[str, str]:
     shop = shop_obj(cell.w, cell.target)
     return {
@@ -1802,6 +1813,23 @@ MATRIX: dict[tuple[str, str], Spec] = {
                 "/poster.pdf?format=a6&cta=offer&language=both"
             )
         ),
+    ),
+    # the opening hours editor: everyone of the shop sees it, only its owner (and the city) saves
+    ("GET", "/portal/shops/{shop_id}/hours"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/hours"),
+    ),
+    ("POST", "/portal/shops/{shop_id}/hours"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/hours", hours_form),
+        writes=True,
+    ),
+    ("POST", "/portal/shops/{shop_id}/hours/preview"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/hours/preview", hours_form),
     ),
 }
 

@@ -35,7 +35,6 @@ def _profile(**changes: str) -> dict[str, str]:
         "phone": "",
         "email": "",
         "website": "",
-        "opening_hours": "Mo-Fr 09:00-18:00",
         "story_html": "<p>Seit 1950</p>",
         "story_html_en": "",
     }
@@ -188,27 +187,6 @@ async def test_a_non_number_position_is_shown_beside_the_field(
     )
     assert 'value="Behalten"' in response.text
     assert 'value="north"' in response.text
-
-
-async def test_unreadable_hours_are_refused_unless_kept_on_purpose(
-    en: httpx.AsyncClient, tenant: Tenant
-) -> None:
-    # given
-    token = await login(en, tenant.users["retailer-owner"])
-    url = f"/portal/shops/{tenant.shop_a.id}"
-    # when
-    refused = await en.post(url, data=_profile(opening_hours="Mo-Fr 9 bis 18", csrf_token=token))
-    kept = await en.post(
-        url,
-        data=_profile(opening_hours="Mo-Fr 9 bis 18", keep_unparsed_hours="1", csrf_token=token),
-    )
-    # then
-    assert refused.status_code == 422
-    assert 'id="e-opening_hours">These opening hours cannot be read:' in refused.text
-    assert kept.status_code == 303
-    page = await en.get(url)
-    assert "The stored opening hours cannot be read." in page.text
-    assert "Opening hours cannot be read" in page.text
 
 
 async def test_a_picture_is_uploaded_shown_and_deleted(

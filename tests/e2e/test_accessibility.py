@@ -171,6 +171,7 @@ STAFF_PAGES = {
     "password": ("city-admin", Visit("/account/password")),
     "portal-fitness": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/fitness']")),
     "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
+    "portal-hours": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/hours']")),
 }
 
 

@@ -17,6 +17,7 @@ from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.shops import (
     MAX_IMAGES_PER_SHOP,
     Shop,
+    ShopArea,
     ShopImage,
     clean_category,
     clean_opening_hours,
@@ -167,6 +168,20 @@ async def update_shop(
         updated = replace(shop, **changes, updated_at=ctx.clock.now())  # type: ignore[arg-type]
         await uow.shops.update(updated)
         await audit(uow, ctx, actor, shop.city_id, "shop.updated", "shop", shop.id, sorted(changes))
+        await uow.commit()
+    return updated
+
+
+async def set_opening_hours(
+    ctx: Context, actor: User | None, shop_id: UUID, hours: str, *, keep_unparsed: bool = False
+) -> Shop:
+    """Replace a shop's opening hours (its owner or city staff); nothing else changes."""
+    changes = _clean_changes({"opening_hours": hours}, keep_unparsed_hours=keep_unparsed)
+    async with ctx.uow(write=True) as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.HOURS)
+        updated = replace(shop, **changes, updated_at=ctx.clock.now())  # type: ignore[arg-type]
+        await uow.shops.update(updated)
+        await audit(uow, ctx, actor, shop.city_id, "shop.hours_updated", "shop", shop.id)
         await uow.commit()
     return updated
 

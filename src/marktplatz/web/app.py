@@ -32,6 +32,7 @@ from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.fitness import router as portal_fitness_router
+from marktplatz.web.portal.hours import router as portal_hours_router
 from marktplatz.web.portal.overview import router as portal_overview_router
 from marktplatz.web.portal.posters import router as portal_posters_router
 from marktplatz.web.portal.routes import router as portal_router
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_staff_router)
     app.include_router(portal_fitness_router)
     app.include_router(portal_posters_router)
+    app.include_router(portal_hours_router)
     app.include_router(console_content_router)
     app.include_router(console_fitness_router)
     app.include_router(console_router)

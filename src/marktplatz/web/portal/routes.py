@@ -1,4 +1,4 @@
-"""Retailer portal: a shop's profile, story, hours, pictures and its QR/NFC touchpoints."""
+"""Retailer portal: a shop's profile, story, pictures and its QR/NFC touchpoints."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ SHOP_FIELDS = (
     "phone",
     "email",
     "website",
-    "opening_hours",
     "story_html",
     "story_html_en",
 )
@@ -111,7 +110,6 @@ def _shop_values(shop: Shop) -> dict[str, str]:
 def _shop_changes(form: FormData) -> dict[str, Any]:
     data: dict[str, Any] = {name: form_text(form, name) for name in SHOP_FIELDS}
     data["lat"], data["lon"] = form_number(form, "lat"), form_number(form, "lon")
-    data["keep_unparsed_hours"] = bool(form_text(form, "keep_unparsed_hours"))
     return data
 
 
