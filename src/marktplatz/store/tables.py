@@ -391,3 +391,18 @@ coupon_touches = Table(
     Column("occurred_at", TS, nullable=False),
     Column("pseudonym", String(32), nullable=False, index=True),
 )
+
+# Every saved state of a shop's story (Markdown source and published HTML), newest kept per
+# shop and language; shops.story_html / story_html_en stay what visitor pages read.
+story_versions = Table(
+    "story_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("author_id", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_story_versions_shop_language", "shop_id", "language", "id"),
+)

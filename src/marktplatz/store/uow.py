@@ -19,6 +19,7 @@ from marktplatz.store.content import SqlContents
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+from marktplatz.store.story import SqlStoryVersions
 from marktplatz.store.two_factor import SqlTwoFactor
 
 
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
     contents: SqlContents
     coupons: SqlCoupons
     two_factor: SqlTwoFactor
+    story_versions: SqlStoryVersions
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -109,6 +111,7 @@ class SqlUnitOfWork:
         self.contents = SqlContents(conn)
         self.coupons = SqlCoupons(conn)
         self.two_factor = SqlTwoFactor(conn)
+        self.story_versions = SqlStoryVersions(conn)
         return self
 
     async def __aexit__(

@@ -32,6 +32,7 @@ from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
+from marktplatz.web.portal.story import router as portal_story_router
 from marktplatz.web.portal.till import router as portal_till_router
 from marktplatz.web.static import serve_service_worker, serve_static
 from marktplatz.web.visitor.app import router as visitor_app_router
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_content_router)
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
+    app.include_router(portal_story_router)
     app.include_router(console_content_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
