@@ -1,5 +1,5 @@
-"""A retailer in a real Chromium: log in, edit the shop's story and hours, see them public;
-staff may look but not save."""
+"""A retailer in a real Chromium: log in, edit the shop's phone and hours, see them public;
+staff may look but not save. (The story has its own editor: test_story_browser.py.)"""
 
 from __future__ import annotations
 
@@ -14,11 +14,7 @@ pytestmark = pytest.mark.e2e
 CITY = "musterstadt"
 OPTICIAN = "optik-brillenhaus-krueger"
 LUNCH_BREAK = "Mo-Fr 09:00-13:00,14:30-18:00; Sa 09:00-13:00"
-NEW_STORY = (
-    "<p>Neu im Brillenhaus Krüger: Jeden Donnerstag zeigt Martin Krüger in der Werkstatt, "
-    "wie aus einem Rohglas eine <strong>passgenaue Brille</strong> wird. "
-    "Anmeldung ist nicht nötig – kommen Sie einfach vorbei.</p>"
-)
+NEW_PHONE = "+49 5999 22419"
 EDITOR_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}(\?.*)?$")
 
 
@@ -40,7 +36,7 @@ def hours_row(page: Any, day: str) -> Any:
     )
 
 
-def test_owner_edits_story_and_hours(page: Any, server: Any, log_in: Any, screenshot: Any) -> None:
+def test_owner_edits_phone_and_hours(page: Any, server: Any, log_in: Any, screenshot: Any) -> None:
     owner = server.accounts["retailer-owner"]
     assert owner.shop == OPTICIAN
     log_in(page, owner)
@@ -48,11 +44,11 @@ def test_owner_edits_story_and_hours(page: Any, server: Any, log_in: Any, screen
     assert page.locator("main h1").inner_text() == "Optik Brillenhaus Krüger"
     form = profile_form(page)
     assert form.locator("button[type=submit]").is_enabled()
-    original_story = page.input_value("#f-story_html")
+    original_phone = page.input_value("#f-phone")
     original_hours = page.input_value("#f-opening_hours")
     assert original_hours != LUNCH_BREAK
 
-    page.fill("#f-story_html", NEW_STORY)
+    page.fill("#f-phone", NEW_PHONE)
     page.fill("#f-opening_hours", LUNCH_BREAK)
     save_profile(page)
     assert page.input_value("#f-opening_hours") == LUNCH_BREAK
@@ -64,9 +60,7 @@ def test_owner_edits_story_and_hours(page: Any, server: Any, log_in: Any, screen
             "main a.button.secondary", has_text=re.compile("public|öffentlich", re.I)
         ).click()
     assert page.url == f"{server.base_url}/{CITY}/shops/{OPTICIAN}"
-    story = page.locator("section.story")
-    assert "Jeden Donnerstag zeigt Martin Krüger" in story.inner_text()
-    assert story.locator("strong", has_text="passgenaue Brille").is_visible()
+    assert page.locator(f"a[href='tel:{NEW_PHONE.replace(' ', '')}']").is_visible()
     hours = page.locator("table.hours").inner_text()
     assert "09:00–13:00, 14:30–18:00" in hours
     weekdays = [
@@ -81,7 +75,7 @@ def test_owner_edits_story_and_hours(page: Any, server: Any, log_in: Any, screen
     # Put the demo shop back as it was, through the same form.
     page.go_back()
     page.wait_for_url(EDITOR_URL)
-    page.fill("#f-story_html", original_story)
+    page.fill("#f-phone", original_phone)
     page.fill("#f-opening_hours", original_hours)
     save_profile(page)
     assert page.input_value("#f-opening_hours") == original_hours
@@ -98,10 +92,10 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
     editor_url = page.url
     form = profile_form(page)
     assert form.locator("fieldset").first.evaluate("(f) => f.disabled")
-    assert page.locator("#f-story_html").is_disabled()
+    assert page.locator("#f-phone").is_disabled()
     assert page.locator("#f-opening_hours").is_disabled()
     assert form.locator("button[type=submit]").count() == 0
-    story = page.input_value("#f-story_html")
+    phone = page.input_value("#f-phone")
 
     # Even with the form switched back on in the page, the server refuses the change.
     with page.expect_navigation() as navigation:
@@ -109,7 +103,7 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
             """(sel) => {
             const form = document.querySelector(sel);
             form.querySelectorAll("fieldset").forEach((f) => { f.disabled = false; });
-            form.querySelector("#f-story_html").value = "<p>Von der Kasse geändert</p>";
+            form.querySelector("#f-phone").value = "+49 5999 00000";
             form.submit();
         }""",
             f"form[action='{urlsplit(editor_url).path}']",
@@ -118,4 +112,4 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
     assert response is not None
     assert response.status == 403
     page.goto(editor_url)
-    assert page.input_value("#f-story_html") == story
+    assert page.input_value("#f-phone") == phone

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import text
 
 from marktplatz.store import migrate
@@ -21,6 +22,23 @@ async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, .
             return [tuple(row) for row in result] if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+def _add_shop(url: str, shop_id: str, city_id: str, now: str, story: str = "") -> None:
+    """A shop as every revision stores it (the columns of 0001)."""
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO shops (id, city_id, slug, name, category, street, postcode, town, "
+            "lat, lon, phone, email, website, story_html, story_html_en, opening_hours, "
+            "created_at, updated_at) VALUES (:id, :city, 'laden', 'Laden', 'books', '', '', '', "
+            "52.1, 8.7, '', '', '', :story, '', '', :now, :now)",
+            id=shop_id,
+            city=city_id,
+            now=now,
+            story=story,
+        )
+    )
 
 
 def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: Path) -> None:
@@ -38,18 +56,7 @@ def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: 
             now=now,
         )
     )
-    asyncio.run(
-        _execute(
-            url,
-            "INSERT INTO shops (id, city_id, slug, name, category, street, postcode, town, "
-            "lat, lon, phone, email, website, story_html, story_html_en, opening_hours, "
-            "created_at, updated_at) VALUES (:id, :city, 'laden', 'Laden', 'books', '', '', '', "
-            "52.1, 8.7, '', '', '', '', '', '', :now, :now)",
-            id=shop_id,
-            city=city_id,
-            now=now,
-        )
-    )
+    _add_shop(url, shop_id, city_id, now)
     # when
     migrate.upgrade(url)
     # then
@@ -60,3 +67,44 @@ def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: 
     assert asyncio.run(_execute(url, "SELECT version_num FROM alembic_version")) == [
         (migrate.current_head(),)
     ]
+
+
+def test_story_versions_come_with_0010_and_go_with_its_downgrade(tmp_path: Path) -> None:
+    # given a database at 0009 holding a city and a shop, upgraded to 0010
+    url = f"sqlite+aiosqlite:///{tmp_path / 'story.sqlite3'}"
+    migrate.upgrade(url, "0009")
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO cities (id, slug, name, timezone, federal_state, languages, lat, lon, "
+            "tagline, tagline_en, is_demo, created_at, retention_days) VALUES (:id, 'altstadt', "
+            "'Altstadt', 'Europe/Berlin', 'NW', '[\"de\"]', 52.1, 8.7, '', '', 0, :now, NULL)",
+            id=city_id,
+            now=now,
+        )
+    )
+    _add_shop(url, shop_id, city_id, now, story="<p>Alt</p>")
+    # when
+    migrate.upgrade(url, "0010")
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO story_versions (shop_id, language, source, html, author_id, created_at) "
+            "VALUES (:shop, 'de', 'Alt', '<p>Alt</p>', NULL, :now)",
+            shop=shop_id,
+            now=now,
+        )
+    )
+    # then
+    stored = asyncio.run(_execute(url, "SELECT language, source, html FROM story_versions"))
+    assert stored == [("de", "Alt", "<p>Alt</p>")]
+    assert asyncio.run(_execute(url, "SELECT story_html FROM shops")) == [("<p>Alt</p>",)]
+    # when
+    command.downgrade(migrate.alembic_config(url), "0009")
+    # then
+    tables = asyncio.run(
+        _execute(url, "SELECT name FROM sqlite_master WHERE name = 'story_versions'")
+    )
+    assert tables == []
+    assert asyncio.run(_execute(url, "SELECT story_html FROM shops")) == [("<p>Alt</p>",)]

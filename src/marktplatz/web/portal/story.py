@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.richtext import MAX_RICH_TEXT
-from marktplatz.domain.story import STORY_LANGUAGES, RenderedStory, picture_of
+from marktplatz.domain.story import STORY_LANGUAGES, VERSIONS_KEPT, RenderedStory, picture_of
 from marktplatz.services import shops, story
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import LoggedIn, form_errors, read_upload
@@ -56,6 +56,7 @@ async def _page(
         preview=preview or await story.preview_story(ctx, user, shop_id, text),
         pictures=[picture_of(image) for image in desk.pictures],
         versions=desk.versions,
+        versions_kept=VERSIONS_KEPT,
         published=story.published(desk.shop, desk.language),
         notice=done if done in NOTICES else "",
         **{"errors": {}, "image_errors": {}, "image_values": {}, **context},

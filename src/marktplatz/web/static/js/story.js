@@ -102,7 +102,7 @@ function pictureCard(picture) {
     height: picture.height,
   });
   const caption = Object.assign(document.createElement("p"), { textContent: picture.alt });
-  const code = document.createElement("p");
+  const code = Object.assign(document.createElement("p"), { className: "picture-line" });
   code.append(Object.assign(document.createElement("code"), { textContent: markdown }));
   const button = Object.assign(document.createElement("button"), {
     type: "button",
