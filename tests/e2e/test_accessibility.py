@@ -165,6 +165,7 @@ STAFF_PAGES = {
     "console-invitations": ("city-admin", Visit(f"{CONSOLE}/invitations")),
     "console-users": ("city-admin", Visit(f"{CONSOLE}/users")),
     "password": ("city-admin", Visit("/account/password")),
+    "portal-story": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/story']")),
 }
 
 

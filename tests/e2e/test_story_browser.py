@@ -177,3 +177,26 @@ def test_the_editor_on_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wide
     assert_accessible(page)
     screenshot(page, "portal-story-mobile.png")
+
+
+def test_the_editor_without_javascript(
+    new_context: Any, open_page: Any, server: Any, log_in: Any
+) -> None:
+    # given the owner's browser runs no scripts
+    page = open_page(new_context(java_script_enabled=False))
+    log_in(page, server.accounts["retailer-owner"])
+    page.goto(page.url.split("?")[0].removesuffix("/") + "/story")
+    page.wait_for_url(STORY_URL)
+    before = page.input_value("#f-source")
+    # then the toolbar stays hidden, the pictures' lines are there to copy
+    assert not page.locator("[data-toolbar]").is_visible()
+    # when the owner writes and presses "Preview"
+    page.fill("#f-source", "## Ohne Skripte\n\n- eins\n- zwei")
+    with page.expect_navigation():
+        page.locator("#story-form button[name=action][value=preview]").click()
+    # then the server shows the preview, keeps the text and has saved nothing
+    assert page.locator("#story-preview .prose h2").inner_text() == "Ohne Skripte"
+    assert page.locator("#story-preview .prose li").count() == 2
+    assert page.input_value("#f-source") == "## Ohne Skripte\n\n- eins\n- zwei"
+    page.goto(page.url)
+    assert page.input_value("#f-source") == before
