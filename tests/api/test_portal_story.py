@@ -363,3 +363,25 @@ async def test_only_the_newest_versions_are_kept(tenant: Tenant, composed: App) 
     assert desk.versions[0].source == f"Fassung {VERSIONS_KEPT + 1}"
     assert desk.versions[-1].source == "Fassung 2"
     assert await version_count(composed, tenant) == VERSIONS_KEPT + 1
+
+
+async def test_a_picture_shown_in_the_story_is_not_deleted(
+    en: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given a picture in the published English story
+    owner = tenant.users["retailer-owner"]
+    token = await login(en, owner)
+    image = await picture(composed, tenant)
+    source = f"![Unser Schaufenster](/media/{image.filename})"
+    await story.save_story(composed.ctx, owner, tenant.shop_a.id, "en", source)
+    # when
+    refused = await en.post(
+        f"/portal/shops/{tenant.shop_a.id}/images/{image.id}/delete", data={"csrf_token": token}
+    )
+    # then
+    assert refused.status_code == 422
+    assert "This picture is shown in your story. Please take it out of the story first." in (
+        refused.text
+    )
+    assert await shops.shop_images(composed.ctx, owner, tenant.shop_a.id) == [image]
+    assert composed.ctx.media.read(image.filename) is not None

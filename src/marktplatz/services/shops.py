@@ -22,6 +22,7 @@ from marktplatz.domain.shops import (
     clean_opening_hours,
     clean_postcode,
 )
+from marktplatz.domain.story import picture_of
 from marktplatz.domain.text import clean_email, clean_phone, clean_slug, clean_text, clean_url
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.audit import audit
@@ -217,6 +218,12 @@ async def delete_shop_image(
         image = await uow.shops.image(image_id)
         if image is None or image.shop_id != shop.id:
             raise NotFound("image")
+        if picture_of(image).src in shop.story_html + shop.story_html_en:
+            # Its file would go, and the published story would show a broken picture.
+            raise Conflict(
+                "image",
+                N_("This picture is shown in your story. Please take it out of the story first."),
+            )
         await uow.shops.delete_image(image.id)
         await audit(uow, ctx, actor, shop.city_id, "shop.image_deleted", "shop", shop.id)
         await uow.commit()
