@@ -322,6 +322,7 @@ async def test_a_picture_uploaded_in_the_editor_comes_back_for_the_script(
         "alt": "Brillen im Regal",
         "width": 40,
         "height": 30,
+        "markdown": f"![Brillen im Regal](/media/{image.filename})",
     }
     assert refused.status_code == 422
     assert json.loads(refused.text) == {"errors": {"alt_text": "Please fill in this field."}}

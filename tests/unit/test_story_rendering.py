@@ -127,3 +127,20 @@ def test_the_editor_shows_markdown_only_while_it_is_what_is_published() -> None:
     assert current_source("<p><strong>Hallo</strong></p>", newest) == "**Hallo**"
     assert current_source("<p>Über die API geändert</p>", newest) == "<p>Über die API geändert</p>"
     assert current_source("<p>Alt</p>", None) == "<p>Alt</p>"
+
+
+def test_a_picture_is_written_so_that_its_description_survives_brackets() -> None:
+    # given
+    picture = Picture("/media/0123abcd.png", "Regal [links] & Theke", 40, 30)
+    # when
+    rendered = render_story(picture.markdown, [picture])
+    # then
+    assert picture.markdown == "![Regal \\[links\\] & Theke](/media/0123abcd.png)"
+    assert rendered.html == (
+        '<p><img src="/media/0123abcd.png" alt="Regal [links] &amp; Theke" width="40" height="30">'
+        "</p>"
+    )
+
+
+def test_line_breaks_count_once_towards_the_length() -> None:
+    assert len(clean_source("a\r\n" * 10_000)) == 19_999

@@ -32,6 +32,12 @@ class Picture:
     width: int
     height: int
 
+    @property
+    def markdown(self) -> str:
+        """How a story shows it; brackets in the description would end it early."""
+        alt = self.alt.replace("[", "\\[").replace("]", "\\]")
+        return f"![{alt}]({self.src})"
+
 
 @dataclass(frozen=True, slots=True)
 class StoryVersion:
@@ -66,9 +72,11 @@ def clean_source(value: object) -> str:
     """The Markdown text of a story, bounded."""
     if not isinstance(value, str):
         raise InvalidInput("source", N_("This must be text."))
-    if len(value) > MAX_RICH_TEXT:
+    # Counted as the browser counts for maxlength: a line break is one character.
+    text = value.replace("\r\n", "\n").strip()
+    if len(text) > MAX_RICH_TEXT:
         raise InvalidInput("source", N_("At most %(max)s characters, please."), max=MAX_RICH_TEXT)
-    return value.replace("\r\n", "\n").strip()
+    return text
 
 
 def _render_image(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -57,6 +58,7 @@ async def _page(
         pictures=[picture_of(image) for image in desk.pictures],
         versions=desk.versions,
         versions_kept=VERSIONS_KEPT,
+        max_length=MAX_RICH_TEXT,
         published=story.published(desk.shop, desk.language),
         notice=done if done in NOTICES else "",
         **{"errors": {}, "image_errors": {}, "image_values": {}, **context},
@@ -130,15 +132,7 @@ async def story_picture(request: Request, shop_id: UUID, user: LoggedIn) -> Resp
         )
     if wants_json:
         picture = picture_of(image)
-        return JSONResponse(
-            {
-                "src": picture.src,
-                "alt": picture.alt,
-                "width": picture.width,
-                "height": picture.height,
-            },
-            status_code=201,
-        )
+        return JSONResponse({**asdict(picture), "markdown": picture.markdown}, status_code=201)
     return RedirectResponse(
         _editor_url(shop_id, language, "picture") + "#pictures-h", status_code=303
     )

@@ -88,11 +88,13 @@ async function refresh() {
     credentials: "same-origin",
   });
   // An older answer arriving late must not replace a newer one.
-  if (response.ok && mine === asked) target.innerHTML = await response.text();
+  // A redirect means the session ended (to the login page): that is no preview.
+  if (!response.ok || response.redirected || mine !== asked) return;
+  target.innerHTML = await response.text();
 }
 
 function pictureCard(picture) {
-  const markdown = `![${picture.alt}](${picture.src})`;
+  const { markdown } = picture;
   const item = document.createElement("li");
   item.className = "card";
   const image = Object.assign(document.createElement("img"), {
@@ -144,13 +146,15 @@ async function sendPicture(event) {
   pictures.querySelector("[data-no-pictures]")?.remove();
   pictures.querySelector("[data-pictures]").append(pictureCard(answer));
   upload.reset();
-  insertPicture(`![${answer.alt}](${answer.src})`);
+  insertPicture(answer.markdown);
 }
 
 if (form && source && target) {
   form.querySelector("[data-toolbar]").hidden = false;
   for (const button of pictures.querySelectorAll("[data-insert]")) button.hidden = false;
-  for (const event of ["select", "keyup", "click", "blur"]) source.addEventListener(event, remember);
+  for (const event of ["select", "keyup", "click", "blur"]) {
+    source.addEventListener(event, remember);
+  }
   remember();
   form.querySelector("[data-toolbar]").addEventListener("click", (event) => {
     const action = event.target.closest("[data-md]")?.dataset.md;
