@@ -14,6 +14,7 @@ from marktplatz.adapters.decision_counters import decision_counters
 from marktplatz.adapters.images import PillowImages
 from marktplatz.adapters.media import LocalMedia
 from marktplatz.adapters.passwords import Argon2Passwords
+from marktplatz.adapters.pdf import ReportlabPosters
 from marktplatz.adapters.qr import SegnoQr
 from marktplatz.adapters.ratelimit import LimitsRateLimiter
 from marktplatz.adapters.secretbox import AesGcmSecretBox
@@ -70,11 +71,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         events=writer,
         decisions=decision_counters(settings.redis_url),
         qr=SegnoQr(),
+        posters=ReportlabPosters(),
         secrets=AesGcmSecretBox(
             settings.secret_key.get_secret_value().encode(), b"marktplatz two-factor secret"
         ),
         base_url=settings.base_url,
         session_hours=settings.session_max_age_hours,
+        two_factor_grace_days=settings.two_factor_grace_days,
         max_upload_bytes=settings.max_upload_bytes,
         erasure_key=settings.secret_key.get_secret_value().encode(),
         retention_days=settings.retention_days,

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     session_max_age_hours: int = Field(
         12, ge=1, le=24 * 30, description="Hours a login session lasts without activity."
     )
+    two_factor_grace_days: int = Field(
+        14,
+        ge=0,
+        le=365,
+        description="Days a shop owner or city admin may still log in without two-factor login,"
+        " counted from the account's creation; after that the portal asks them to set it up"
+        " first. 0: at once.",
+    )
     cookie_secure: bool = Field(
         False, description="Send cookies only over HTTPS (turn on behind TLS)."
     )

@@ -50,6 +50,7 @@ from marktplatz.domain.content import Action, Content, ContentKind
 from marktplatz.domain.coupons import REFUSAL_TEXT, Refusal, grouped
 from marktplatz.domain.coupons import new_code as new_coupon_code
 from marktplatz.domain.decision import Mode
+from marktplatz.domain.fitness import QUESTIONS
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.domain.zones import Zone
@@ -664,8 +665,8 @@ async def form_logout(cell: Cell) -> Req:
 async def portal_home(cell: Cell) -> Req:
     async def lands_on_own_shop(response: httpx.Response) -> None:
         shop = f"/portal/shops/{cell.w.own.shop_a.id}"
-        if cell.role == OWNER:
-            assert response.headers["location"] == shop
+        if cell.role == OWNER:  # an owner on the shop's overview
+            assert response.headers["location"] == f"{shop}/overview"
         if cell.role == STAFF:  # a cashier lands at the till
             assert response.headers["location"] == f"{shop}/till"
 
@@ -1050,6 +1051,11 @@ def till_form(path: str) -> Builder:
         )
 
     return build
+
+
+def fitness_answers(cell: Cell) -> dict[str, str]:
+    """A complete digital-fitness check: the first answer to every question."""
+    return {q.key: q.options[0].value for q in QUESTIONS}
 
 
 def story_form(cell: Cell) -> dict[str, str]:
@@ -1488,11 +1494,24 @@ MATRIX: dict[tuple[str, str], Spec] = {
         writes=True,
         allow_own=shop_people,
     ),
+    ("POST", "/portal/shops/{shop_id}/staff/rights"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(
+            lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff/rights", lambda c: {"area": "hours"}
+        ),
+        writes=True,
+    ),
     ("POST", "/portal/shops/{shop_id}/staff/{user_id}/remove"): Spec(
         SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_cashier, writes=True
     ),
     ("POST", "/portal/shops/{shop_id}/invitations/{invitation_id}/withdraw"): Spec(
         SHOP_CHILD, shop_scope(303, edit=True, anon=303), fresh_invitation, writes=True
+    ),
+    ("GET", "/portal/shops/{shop_id}/overview"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/overview"),
     ),
     ("GET", "/portal/shops/{shop_id}/touchpoints"): Spec(
         SHOP,
@@ -1780,6 +1799,42 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "/portal/coupons/{coupon_id}/undo"): Spec(
         SHOP_CHILD, portal_undo_expect, undo_request(portal=True), writes=True
     ),
+    # digital fitness: the shop's people read the result; its owner and the city take the check
+    ("GET", "/portal/shops/{shop_id}/fitness"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/fitness/check"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness/check"),
+    ),
+    ("POST", "/portal/shops/{shop_id}/fitness/check"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/fitness/check", fitness_answers),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/fitness"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fitness")
+    ),
+    # posters and stickers of a shop's QR codes: printing changes nothing, so cashiers may too
+    ("GET", "/portal/shops/{shop_id}/touchpoints/{touchpoint_id}/print"): Spec(
+        SHOP_CHILD,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/touchpoints/{point_of(w, t)}/print"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/touchpoints/{touchpoint_id}/poster.pdf"): Spec(
+        SHOP_CHILD,
+        shop_scope(200, edit=False, anon=303),
+        url(
+            lambda w, t: (
+                f"/portal/shops/{shop_of(w, t)}/touchpoints/{point_of(w, t)}"
+                "/poster.pdf?format=a6&cta=offer&language=both"
+            )
+        ),
+    ),
     # the story editor: the shop's owner and the city's staff; a cashier may not write the story
     ("GET", "/portal/shops/{shop_id}/story"): Spec(
         SHOP,
@@ -1855,8 +1910,17 @@ async def snapshot(w: World) -> list[Any]:
             )
     state.append(await coupon_rows(w))
     state.append(await two_factor_rows(w))
+    state.append(await fitness_rows(w))
     state.append(await story_version_rows(w))
     return state
+
+
+async def fitness_rows(w: World) -> list[Any]:
+    """Both tenants' digital-fitness checks."""
+    f = tables.fitness_checks.c
+    query = select(f.id, f.shop_id).where(f.city_id.in_([w.own.city.id, w.foreign.city.id]))
+    async with w.app.engine.connect() as conn:
+        return sorted((tuple(row) for row in await conn.execute(query)), key=str)
 
 
 async def two_factor_rows(w: World) -> list[Any]:

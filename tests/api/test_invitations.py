@@ -56,7 +56,7 @@ async def test_owner_invitation_is_accepted_once_and_gives_the_shop(
             },
         )
         me = await invitee.get("/api/v1/me")
-        again = await invitee.get(f"/invite/{token_of(link)}")
+        again = await invitee.get(f"/invite/{token_of(link)}", headers={"accept-language": "de"})
     # then
     assert page.status_code == 200
     assert "Shop owner of Mode B" in page.text
@@ -67,7 +67,9 @@ async def test_owner_invitation_is_accepted_once_and_gives_the_shop(
     assert memberships == [
         {"role": "retailer-owner", "city_id": str(tenant.city.id), "shop_id": str(tenant.shop_b.id)}
     ]
-    assert again.status_code == 404
+    assert again.status_code == 410
+    assert "Diese Einladung wurde bereits angenommen" in again.text
+    assert 'href="/login"' in again.text
 
 
 async def test_accepting_without_the_form_token_changes_nothing(
@@ -210,3 +212,42 @@ async def test_console_shows_the_link_once_and_lists_the_open_invitation(
     assert "/invite/" not in listed.text
     assert bad.status_code == 422
     assert "This is not a valid e-mail address." in bad.text
+
+
+async def test_an_expired_link_says_so_with_its_date_and_creates_nothing(
+    tenant: Tenant, composed: App, web: Any
+) -> None:
+    # given an invitation made eight days ago
+    clock = FixedClock(composed.ctx.clock.now() - timedelta(days=8))
+    ctx = composed.ctx.__class__(
+        **{**{f: getattr(composed.ctx, f) for f in composed.ctx.__slots__}, "clock": clock}
+    )
+    email = f"{unique('late')}@example.org"
+    issued = await invitations.invite(
+        ctx,
+        tenant.users["city-admin"],
+        tenant.city.id,
+        email=email,
+        role="retailer-staff",
+        shop_id=tenant.shop_a.id,
+    )
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as invitee:
+        # when the invitee opens it and tries to accept anyway
+        page = await invitee.get(f"/invite/{issued.token}", headers={"accept-language": "de"})
+        form_token = invitee.cookies.get("mp_login_csrf", "")
+        sent = await invitee.post(
+            f"/invite/{issued.token}",
+            data={"display_name": "Zu spät", "password": NEW_PASSWORD, "csrf_token": form_token},
+            headers={"accept-language": "de"},
+        )
+        unknown = await invitee.get("/invite/abc", headers={"accept-language": "de"})
+    # then
+    assert page.status_code == sent.status_code == 410
+    assert "Diese Einladung ist abgelaufen" in page.text
+    assert "um einen neuen Link" in page.text
+    assert "Diese Einladung ist abgelaufen" in sent.text
+    assert unknown.status_code == 404
+    assert "gibt es nicht (mehr)" in unknown.text
+    async with composed.ctx.uow() as uow:
+        assert await uow.users.by_email(email) is None

@@ -72,14 +72,16 @@ async def test_anonymous_visitor_is_sent_to_login(en: httpx.AsyncClient, tenant:
     assert response.headers["location"] == f"/login?next=/portal/shops/{tenant.shop_a.id}"
 
 
-async def test_owner_of_one_shop_goes_straight_to_it(en: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_owner_of_one_shop_goes_straight_to_its_overview(
+    en: httpx.AsyncClient, tenant: Tenant
+) -> None:
     # given
     await login(en, tenant.users["retailer-owner"])
     # when
     response = await en.get("/portal")
     # then
     assert response.status_code == 303
-    assert response.headers["location"] == f"/portal/shops/{tenant.shop_a.id}"
+    assert response.headers["location"] == f"/portal/shops/{tenant.shop_a.id}/overview"
 
 
 async def test_a_cashier_goes_straight_to_the_till(en: httpx.AsyncClient, tenant: Tenant) -> None:

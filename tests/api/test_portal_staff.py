@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.accounts import Invitation, Role, User
+from marktplatz.domain.shops import ShopArea
 from marktplatz.services import invitations
 from marktplatz.services.accounts import get_user
 from marktplatz.store import tables as t
@@ -339,3 +340,56 @@ async def test_the_owner_finds_the_page_from_the_shop_and_the_cashier_does_not(
     assert f'href="{staff_url(tenant)}"' in shop_page.text
     assert till.status_code == 200
     assert staff_url(tenant) not in till.text
+
+
+async def shop_a_areas(composed: App, tenant: Tenant) -> frozenset[ShopArea]:
+    async with composed.ctx.uow() as uow:
+        shop = await uow.shops.get(tenant.shop_a.id)
+    assert shop is not None
+    return shop.staff_may_edit
+
+
+async def test_the_owner_opens_the_hours_to_staff_and_closes_them_again(
+    client: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given
+    csrf = await login(client, tenant.users["retailer-owner"])
+    rights = staff_url(tenant, "/rights")
+    # when
+    opened = await client.post(rights, data={"area": "hours", "csrf_token": csrf}, headers=DE)
+    page = await client.get(opened.headers["location"], headers=DE)
+    after_open = await shop_a_areas(composed, tenant)
+    closed = await client.post(rights, data={"csrf_token": csrf}, headers=DE)
+    # then
+    assert opened.status_code == closed.status_code == 303
+    assert after_open == frozenset({ShopArea.HOURS})
+    assert await shop_a_areas(composed, tenant) == frozenset()
+    assert 'value="hours" checked' in page.text
+    assert 'value="story" checked' not in page.text
+    assert "Rechte Ihrer Mitarbeitenden sind gespeichert" in page.text
+    changes = await audit_actions(composed, str(tenant.shop_a.id))
+    assert changes == ["staff.rights_changed", "staff.rights_changed"]
+
+
+@pytest.mark.parametrize(
+    ("who", "form", "status"),
+    [
+        ("retailer-staff", {"area": "story"}, 403),
+        ("retailer-owner", {"area": "prices"}, 422),
+    ],
+)
+async def test_only_the_owner_sets_known_rights(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    composed: App,
+    who: str,
+    form: dict[str, str],
+    status: int,
+) -> None:
+    # given
+    csrf = await login(client, tenant.users[who])
+    # when
+    response = await client.post(staff_url(tenant, "/rights"), data={**form, "csrf_token": csrf})
+    # then
+    assert response.status_code == status
+    assert await shop_a_areas(composed, tenant) == frozenset()

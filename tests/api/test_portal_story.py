@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marktplatz.bootstrap import App
 from marktplatz.domain.shops import Shop, ShopImage
 from marktplatz.domain.story import VERSIONS_KEPT
-from marktplatz.services import shops, story
+from marktplatz.services import shops, staff, story
 from marktplatz.store import tables as t
 from support import Tenant, login
 
@@ -386,3 +386,36 @@ async def test_a_picture_shown_in_the_story_is_not_deleted(
     )
     assert await shops.shop_images(composed.ctx, owner, tenant.shop_a.id) == [image]
     assert composed.ctx.media.read(image.filename) is not None
+
+
+async def test_a_cashier_writes_the_story_once_the_owner_opened_it_to_staff(
+    en: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given the owner lets the shop's staff change the story (and only the story)
+    await staff.open_to_staff(
+        composed.ctx, tenant.users["retailer-owner"], tenant.shop_a.id, ["story"]
+    )
+    token = await login(en, tenant.users["retailer-staff"])
+    # when
+    page = await en.get(editor(tenant))
+    uploaded = await en.post(
+        editor(tenant, "/images"),
+        data={"alt_text": "Die Kasse", "language": "de"},
+        files={"image": ("kasse.png", _png(), "image/png")},
+        headers={"accept": "application/json", "x-csrf-token": token},
+    )
+    source = f"Von der Kasse erzählt\n\n{uploaded.json()['markdown']}"
+    saved = await en.post(
+        editor(tenant), data={"source": source, "language": "de", "csrf_token": token}
+    )
+    profile = await en.get(f"/portal/shops/{tenant.shop_a.id}")
+    # then
+    assert page.status_code == 200
+    assert f'href="/portal/shops/{tenant.shop_a.id}/story" aria-current="page"' in page.text
+    assert uploaded.status_code == 201
+    assert saved.status_code == 303
+    assert (await shop_now(composed, tenant)).story_html.startswith(
+        "<p>Von der Kasse erzählt</p>\n<p><img src="
+    )
+    assert f'href="/portal/shops/{tenant.shop_a.id}/story">Edit story</a>' in profile.text
+    assert 'action="/portal/shops/' + str(tenant.shop_a.id) + '/images"' not in profile.text

@@ -471,6 +471,11 @@ async def test_turning_off_needs_password_and_code_and_ends_other_sessions(
         row = await two_factor_row(composed, owner)
         assert row is not None
         assert row["enabled_at"] is not None
+        failed = [(a, d) for a, d in await audit_rows(composed, owner) if "disable" in a]
+        assert [(a, d.strip('[]"')) for a, d in failed] == [
+            ("two_factor.disable_failed", "password"),
+            ("two_factor.disable_failed", "code"),
+        ]
 
         # when both are right
         clock.advance(timedelta(seconds=30))

@@ -141,8 +141,12 @@ def signed_in(browser: Any, server: Any, log_in: Any) -> Callable[[str], Any]:
 
 
 STAFF_PAGES = {
-    # One shop and no city role: /portal leads straight into the shop's editor.
-    "portal-editor": ("retailer-owner", Visit("/portal")),
+    # One shop and no city role: /portal leads straight into the shop's overview.
+    "portal-overview": ("retailer-owner", Visit("/portal")),
+    "portal-editor": (
+        "retailer-owner",
+        Visit("/portal", follow="nav.subnav a[href$='/overview'] + a"),
+    ),
     "portal-touchpoints": (
         "retailer-owner",
         Visit("/portal", follow="nav.subnav a[href$='/touchpoints']"),
@@ -165,6 +169,8 @@ STAFF_PAGES = {
     "console-invitations": ("city-admin", Visit(f"{CONSOLE}/invitations")),
     "console-users": ("city-admin", Visit(f"{CONSOLE}/users")),
     "password": ("city-admin", Visit("/account/password")),
+    "portal-fitness": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/fitness']")),
+    "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
     "portal-story": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/story']")),
 }
 
@@ -201,4 +207,25 @@ def test_form_with_errors_is_accessible(
         page.locator(f"form[action='{CONSOLE}/zones'] button[type=submit]").click()
     assert page.locator(".alert.error[role=alert]").is_visible()
     assert page.get_attribute("#f-geometry", "aria-invalid") == "true"
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("role", "viewport"), [("retailer-owner", None), ("retailer-staff", NARROW)]
+)
+def test_poster_print_form_is_accessible(
+    role: str,
+    viewport: dict[str, int] | None,
+    new_context: Any,
+    open_page: Any,
+    signed_in: Callable[[str], Any],
+    assert_accessible: Check,
+) -> None:
+    # Two steps from the shop's codes to a code's print form: its id is the demo's own.
+    page = open_page(new_context(viewport=viewport, storage_state=signed_in(role)))
+    _open(page, Visit("/portal", follow="nav.subnav a[href$='/touchpoints']"))
+    _open(page, Visit(page.url, follow="main a[href$='/print']"))
+    assert page.is_checked("#f-format-a4")
+    if viewport:
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert_accessible(page)

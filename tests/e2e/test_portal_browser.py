@@ -16,6 +16,7 @@ OPTICIAN = "optik-brillenhaus-krueger"
 LUNCH_BREAK = "Mo-Fr 09:00-13:00,14:30-18:00; Sa 09:00-13:00"
 NEW_PHONE = "+49 5999 22419"
 EDITOR_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}(\?.*)?$")
+OVERVIEW_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}/overview$")
 
 
 def profile_form(page: Any) -> Any:
@@ -40,7 +41,10 @@ def test_owner_edits_phone_and_hours(page: Any, server: Any, log_in: Any, screen
     owner = server.accounts["retailer-owner"]
     assert owner.shop == OPTICIAN
     log_in(page, owner)
-    page.wait_for_url(EDITOR_URL)  # one shop and no city role: straight into its editor
+    page.wait_for_url(OVERVIEW_URL)  # one shop and no city role: straight into its overview
+    with page.expect_navigation():
+        page.locator("nav.subnav a", has_text="Profil").click()
+    page.wait_for_url(EDITOR_URL)
     assert page.locator("main h1").inner_text() == "Optik Brillenhaus Krüger"
     form = profile_form(page)
     assert form.locator("button[type=submit]").is_enabled()

@@ -185,8 +185,7 @@ def test_the_editor_without_javascript(
     # given the owner's browser runs no scripts
     page = open_page(new_context(java_script_enabled=False))
     log_in(page, server.accounts["retailer-owner"])
-    page.goto(page.url.split("?")[0].removesuffix("/") + "/story")
-    page.wait_for_url(STORY_URL)
+    open_editor(page)
     before = page.input_value("#f-source")
     # then the toolbar stays hidden, the pictures' lines are there to copy
     assert not page.locator("[data-toolbar]").is_visible()

@@ -5,65 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import httpx
-import pytest
 from PIL import Image
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.services import touchpoints
+from qr_tools import pdf_to_png, require_tools, zbar
 from support import Tenant, login
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 _PATH_COMMAND = re.compile(r"([A-Za-z])([^A-Za-z]*)")
-
-
-def require_tools(*names: str) -> None:
-    """Fail in CI, skip elsewhere, when a command-line decoder is not installed."""
-    missing = [name for name in names if shutil.which(name) is None]
-    if not missing:
-        return
-    reason = (
-        f"{', '.join(missing)} not installed (apt-get install zbar-tools poppler-utils); "
-        "cannot decode QR codes"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def zbar(png: Path) -> str:
-    """What zbarimg reads from a picture (stdout only; exit status 0 means a code was found)."""
-    result = subprocess.run(
-        ["zbarimg", "--raw", "-q", str(png)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, f"zbarimg found no code in {png.name}: {result.stderr}"
-    return result.stdout
-
-
-def pdf_to_png(pdf: Path) -> Path:
-    """The first page of a PDF as a 150 dpi PNG, rendered by poppler."""
-    prefix = pdf.with_suffix("")
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(pdf), str(prefix)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    (page,) = pdf.parent.glob(f"{prefix.name}-*.png")
-    return page
 
 
 def rasterise_segno_svg(svg: bytes, pixels_per_module: int = 8) -> Image.Image:

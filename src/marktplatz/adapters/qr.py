@@ -31,6 +31,14 @@ def _svg(data: str, scale: int, title: str | None) -> bytes:
 
 
 @lru_cache(maxsize=1024)
+def qr_modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """The code's modules row by row (True = dark), with its quiet zone of four modules, for
+    drawing it as vectors; error correction M at least (segno raises it when the size allows)."""
+    code = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(m) for m in row) for row in code.matrix_iter(scale=1, border=4))
+
+
+@lru_cache(maxsize=1024)
 def qr_png(url: str, scale: int = 10) -> bytes:
     out = io.BytesIO()
     segno.make(url, error="m", micro=False).save(out, kind="png", scale=scale, border=4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from marktplatz.domain.categories import ShopCategory
@@ -12,6 +13,13 @@ from marktplatz.domain.geo import Location
 
 MAX_HOURS_LENGTH = 500
 MAX_IMAGES_PER_SHOP = 12
+
+
+class ShopArea(StrEnum):
+    """Parts of a shop's page its owner may open to their staff (cashiers)."""
+
+    STORY = "story"
+    HOURS = "hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,8 @@ class Shop:
     opening_hours: str
     created_at: datetime
     updated_at: datetime
+    # What the owner lets the shop's staff change besides the till (nothing unless allowed).
+    staff_may_edit: frozenset[ShopArea] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +97,19 @@ def clean_postcode(value: object, field: str = "postcode") -> str:
     if text and not (len(text) == 5 and text.isdigit()):
         raise InvalidInput(field, N_("A postcode has five digits."))
     return text
+
+
+def areas_text(areas: frozenset[ShopArea]) -> str:
+    """How a set of areas is stored: names in a fixed order, comma-separated."""
+    return ",".join(area.value for area in ShopArea if area in areas)
+
+
+def parse_areas(value: object, field: str = "staff_may_edit") -> frozenset[ShopArea]:
+    """Areas from their stored text or from a list of form values; unknown names are refused."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | set | frozenset):
+        raise InvalidInput(field, N_("This must be a list."))
+    try:
+        return frozenset(ShopArea(str(item)) for item in items if str(item))
+    except ValueError:
+        raise InvalidInput(field, N_("Unknown part of the shop page.")) from None

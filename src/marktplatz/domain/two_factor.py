@@ -7,10 +7,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pyotp
+
+from marktplatz.domain.accounts import Role, User
 
 ISSUER = "Marktplatz"
 STEP_SECONDS = 30
@@ -19,6 +21,8 @@ DRIFT_STEPS = 1
 RECOVERY_CODES = 10
 CHALLENGE_MINUTES = 5
 _CODE = re.compile(r"^[0-9]{6}$")
+# The roles that can change what a whole shop or city shows: for them two-factor login is a must.
+REQUIRED_FOR = frozenset({Role.RETAILER_OWNER, Role.CITY_ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +102,13 @@ def recovery_hash(code: str) -> str:
     """The stored form of a recovery code; case, spaces and dashes do not matter."""
     clean = re.sub(r"[\s-]", "", code).lower()
     return hashlib.sha256(clean.encode()).hexdigest()
+
+
+def required_for(user: User) -> bool:
+    """Whether the user holds a role that must log in with two factors."""
+    return any(m.role in REQUIRED_FOR for m in user.memberships)
+
+
+def setup_deadline(user: User, grace_days: int) -> datetime:
+    """Until when such a user may still log in with the password alone."""
+    return user.created_at + timedelta(days=grace_days)

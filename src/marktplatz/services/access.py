@@ -8,7 +8,7 @@ from marktplatz.domain.accounts import CITY_ROLES, Role, User
 from marktplatz.domain.cities import City
 from marktplatz.domain.content import Content
 from marktplatz.domain.errors import Forbidden, NotFound
-from marktplatz.domain.shops import Shop
+from marktplatz.domain.shops import Shop, ShopArea
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
 from marktplatz.services.ports import UnitOfWork
@@ -74,20 +74,38 @@ async def access_member_city(uow: UnitOfWork, actor: User | None, city_id: UUID)
     return city
 
 
+def may_edit_shop(actor: User | None, shop: Shop, area: ShopArea | None = None) -> bool:
+    """Whether the actor may change the shop (or that area of it): its owner, the city's staff,
+    or its staff where the owner opened the area to them."""
+    if actor is None or not actor.is_active:
+        return False
+    if can_manage_city(actor, shop.city_id):
+        return True
+    role = actor.shop_role(shop.id)
+    if role is Role.RETAILER_OWNER:
+        return True
+    return role is Role.RETAILER_STAFF and area is not None and area in shop.staff_may_edit
+
+
 async def access_shop(
-    uow: UnitOfWork, actor: User | None, shop_id: UUID, *, edit: bool = False
+    uow: UnitOfWork,
+    actor: User | None,
+    shop_id: UUID,
+    *,
+    edit: bool = False,
+    area: ShopArea | None = None,
 ) -> Shop:
-    """The shop, if the actor is its city's staff or its retailer; staff may only read."""
+    """The shop, if the actor is its city's staff or its retailer; staff may only read, except
+    the `area` of an edit that the owner opened to them."""
     user = require_user(actor)
     shop = await uow.shops.get(shop_id)
     if shop is None:
         raise NotFound("shop")
     if can_manage_city(user, shop.city_id):
         return shop
-    role = user.shop_role(shop.id)
-    if role is None:
+    if user.shop_role(shop.id) is None:
         raise NotFound("shop")
-    if edit and role is not Role.RETAILER_OWNER:
+    if edit and not may_edit_shop(user, shop, area):
         raise Forbidden("shop owner required")
     return shop
 

@@ -199,7 +199,7 @@ async def city_contents(
         return await uow.contents.list_for_city(city_id, statuses)
 
 
-def _visible(item: Content, now: datetime) -> bool:
+def shown_now(item: Content, now: datetime) -> bool:
     """Published, and its window has not ended: what a visitor may see."""
     ends = item.shown.ends_at
     return item.status is ContentStatus.PUBLISHED and (ends is None or ends > now)
@@ -210,7 +210,7 @@ async def published_for_shop(ctx: Context, shop_id: UUID) -> list[Content]:
     now = ctx.clock.now()
     async with ctx.uow() as uow:
         items = await uow.contents.list_for_shop(shop_id)
-    return [c for c in items if _visible(c, now)]
+    return [c for c in items if shown_now(c, now)]
 
 
 async def published_offers_by_shop(ctx: Context, city_id: UUID) -> dict[UUID, list[Content]]:
@@ -220,7 +220,7 @@ async def published_offers_by_shop(ctx: Context, city_id: UUID) -> dict[UUID, li
         items = await uow.contents.list_for_city(city_id, frozenset({ContentStatus.PUBLISHED}))
     found: dict[UUID, list[Content]] = {}
     for item in items:
-        if item.shop_id is not None and item.kind is ContentKind.OFFER and _visible(item, now):
+        if item.shop_id is not None and item.kind is ContentKind.OFFER and shown_now(item, now):
             found.setdefault(item.shop_id, []).append(item)
     return found
 

@@ -12,6 +12,7 @@ from marktplatz.services.ports import (
     ImageProcessor,
     MediaStore,
     PasswordHasher,
+    PosterPrinter,
     QrRenderer,
     RateLimiter,
     SecretBox,
@@ -51,9 +52,11 @@ class Context:
     events: EventSink
     decisions: DecisionCounters
     qr: QrRenderer
+    posters: PosterPrinter
     secrets: SecretBox  # seals TOTP secrets at rest
     base_url: str
     session_hours: int
+    two_factor_grace_days: int  # owners and city admins: days until two-factor login is required
     max_upload_bytes: int
     # Keys the one-way stand-in of an erased pseudonym (from the installation's secret key).
     erasure_key: bytes

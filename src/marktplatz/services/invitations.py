@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from marktplatz.domain.accounts import (
@@ -33,6 +33,28 @@ class IssuedInvitation:
 
     invitation: Invitation
     token: str
+
+
+class InvitationClosed(NotFound):
+    """The link was real, but its invitation expired or was used already (404 where no page
+    explains it)."""
+
+    def __init__(self, invitation: Invitation) -> None:
+        super().__init__("invitation")
+        self.invitation = invitation
+
+    @property
+    def used(self) -> bool:
+        return self.invitation.accepted_at is not None
+
+
+def _open(invitation: Invitation | None, now: datetime) -> Invitation:
+    """The invitation if it may still be accepted; NotFound for unknown or withdrawn links."""
+    if invitation is None:
+        raise NotFound("invitation")
+    if not invitation.is_open(now):
+        raise InvitationClosed(invitation)
+    return invitation
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +130,10 @@ async def open_invitations(ctx: Context, actor: User | None, city_id: UUID) -> l
 
 
 async def view_invitation(ctx: Context, token: str) -> InvitationView:
-    """The open invitation behind a link; NotFound when unknown, used or expired."""
+    """The open invitation behind a link; NotFound when unknown or withdrawn, InvitationClosed
+    when used or expired."""
     async with ctx.uow() as uow:
-        invitation = await uow.invitations.get(hash_token(token[:100]))
-        if invitation is None or not invitation.is_open(ctx.clock.now()):
-            raise NotFound("invitation")
+        invitation = _open(await uow.invitations.get(hash_token(token[:100])), ctx.clock.now())
         city = await uow.cities.get(invitation.city_id)
         shop = await uow.shops.get(invitation.shop_id) if invitation.shop_id else None
         account = await uow.users.by_email(invitation.email)
@@ -127,9 +148,7 @@ async def accept_invitation(
     """Use an invitation: create the account (or prove the existing one) and start a session."""
     now = ctx.clock.now()
     async with ctx.uow(write=True) as uow:
-        invitation = await uow.invitations.get(hash_token(token[:100]))
-        if invitation is None or not invitation.is_open(now):
-            raise NotFound("invitation")
+        invitation = _open(await uow.invitations.get(hash_token(token[:100])), now)
         user = await _invitee(uow, ctx, invitation, display_name, password)
         if not await uow.invitations.accept(invitation.token_hash, now):
             raise NotFound("invitation")

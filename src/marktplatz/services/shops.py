@@ -17,6 +17,7 @@ from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.shops import (
     MAX_IMAGES_PER_SHOP,
     Shop,
+    ShopArea,
     ShopImage,
     clean_category,
     clean_opening_hours,
@@ -173,9 +174,18 @@ async def update_shop(
 
 
 async def add_shop_image(
-    ctx: Context, actor: User | None, shop_id: UUID, data: bytes, alt_text: object
+    ctx: Context,
+    actor: User | None,
+    shop_id: UUID,
+    data: bytes,
+    alt_text: object,
+    area: ShopArea | None = None,
 ) -> ShopImage:
-    """Store an uploaded picture, re-encoded without metadata under a server-made name."""
+    """Store an uploaded picture, re-encoded without metadata under a server-made name.
+
+    `area`: the part of the shop the picture is added for (the story editor's uploads), so
+    staff the owner opened it to may add one there.
+    """
     alt = clean_text(alt_text, "alt_text", max_len=200)
     if len(data) > ctx.max_upload_bytes:
         raise InvalidInput(
@@ -184,7 +194,7 @@ async def add_shop_image(
             mb=ctx.max_upload_bytes // (1024 * 1024),
         )
     async with ctx.uow(write=True) as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=area)
         existing = await uow.shops.images(shop.id)
         if len(existing) >= MAX_IMAGES_PER_SHOP:
             raise InvalidInput(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
 from marktplatz.domain.accounts import Invitation, Membership, Role, User
 from marktplatz.domain.errors import Forbidden, NotFound
-from marktplatz.domain.shops import Shop
+from marktplatz.domain.shops import Shop, parse_areas
 from marktplatz.services import invitations
 from marktplatz.services.access import access_shop, can_manage_city
 from marktplatz.services.audit import audit
@@ -120,3 +120,16 @@ async def withdraw_invitation(
             [found.role.value, str(shop.id)],
         )
         await uow.commit()
+
+
+async def open_to_staff(ctx: Context, actor: User | None, shop_id: UUID, areas: object) -> Shop:
+    """Set which parts of the shop's page its staff may change (the owner or city staff)."""
+    allowed = parse_areas(areas)
+    async with ctx.uow(write=True) as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True)
+        updated = replace(shop, staff_may_edit=allowed, updated_at=ctx.clock.now())
+        await uow.shops.update(updated)
+        details = sorted(area.value for area in allowed)
+        await audit(uow, ctx, actor, shop.city_id, "staff.rights_changed", "shop", shop.id, details)
+        await uow.commit()
+    return updated

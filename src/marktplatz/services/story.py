@@ -7,7 +7,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import NotFound
-from marktplatz.domain.shops import Shop, ShopImage
+from marktplatz.domain.shops import Shop, ShopArea, ShopImage
 from marktplatz.domain.story import (
     VERSIONS_KEPT,
     RenderedStory,
@@ -43,9 +43,10 @@ def published(shop: Shop, language: str) -> str:
 async def story_desk(
     ctx: Context, actor: User | None, shop_id: UUID, language: object
 ) -> StoryDesk:
-    """The editor of a shop's story in one language (its owner or the city's staff)."""
+    """The editor of a shop's story in one language: its owner, the city's staff, or its staff
+    when the owner opened the story to them."""
     async with ctx.uow() as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         lang = clean_language(language)
         versions = await uow.story_versions.newest(shop.id, lang, VERSIONS_KEPT)
         pictures = await uow.shops.images(shop.id)
@@ -58,7 +59,7 @@ async def preview_story(
 ) -> RenderedStory:
     """The story as the visitor would see it, with its problems; nothing is stored."""
     async with ctx.uow() as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         pictures = await uow.shops.images(shop.id)
     return render_story(clean_source(source), [picture_of(p) for p in pictures])
 
@@ -89,7 +90,7 @@ async def save_story(
     """
     async with ctx.uow(write=True) as uow:
         # Checked before the input: someone without the right learns nothing from the answer.
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         lang, text = clean_language(language), clean_source(source)
         version_id = await _publish(uow, ctx, actor, shop, lang, text)
         detail = [lang, f"version {version_id}"]
@@ -110,7 +111,7 @@ async def story_version(
 ) -> tuple[Shop, StoryVersion]:
     """One saved version of the shop's story, to look at before restoring it."""
     async with ctx.uow() as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         return shop, await _own_version(uow, shop, version_id)
 
 
@@ -120,7 +121,7 @@ async def restore_story(ctx: Context, actor: User | None, shop_id: UUID, version
     It is rendered anew, so a picture deleted since refuses the restore with its message.
     """
     async with ctx.uow(write=True) as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         old = await _own_version(uow, shop, version_id)
         new_id = await _publish(uow, ctx, actor, shop, old.language, old.source)
         detail = [old.language, f"from version {old.id}", f"version {new_id}"]

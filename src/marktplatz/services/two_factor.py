@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from marktplatz.domain.accounts import User
-from marktplatz.domain.errors import N_, Conflict, InvalidInput
+from marktplatz.domain.errors import N_, Conflict, DomainError, InvalidInput
 from marktplatz.domain.two_factor import (
     TwoFactor,
     grouped_secret,
@@ -13,6 +14,8 @@ from marktplatz.domain.two_factor import (
     new_secret,
     provisioning_uri,
     recovery_hash,
+    required_for,
+    setup_deadline,
 )
 from marktplatz.services.accounts import LoginThrottled, StartedSession, start_session
 from marktplatz.services.audit import audit
@@ -42,6 +45,31 @@ class TwoFactorStatus:
     enabled: bool
     enrolment: Enrolment | None
     recovery_codes_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetupDue:
+    """Two-factor login is a must for the user's role and not on yet; past `deadline`, the
+    portal, the console and the API wait until it is set up."""
+
+    deadline: datetime
+    overdue: bool
+
+
+class SetupRequired(DomainError):
+    """The user must set up two-factor login before working in the portal, console or API."""
+
+
+async def setup_due(ctx: Context, user: User) -> SetupDue | None:
+    """Whether, and by when, the user must still set up two-factor login."""
+    if not required_for(user):
+        return None
+    async with ctx.uow() as uow:
+        found = await uow.two_factor.get(user.id)
+    if found is not None and found.enabled:
+        return None
+    deadline = setup_deadline(user, ctx.two_factor_grace_days)
+    return SetupDue(deadline, ctx.clock.now() >= deadline)
 
 
 def _enrolment(ctx: Context, user: User, secret: str) -> Enrolment:
@@ -123,10 +151,19 @@ async def renew_recovery_codes(ctx: Context, actor: User, code: str) -> list[str
 async def disable_two_factor(ctx: Context, actor: User, password: str, code: str) -> StartedSession:
     """Turn two-factor login off (password and a code); every other session of the user ends."""
     ok, _ = ctx.hasher.verify_and_update(password[:256], actor.password_hash)
-    if not ok:
-        raise InvalidInput("current_password", N_("The current password is not correct."))
     async with ctx.uow(write=True) as uow:
-        await _checked(uow, ctx, actor, code, enabled=True, recovery=True)
+        try:
+            if not ok:
+                raise InvalidInput("current_password", N_("The current password is not correct."))
+            await _checked(uow, ctx, actor, code, enabled=True, recovery=True)
+        except InvalidInput as exc:
+            # Someone at an unlocked session trying to take the second factor away: on record.
+            what = "password" if exc.field == "current_password" else "code"
+            await audit(
+                uow, ctx, actor, None, "two_factor.disable_failed", "user", actor.id, [what]
+            )
+            await uow.commit()
+            raise
         await uow.two_factor.delete(actor.id)
         await uow.sessions.delete_for_user(actor.id)
         started = await start_session(uow, ctx, actor)

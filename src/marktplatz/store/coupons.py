@@ -236,6 +236,14 @@ class SqlCoupons:
         rows = await self.conn.execute(query)
         return [(_coupon(r._mapping), r.offer_title) for r in rows]
 
+    async def count_redeemed_at_shop(self, shop_id: UUID, since: datetime) -> int:
+        query = select(func.count()).where(
+            _C.shop_id == shop_id,
+            _C.status == CouponStatus.REDEEMED.value,
+            _C.redeemed_at >= since,
+        )
+        return int((await self.conn.execute(query)).scalar_one())
+
     async def for_pseudonym(self, pseudonym: str) -> list[dict[str, Any]]:
         """The visitor's coupons for an export: what, when, where saved and redeemed."""
         columns = [

@@ -16,7 +16,7 @@ from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City, FederalState
 from marktplatz.domain.errors import N_, Conflict
 from marktplatz.domain.geo import Location
-from marktplatz.domain.shops import Shop, ShopImage
+from marktplatz.domain.shops import Shop, ShopImage, areas_text, parse_areas
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointKind, TouchpointStatus
 from marktplatz.domain.zones import Zone
 from marktplatz.store import tables as t
@@ -71,10 +71,20 @@ def _city(row: RowMapping) -> City:
 
 
 def _shop(row: RowMapping) -> Shop:
-    values = {k: row[k] for k in row.keys() if k not in ("lat", "lon", "category")}  # noqa: SIM118
+    skip = ("lat", "lon", "category", "staff_may_edit")
+    values = {k: row[k] for k in row.keys() if k not in skip}  # noqa: SIM118
     return Shop(
-        **values, category=ShopCategory(row["category"]), location=Location(row["lat"], row["lon"])
+        **values,
+        category=ShopCategory(row["category"]),
+        location=Location(row["lat"], row["lon"]),
+        staff_may_edit=parse_areas(row["staff_may_edit"]),
     )
+
+
+def _shop_values(shop: Shop) -> dict[str, Any]:
+    values = _flat_location(asdict(shop))
+    values["staff_may_edit"] = areas_text(shop.staff_may_edit)
+    return values
 
 
 def _touchpoint(row: RowMapping) -> Touchpoint:
@@ -177,12 +187,12 @@ class SqlShops:
         return [_shop(r._mapping) for r in rows]
 
     async def add(self, shop: Shop) -> None:
-        statement = t.shops.insert().values(**_flat_location(asdict(shop)))
+        statement = t.shops.insert().values(**_shop_values(shop))
         await _insert_unique(self.conn, statement, "slug")
         await bump_content_version(self.conn, shop.city_id)
 
     async def update(self, shop: Shop) -> None:
-        values = _flat_location(asdict(shop))
+        values = _shop_values(shop)
         await self.conn.execute(update(t.shops).where(t.shops.c.id == shop.id).values(**values))
         await bump_content_version(self.conn, shop.city_id)  # hours and position count
 

@@ -114,6 +114,7 @@ shops = Table(
     Column("opening_hours", String(500), nullable=False, default=""),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("staff_may_edit", String(40), nullable=False, default="", server_default=""),
     UniqueConstraint("city_id", "slug", name="uq_shops_city_slug"),
     Index("ix_shops_city_category", "city_id", "category"),
 )
@@ -390,6 +391,21 @@ coupon_touches = Table(
     Column("kind", String(30), nullable=False),
     Column("occurred_at", TS, nullable=False),
     Column("pseudonym", String(32), nullable=False, index=True),
+)
+
+# Digital-fitness checks: a shop's answers and the scores they gave at the time (trend).
+fitness_checks = Table(
+    "fitness_checks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_fitness_checks_shop_created", "shop_id", "created_at"),
+    Index("ix_fitness_checks_city_created", "city_id", "created_at"),
 )
 
 # Every saved state of a shop's story (Markdown source and published HTML), newest kept per

@@ -17,6 +17,7 @@ from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
 from marktplatz.store.content import SqlContents
 from marktplatz.store.coupons import SqlCoupons
+from marktplatz.store.fitness import SqlFitness
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
 from marktplatz.store.story import SqlStoryVersions
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
     coupons: SqlCoupons
     two_factor: SqlTwoFactor
     story_versions: SqlStoryVersions
+    fitness: SqlFitness
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -112,6 +114,7 @@ class SqlUnitOfWork:
         self.coupons = SqlCoupons(conn)
         self.two_factor = SqlTwoFactor(conn)
         self.story_versions = SqlStoryVersions(conn)
+        self.fitness = SqlFitness(conn)
         return self
 
     async def __aexit__(

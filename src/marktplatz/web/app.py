@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +22,7 @@ from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
 from marktplatz.web.console.content import router as console_content_router
+from marktplatz.web.console.fitness import router as console_fitness_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
@@ -30,10 +31,14 @@ from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
 from marktplatz.web.portal.content import router as portal_content_router
+from marktplatz.web.portal.fitness import router as portal_fitness_router
+from marktplatz.web.portal.overview import router as portal_overview_router
+from marktplatz.web.portal.posters import router as portal_posters_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
 from marktplatz.web.portal.story import router as portal_story_router
 from marktplatz.web.portal.till import router as portal_till_router
+from marktplatz.web.security import two_factor_gate
 from marktplatz.web.static import serve_service_worker, serve_static
 from marktplatz.web.visitor.app import router as visitor_app_router
 from marktplatz.web.visitor.calendar import router as visitor_calendar_router
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         openapi_url="/api/openapi.json",
         description="JSON API v1 of Marktplatz. State changes with a session cookie need the "
         "X-CSRF-Token header (GET /api/v1/me returns it).",
+        dependencies=[Depends(two_factor_gate)],
     )
     app.state.marktplatz = composed
     errors.install(app)
@@ -143,11 +149,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(decide_api)
     app.include_router(docs_router)
     app.include_router(portal_router)
+    app.include_router(portal_overview_router)
     app.include_router(portal_content_router)
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
+    app.include_router(portal_fitness_router)
+    app.include_router(portal_posters_router)
     app.include_router(portal_story_router)
     app.include_router(console_content_router)
+    app.include_router(console_fitness_router)
     app.include_router(console_router)
     app.include_router(invitations_router)
     app.include_router(visitor_app_router)

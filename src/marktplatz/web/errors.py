@@ -10,8 +10,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from marktplatz.services.accounts import LoginFailed, LoginThrottled
 from marktplatz.services.second_factor import SecondFactorRequired, SecondFactorWrong
+from marktplatz.services.two_factor import SetupRequired
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import render_error
+
+TWO_FACTOR_PAGE = "/account/two-factor"
 
 
 def _is_api(request: Request) -> bool:
@@ -67,6 +70,14 @@ async def on_second_factor(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, status_code=401)
 
 
+async def on_setup_required(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": "two-factor login required", "setup": TWO_FACTOR_PAGE}, status_code=403
+        )
+    return RedirectResponse(f"{TWO_FACTOR_PAGE}?required=1", status_code=303)
+
+
 async def on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -99,5 +110,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginThrottled, on_login_failed)
     app.add_exception_handler(SecondFactorRequired, on_second_factor)
     app.add_exception_handler(SecondFactorWrong, on_second_factor)
+    app.add_exception_handler(SetupRequired, on_setup_required)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 
 from marktplatz.domain.accounts import LoginSession, User
-from marktplatz.services import accounts
+from marktplatz.services import accounts, two_factor
 from marktplatz.web.state import app_of
 
 SESSION_COOKIE = "mp_session"
@@ -59,6 +59,26 @@ async def csrf_guard(request: Request) -> None:
         sent = str((await request.form()).get("csrf_token", ""))
     if not hmac.compare_digest(sent.encode(), found[0].csrf_token.encode()):
         raise HTTPException(status_code=403, detail="csrf")
+
+
+# Where a user who must have two-factor login but has not set it up cannot work; logging in and
+# out through the API, and the account pages where it is set up, stay open to them.
+_GATED = ("/portal", "/console", "/api/v1/")
+_NOT_GATED = ("/api/v1/session", "/api/v1/me", "/api/v1/visitor/")
+
+
+async def two_factor_gate(request: Request) -> None:
+    """Past their deadline, owners and city admins without two-factor login set it up first."""
+    path = request.url.path
+    if not path.startswith(_GATED) or path.startswith(_NOT_GATED):
+        return
+    user = await current_user(request)
+    if user is None:
+        return
+    due = await two_factor.setup_due(app_of(request).ctx, user)
+    request.state.two_factor_due = due
+    if due is not None and due.overdue:
+        raise two_factor.SetupRequired("two-factor login must be set up first")
 
 
 def new_login_csrf() -> str:

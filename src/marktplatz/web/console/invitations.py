@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from marktplatz.domain.accounts import CITY_ROLES, Role
-from marktplatz.domain.errors import N_, Conflict, InvalidInput
+from marktplatz.domain.accounts import CITY_ROLES, INVITATION_DAYS, Role
+from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.services import cities, invitations, shops
 from marktplatz.web.api.schemas import Id, Strict
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
@@ -135,6 +135,20 @@ async def api_invite(
     )
 
 
+def _closed(request: Request, exc: NotFound) -> Response:
+    """Why a link no longer works: expired (410), used (410), or unknown or withdrawn (404)."""
+    closed = exc.invitation if isinstance(exc, invitations.InvitationClosed) else None
+    reason = "unknown" if closed is None else "used" if closed.accepted_at else "expired"
+    return render(
+        request,
+        "invite_closed.html",
+        404 if closed is None else 410,
+        reason=reason,
+        invitation=closed,
+        valid_days=INVITATION_DAYS,
+    )
+
+
 async def _accept_page(
     request: Request,
     token: str,
@@ -142,7 +156,10 @@ async def _accept_page(
     errors: dict[str, str] | None = None,
     display_name: str = "",
 ) -> Response:
-    view = await invitations.view_invitation(app_of(request).ctx, token)
+    try:
+        view = await invitations.view_invitation(app_of(request).ctx, token)
+    except NotFound as exc:
+        return _closed(request, exc)
     auth = await current_session(request)
     form_token = auth[0].csrf_token if auth else request.cookies.get(LOGIN_CSRF_COOKIE, "")
     fresh = not form_token
@@ -195,6 +212,8 @@ async def accept_submit(
         return await _accept_page(
             request, token, 422, display_name=display_name, errors=form_errors(request, exc)
         )
+    except NotFound as exc:
+        return _closed(request, exc)
     response = RedirectResponse("/portal", status_code=303)
     set_session_cookie(response, request, started.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/invite")

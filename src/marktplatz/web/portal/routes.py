@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from marktplatz.domain.accounts import Role, User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.richtext import plain_text
-from marktplatz.domain.shops import Shop
+from marktplatz.domain.shops import Shop, ShopArea
 from marktplatz.services import access, cities, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import field_errors, render
@@ -95,11 +95,9 @@ def form_values(form: FormData) -> dict[str, str]:
 # --- pages ---------------------------------------------------------------------------------
 
 
-def can_edit_shop(user: User, shop: Shop) -> bool:
-    """Whether the user may change the shop: its owner or the city's staff."""
-    return user.shop_role(shop.id) is Role.RETAILER_OWNER or access.can_manage_city(
-        user, shop.city_id
-    )
+def can_edit_shop(user: User, shop: Shop, area: ShopArea | None = None) -> bool:
+    """Whether the user may change the shop (or that area of it); see access.may_edit_shop."""
+    return access.may_edit_shop(user, shop, area)
 
 
 def _shop_values(shop: Shop) -> dict[str, str]:
@@ -124,9 +122,9 @@ async def portal_home(request: Request, user: LoggedIn) -> Response:
     own.sort(key=lambda shop: shop.name.lower())
     consoles = [c for c in await cities.list_cities(ctx) if user.city_role(c.id) is not None]
     if len(own) == 1 and not consoles:
-        # A cashier's work is the till: staff land there, owners on their shop.
-        till = "/till" if user.shop_role(own[0].id) is Role.RETAILER_STAFF else ""
-        return RedirectResponse(f"/portal/shops/{own[0].id}{till}", status_code=303)
+        # A cashier's work is the till: staff land there, owners on their shop's overview.
+        page = "till" if user.shop_role(own[0].id) is Role.RETAILER_STAFF else "overview"
+        return RedirectResponse(f"/portal/shops/{own[0].id}/{page}", status_code=303)
     return render(request, "portal/index.html", shops=own, consoles=consoles)
 
 
@@ -154,6 +152,7 @@ async def _shop_page(
         image_url=p.image_url,
         story_excerpt=plain_text(shop.story_html),
         can_edit=can_edit_shop(user, shop),
+        can_edit_story=can_edit_shop(user, shop, ShopArea.STORY),
         status=p.hours_status(shop, city, ctx.clock.now()),
         values=values if values is not None else _shop_values(shop),
         errors=errors or {},

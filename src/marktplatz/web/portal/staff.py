@@ -18,7 +18,7 @@ from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
-NOTICES = {"removed", "withdrawn"}
+NOTICES = {"removed", "withdrawn", "rights"}
 
 
 async def _page(
@@ -68,6 +68,14 @@ async def staff_invite(
         return await _page(request, user, shop_id, 422, values={"email": email}, errors=errors)
     link = invitation_link(request, issued.token)
     return await _page(request, user, shop_id, 201, link=link, issued=issued.invitation)
+
+
+@router.post("/portal/shops/{shop_id}/staff/rights")
+async def staff_rights(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
+    """What the shop's staff may change besides the till: the story, the opening hours."""
+    form = await request.form()
+    await staff.open_to_staff(app_of(request).ctx, user, shop_id, form.getlist("area")[:10])
+    return _back(shop_id, "rights")
 
 
 @router.post("/portal/shops/{shop_id}/staff/{user_id}/remove")

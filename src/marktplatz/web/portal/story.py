@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.richtext import MAX_RICH_TEXT
+from marktplatz.domain.shops import ShopArea
 from marktplatz.domain.story import STORY_LANGUAGES, VERSIONS_KEPT, RenderedStory, picture_of
 from marktplatz.services import shops, story
 from marktplatz.web.pages import render
@@ -116,7 +117,8 @@ async def story_picture(request: Request, shop_id: UUID, user: LoggedIn) -> Resp
     try:
         if not data:
             raise InvalidInput("image", N_("Please choose a picture to upload."))
-        image = await shops.add_shop_image(ctx, user, shop_id, data, values.get("alt_text", ""))
+        alt = values.get("alt_text", "")
+        image = await shops.add_shop_image(ctx, user, shop_id, data, alt, ShopArea.STORY)
     except (InvalidInput, Conflict) as exc:
         errors = form_errors(request, exc)
         if wants_json:

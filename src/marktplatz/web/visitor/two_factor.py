@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
+from marktplatz.domain.two_factor import required_for
 from marktplatz.services import accounts, two_factor
 from marktplatz.services.context import Context
 from marktplatz.web.pages import field_errors, render
@@ -34,7 +35,8 @@ async def _page(
     codes: list[str] | None = None,
     status: int = 200,
 ) -> Response:
-    state = await two_factor.two_factor_status(app_of(request).ctx, user)
+    ctx = app_of(request).ctx
+    state = await two_factor.two_factor_status(ctx, user)
     qr = ""
     if state.enrolment is not None:
         qr = "data:image/svg+xml;base64," + base64.b64encode(state.enrolment.qr_svg).decode()
@@ -47,6 +49,8 @@ async def _page(
         errors=errors or {},
         codes=codes,
         saved=request.query_params.get("saved"),
+        due=await two_factor.setup_due(ctx, user),
+        required=required_for(user),
     )
 
 
