@@ -419,3 +419,30 @@ async def test_a_cashier_writes_the_story_once_the_owner_opened_it_to_staff(
     )
     assert f'href="/portal/shops/{tenant.shop_a.id}/story">Edit story</a>' in profile.text
     assert 'action="/portal/shops/' + str(tenant.shop_a.id) + '/images"' not in profile.text
+
+
+async def test_a_story_too_long_is_refused_with_the_text_kept(
+    en: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given
+    token = await login(en, tenant.users["retailer-owner"])
+    before = await shop_now(composed, tenant)
+    source = "Lang " * 4_001  # 20,005 characters
+    # when
+    refused = await en.post(
+        editor(tenant), data={"source": source, "language": "de", "csrf_token": token}
+    )
+    previewed = await en.post(
+        editor(tenant),
+        data={"source": source, "language": "de", "action": "preview", "csrf_token": token},
+    )
+    # then
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="e-source">At most 20000 characters, please.</p>' in (
+        refused.text
+    )
+    assert f"{source}</textarea>" in refused.text
+    assert previewed.status_code == 200
+    assert "<li>At most 20000 characters, please.</li>" in previewed.text
+    assert await shop_now(composed, tenant) == before
+    assert await version_count(composed, tenant) == 0

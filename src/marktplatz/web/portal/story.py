@@ -15,6 +15,7 @@ from marktplatz.domain.richtext import MAX_RICH_TEXT
 from marktplatz.domain.shops import ShopArea
 from marktplatz.domain.story import STORY_LANGUAGES, VERSIONS_KEPT, RenderedStory, picture_of
 from marktplatz.services import shops, story
+from marktplatz.services.context import Context
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import LoggedIn, form_errors, read_upload
 from marktplatz.web.security import csrf_guard
@@ -31,6 +32,14 @@ def _editor_url(shop_id: UUID, language: str, done: str = "") -> str:
     return f"/portal/shops/{shop_id}/story?language={language}" + (f"&done={done}" if done else "")
 
 
+async def _preview(ctx: Context, user: User, shop_id: UUID, text: str) -> RenderedStory:
+    """The story rendered; a text that cannot be (too long) shows why instead."""
+    try:
+        return await story.preview_story(ctx, user, shop_id, text)
+    except InvalidInput as exc:
+        return RenderedStory("", (exc,))
+
+
 async def _page(
     request: Request,
     user: User,
@@ -39,7 +48,6 @@ async def _page(
     *,
     status_code: int = 200,
     source: str | None = None,
-    preview: RenderedStory | None = None,
     **context: Any,
 ) -> Response:
     ctx = app_of(request).ctx
@@ -55,7 +63,7 @@ async def _page(
         language=desk.language,
         languages=STORY_LANGUAGES,
         source=text,
-        preview=preview or await story.preview_story(ctx, user, shop_id, text),
+        preview=await _preview(ctx, user, shop_id, text),
         pictures=[picture_of(image) for image in desk.pictures],
         versions=desk.versions,
         versions_kept=VERSIONS_KEPT,
@@ -84,12 +92,10 @@ async def story_submit(
     action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
     """Save the story as a new version, or (the "Preview" button) only show it rendered."""
-    ctx = app_of(request).ctx
     if action == "preview":
-        shown = await story.preview_story(ctx, user, shop_id, source)
-        return await _page(request, user, shop_id, language, source=source, preview=shown)
+        return await _page(request, user, shop_id, language, source=source)
     try:
-        await story.save_story(ctx, user, shop_id, language, source)
+        await story.save_story(app_of(request).ctx, user, shop_id, language, source)
     except InvalidInput as exc:
         errors = form_errors(request, exc)
         return await _page(
