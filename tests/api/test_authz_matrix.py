@@ -57,6 +57,7 @@ from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, coupons, invitations, shops, touchpoints, visitors
 from marktplatz.services import content as content_service
 from marktplatz.services import decisions as decision_service
+from marktplatz.services import story as story_service
 from marktplatz.services.content import ContentInput
 from marktplatz.services.decisions import ContactInput
 from marktplatz.store import tables
@@ -1068,6 +1069,37 @@ def fitness_answers(cell: Cell) -> dict[str, str]:
     return {q.key: q.options[0].value for q in QUESTIONS}
 
 
+def story_form(cell: Cell) -> dict[str, str]:
+    return {"source": f"## Geschichte {stamp()}", "language": "de"}
+
+
+def with_story_version(rest: str) -> Builder:
+    """A saved story version of its own per cell; cross → shop_a's path, shop_b's version."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/portal/shops/{uuid.uuid4()}/story/versions/{2**31 - 1}{rest}")
+        tenant = w.foreign if target == "foreign" else w.own
+        text = f"Wegwerfgeschichte {stamp()}"
+        shop = child_shop(w, target)
+        version = await story_service.save_story(w.ctx, tenant.users[ADMIN], shop.id, "de", text)
+        marks = {text: "story"} if tenant is w.foreign else {}
+        path = f"/portal/shops/{shop_of(w, target)}/story/versions/{version}{rest}"
+        return Req(path, markers=marks)
+
+    return build
+
+
+async def story_version_rows(w: World) -> list[Any]:
+    """Both tenants' saved story versions."""
+    shop_ids = [s.id for tenant in (w.own, w.foreign) for s in (tenant.shop_a, tenant.shop_b)]
+    c = tables.story_versions.c
+    query = select(c.id, c.shop_id, c.language, c.source).where(c.shop_id.in_(shop_ids))
+    async with w.app.engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(query.order_by(c.id))]
+
+
 # --- expected statuses ---------------------------------------------------------------------
 
 
@@ -1831,6 +1863,39 @@ MATRIX: dict[tuple[str, str], Spec] = {
         shop_scope(200, edit=False, anon=303),
         with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/hours/preview", hours_form),
     ),
+    # the story editor: the shop's owner and the city's staff; a cashier may not write the story
+    ("GET", "/portal/shops/{shop_id}/story"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/story"),
+    ),
+    ("POST", "/portal/shops/{shop_id}/story"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/story", story_form),
+        writes=True,
+    ),
+    # (a POST for its CSRF check, yet it stores nothing: test_portal_story.py shows that)
+    ("POST", "/portal/shops/{shop_id}/story/preview"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/story/preview", story_form),
+    ),
+    ("POST", "/portal/shops/{shop_id}/story/images"): Spec(
+        SHOP,
+        shop_scope(303, edit=True, anon=303),
+        with_upload(lambda w, t: f"/portal/shops/{shop_of(w, t)}/story/images"),
+        writes=True,
+    ),
+    ("GET", "/portal/shops/{shop_id}/story/versions/{version_id}"): Spec(
+        SHOP_CHILD, shop_scope(200, edit=True, anon=303), with_story_version("")
+    ),
+    ("POST", "/portal/shops/{shop_id}/story/versions/{version_id}/restore"): Spec(
+        SHOP_CHILD,
+        shop_scope(303, edit=True, anon=303),
+        with_story_version("/restore"),
+        writes=True,
+    ),
 }
 
 
@@ -1874,6 +1939,7 @@ async def snapshot(w: World) -> list[Any]:
     state.append(await coupon_rows(w))
     state.append(await two_factor_rows(w))
     state.append(await fitness_rows(w))
+    state.append(await story_version_rows(w))
     return state
 
 

@@ -172,6 +172,7 @@ STAFF_PAGES = {
     "portal-fitness": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/fitness']")),
     "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
     "portal-hours": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/hours']")),
+    "portal-story": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/story']")),
 }
 
 

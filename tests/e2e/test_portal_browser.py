@@ -1,5 +1,6 @@
-"""A retailer in a real Chromium: log in, edit the shop's story, see it public; staff may look
-but not save. (The hours have an editor of their own: test_hours_browser.py.)"""
+"""A retailer in a real Chromium: log in, edit the shop's phone, see it public; staff may look
+but not save. (Story and hours have editors of their own: test_story_browser.py,
+test_hours_browser.py.)"""
 
 from __future__ import annotations
 
@@ -13,11 +14,7 @@ pytestmark = pytest.mark.e2e
 
 CITY = "musterstadt"
 OPTICIAN = "optik-brillenhaus-krueger"
-NEW_STORY = (
-    "<p>Neu im Brillenhaus Krüger: Jeden Donnerstag zeigt Martin Krüger in der Werkstatt, "
-    "wie aus einem Rohglas eine <strong>passgenaue Brille</strong> wird. "
-    "Anmeldung ist nicht nötig – kommen Sie einfach vorbei.</p>"
-)
+NEW_PHONE = "+49 5999 22419"
 EDITOR_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}(\?.*)?$")
 OVERVIEW_URL = re.compile(r".*/portal/shops/[0-9a-f-]{36}/overview$")
 
@@ -33,7 +30,7 @@ def save_profile(page: Any) -> None:
     assert page.locator(".alert.success[role=status]").is_visible()
 
 
-def test_owner_edits_the_story(page: Any, server: Any, log_in: Any, screenshot: Any) -> None:
+def test_owner_edits_the_phone(page: Any, server: Any, log_in: Any, screenshot: Any) -> None:
     owner = server.accounts["retailer-owner"]
     assert owner.shop == OPTICIAN
     log_in(page, owner)
@@ -44,11 +41,12 @@ def test_owner_edits_the_story(page: Any, server: Any, log_in: Any, screenshot: 
     assert page.locator("main h1").inner_text() == "Optik Brillenhaus Krüger"
     form = profile_form(page)
     assert form.locator("button[type=submit]").is_enabled()
-    original_story = page.input_value("#f-story_html")
+    original_phone = page.input_value("#f-phone")
+    assert original_phone != NEW_PHONE
 
-    page.fill("#f-story_html", NEW_STORY)
+    page.fill("#f-phone", NEW_PHONE)
     save_profile(page)
-    assert page.input_value("#f-story_html") == NEW_STORY
+    assert page.input_value("#f-phone") == NEW_PHONE
     screenshot(page, "portal-editor.png")
 
     with page.expect_navigation():
@@ -56,16 +54,14 @@ def test_owner_edits_the_story(page: Any, server: Any, log_in: Any, screenshot: 
             "main a.button.secondary", has_text=re.compile("public|öffentlich", re.I)
         ).click()
     assert page.url == f"{server.base_url}/{CITY}/shops/{OPTICIAN}"
-    story = page.locator("section.story")
-    assert "Jeden Donnerstag zeigt Martin Krüger" in story.inner_text()
-    assert story.locator("strong", has_text="passgenaue Brille").is_visible()
+    assert page.locator(f"a[href='tel:{NEW_PHONE.replace(' ', '')}']").is_visible()
 
     # Put the demo shop back as it was, through the same form.
     page.go_back()
     page.wait_for_url(EDITOR_URL)
-    page.fill("#f-story_html", original_story)
+    page.fill("#f-phone", original_phone)
     save_profile(page)
-    assert page.input_value("#f-story_html") == original_story
+    assert page.input_value("#f-phone") == original_phone
 
 
 def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_in: Any) -> None:
@@ -79,9 +75,9 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
     editor_url = page.url
     form = profile_form(page)
     assert form.locator("fieldset").first.evaluate("(f) => f.disabled")
-    assert page.locator("#f-story_html").is_disabled()
+    assert page.locator("#f-phone").is_disabled()
     assert form.locator("button[type=submit]").count() == 0
-    story = page.input_value("#f-story_html")
+    phone = page.input_value("#f-phone")
 
     # Even with the form switched back on in the page, the server refuses the change.
     with page.expect_navigation() as navigation:
@@ -89,7 +85,7 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
             """(sel) => {
             const form = document.querySelector(sel);
             form.querySelectorAll("fieldset").forEach((f) => { f.disabled = false; });
-            form.querySelector("#f-story_html").value = "<p>Von der Kasse geändert</p>";
+            form.querySelector("#f-phone").value = "+49 5999 00000";
             form.submit();
         }""",
             f"form[action='{urlsplit(editor_url).path}']",
@@ -98,4 +94,4 @@ def test_staff_may_look_but_not_save(page: Any, problems: Any, server: Any, log_
     assert response is not None
     assert response.status == 403
     page.goto(editor_url)
-    assert page.input_value("#f-story_html") == story
+    assert page.input_value("#f-phone") == phone

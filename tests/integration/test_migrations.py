@@ -13,6 +13,9 @@ from sqlalchemy import text
 from marktplatz.store import migrate
 from marktplatz.store.database import create_engine
 
+# The story editor's revision and the one it follows (re-chained when branches merge).
+STORY_VERSIONS, STORY_BEFORE = "0013", "0012"
+
 
 async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
     engine = create_engine(url)
@@ -22,6 +25,37 @@ async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, .
             return [tuple(row) for row in result] if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+def _add_shop(url: str, shop_id: str, city_id: str, now: str, story: str = "") -> None:
+    """A shop as every revision stores it (the columns of 0001)."""
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO shops (id, city_id, slug, name, category, street, postcode, town, "
+            "lat, lon, phone, email, website, story_html, story_html_en, opening_hours, "
+            "created_at, updated_at) VALUES (:id, :city, 'laden', 'Laden', 'books', '', '', '', "
+            "52.1, 8.7, '', '', '', :story, '', '', :now, :now)",
+            id=shop_id,
+            city=city_id,
+            now=now,
+            story=story,
+        )
+    )
+
+
+def _add_city(url: str, city_id: str, now: str) -> None:
+    """A city as the revisions since 0009 store it."""
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO cities (id, slug, name, timezone, federal_state, languages, lat, lon, "
+            "tagline, tagline_en, is_demo, created_at, content_version) VALUES (:id, 'altstadt', "
+            "'Altstadt', 'Europe/Berlin', 'NW', '[\"de\"]', 52.1, 8.7, '', '', 0, :now, 0)",
+            id=city_id,
+            now=now,
+        )
+    )
 
 
 def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: Path) -> None:
@@ -39,18 +73,7 @@ def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: 
             now=now,
         )
     )
-    asyncio.run(
-        _execute(
-            url,
-            "INSERT INTO shops (id, city_id, slug, name, category, street, postcode, town, "
-            "lat, lon, phone, email, website, story_html, story_html_en, opening_hours, "
-            "created_at, updated_at) VALUES (:id, :city, 'laden', 'Laden', 'books', '', '', '', "
-            "52.1, 8.7, '', '', '', '', '', '', :now, :now)",
-            id=shop_id,
-            city=city_id,
-            now=now,
-        )
-    )
+    _add_shop(url, shop_id, city_id, now)
     # when
     migrate.upgrade(url)
     # then
@@ -68,28 +91,8 @@ def test_fitness_checks_survive_an_upgrade_and_leave_with_a_downgrade(tmp_path: 
     url = f"sqlite+aiosqlite:///{tmp_path / 'fitness.sqlite3'}"
     migrate.upgrade(url)
     city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    asyncio.run(
-        _execute(
-            url,
-            "INSERT INTO cities (id, slug, name, timezone, federal_state, languages, lat, lon, "
-            "tagline, tagline_en, is_demo, created_at, content_version) VALUES (:id, 'altstadt', "
-            "'Altstadt', 'Europe/Berlin', 'NW', '[\"de\"]', 52.1, 8.7, '', '', 0, :now, 0)",
-            id=city_id,
-            now=now,
-        )
-    )
-    asyncio.run(
-        _execute(
-            url,
-            "INSERT INTO shops (id, city_id, slug, name, category, street, postcode, town, "
-            "lat, lon, phone, email, website, story_html, story_html_en, opening_hours, "
-            "created_at, updated_at) VALUES (:id, :city, 'laden', 'Laden', 'books', '', '', '', "
-            "52.1, 8.7, '', '', '', '', '', '', :now, :now)",
-            id=shop_id,
-            city=city_id,
-            now=now,
-        )
-    )
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now)
     asyncio.run(
         _execute(
             url,
@@ -110,3 +113,36 @@ def test_fitness_checks_survive_an_upgrade_and_leave_with_a_downgrade(tmp_path: 
     assert ("shops",) in tables
     assert asyncio.run(_execute(url, "SELECT count(*) FROM fitness_checks")) == [(0,)]
     assert asyncio.run(_execute(url, "SELECT slug FROM shops")) == [("laden",)]
+
+
+def test_story_versions_come_with_their_revision_and_go_with_its_downgrade(
+    tmp_path: Path,
+) -> None:
+    # given a database just before the story versions, holding a shop with a story
+    url = f"sqlite+aiosqlite:///{tmp_path / 'story.sqlite3'}"
+    migrate.upgrade(url, STORY_BEFORE)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now, story="<p>Alt</p>")
+    # when
+    migrate.upgrade(url, STORY_VERSIONS)
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO story_versions (shop_id, language, source, html, author_id, created_at) "
+            "VALUES (:shop, 'de', 'Alt', '<p>Alt</p>', NULL, :now)",
+            shop=shop_id,
+            now=now,
+        )
+    )
+    # then
+    stored = asyncio.run(_execute(url, "SELECT language, source, html FROM story_versions"))
+    assert stored == [("de", "Alt", "<p>Alt</p>")]
+    # when
+    command.downgrade(migrate.alembic_config(url), STORY_BEFORE)
+    # then
+    tables = asyncio.run(
+        _execute(url, "SELECT name FROM sqlite_master WHERE name = 'story_versions'")
+    )
+    assert tables == []
+    assert asyncio.run(_execute(url, "SELECT story_html FROM shops")) == [("<p>Alt</p>",)]

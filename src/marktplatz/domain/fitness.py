@@ -55,6 +55,8 @@ class Link(StrEnum):
     """Where in the portal a next step is done."""
 
     PROFILE = "profile"
+    STORY = "story"
+    HOURS = "hours"
     CONTENT = "content"
     TOUCHPOINTS = "touchpoints"
 

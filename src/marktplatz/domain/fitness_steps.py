@@ -23,8 +23,8 @@ _DIMENSIONS = len(Dimension)
 _PER_DIMENSION = {d: sum(q.dimension is d for q in QUESTIONS) for d in Dimension}
 # Where the advice of a question is put into practice, if it is in the portal.
 _QUESTION_LINKS: dict[str, Link] = {
-    "hours_current": Link.PROFILE,
-    "story_told": Link.PROFILE,
+    "hours_current": Link.HOURS,
+    "story_told": Link.STORY,
     "photos_fresh": Link.PROFILE,
     "news_rhythm": Link.CONTENT,
     "offers_online": Link.CONTENT,
@@ -73,9 +73,9 @@ def _profile_steps(s: Signals) -> Iterator[NextStep]:
             _V,
             N_(
                 "Your opening hours are missing or cannot be read, so visitors cannot see "
-                "whether you are open right now. Enter them in your profile."
+                "whether you are open right now. Enter them in the opening hours editor."
             ),
-            link=Link.PROFILE,
+            link=Link.HOURS,
             impact=_gain((_V, 30)),
         )
     if not s.has_address:
@@ -108,13 +108,13 @@ def _story_steps(s: Signals) -> Iterator[NextStep]:
                 "customers get to know you: add who you are, since when you have been here "
                 "and what you recommend."
             )
-        yield NextStep(_S, message, {"count": s.story_chars}, Link.PROFILE, gain)
+        yield NextStep(_S, message, {"count": s.story_chars}, Link.STORY, gain)
     if not s.has_english_story:
         message = N_(
             "Your story has no English version yet. Visitors from abroad read it too: a few "
             "sentences are enough."
         )
-        yield NextStep(_S, message, link=Link.PROFILE, impact=_gain((_S, 15)))
+        yield NextStep(_S, message, link=Link.STORY, impact=_gain((_S, 15)))
     if s.days_since_change > FRESH_DAYS:
         missing = 25.0 if s.days_since_change > 3 * FRESH_DAYS else 12.5
         message = N_(

@@ -21,6 +21,7 @@ from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
+from marktplatz.domain.story import StoryVersion
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.two_factor import TwoFactor
 from marktplatz.domain.zones import Zone
@@ -206,6 +207,23 @@ class TwoFactorRepository(Protocol):
     async def drop_expired_challenges(self, now: datetime) -> None: ...
 
 
+class StoryVersionRepository(Protocol):
+    """The saved versions of shops' stories, newest first."""
+
+    async def add(
+        self,
+        shop_id: UUID,
+        language: str,
+        source: str,
+        html: str,
+        author_id: UUID | None,
+        at: datetime,
+    ) -> int: ...
+    async def get(self, version_id: int) -> StoryVersion | None: ...
+    async def newest(self, shop_id: UUID, language: str, limit: int) -> list[StoryVersion]: ...
+    async def keep_newest(self, shop_id: UUID, language: str, keep: int) -> int: ...
+
+
 class FitnessRepository(Protocol):
     """Digital-fitness checks; `latest_for_city` holds each participating shop's newest one."""
 
@@ -256,6 +274,8 @@ class UnitOfWork(Protocol):
     def coupons(self) -> CouponRepository: ...
     @property
     def two_factor(self) -> TwoFactorRepository: ...
+    @property
+    def story_versions(self) -> StoryVersionRepository: ...
     @property
     def fitness(self) -> FitnessRepository: ...
 

@@ -23,6 +23,7 @@ from marktplatz.domain.shops import (
     clean_opening_hours,
     clean_postcode,
 )
+from marktplatz.domain.story import picture_of
 from marktplatz.domain.text import clean_email, clean_phone, clean_slug, clean_text, clean_url
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.audit import audit
@@ -187,9 +188,18 @@ async def set_opening_hours(
 
 
 async def add_shop_image(
-    ctx: Context, actor: User | None, shop_id: UUID, data: bytes, alt_text: object
+    ctx: Context,
+    actor: User | None,
+    shop_id: UUID,
+    data: bytes,
+    alt_text: object,
+    area: ShopArea | None = None,
 ) -> ShopImage:
-    """Store an uploaded picture, re-encoded without metadata under a server-made name."""
+    """Store an uploaded picture, re-encoded without metadata under a server-made name.
+
+    `area`: the part of the shop the picture is added for (the story editor's uploads), so
+    staff the owner opened it to may add one there.
+    """
     alt = clean_text(alt_text, "alt_text", max_len=200)
     if len(data) > ctx.max_upload_bytes:
         raise InvalidInput(
@@ -198,7 +208,7 @@ async def add_shop_image(
             mb=ctx.max_upload_bytes // (1024 * 1024),
         )
     async with ctx.uow(write=True) as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True)
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=area)
         existing = await uow.shops.images(shop.id)
         if len(existing) >= MAX_IMAGES_PER_SHOP:
             raise InvalidInput(
@@ -232,6 +242,12 @@ async def delete_shop_image(
         image = await uow.shops.image(image_id)
         if image is None or image.shop_id != shop.id:
             raise NotFound("image")
+        if picture_of(image).src in shop.story_html + shop.story_html_en:
+            # Its file would go, and the published story would show a broken picture.
+            raise Conflict(
+                "image",
+                N_("This picture is shown in your story. Please take it out of the story first."),
+            )
         await uow.shops.delete_image(image.id)
         await audit(uow, ctx, actor, shop.city_id, "shop.image_deleted", "shop", shop.id)
         await uow.commit()

@@ -407,3 +407,18 @@ fitness_checks = Table(
     Index("ix_fitness_checks_shop_created", "shop_id", "created_at"),
     Index("ix_fitness_checks_city_created", "city_id", "created_at"),
 )
+
+# Every saved state of a shop's story (Markdown source and published HTML), newest kept per
+# shop and language; shops.story_html / story_html_en stay what visitor pages read.
+story_versions = Table(
+    "story_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("author_id", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_story_versions_shop_language", "shop_id", "language", "id"),
+)

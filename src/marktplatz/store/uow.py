@@ -20,6 +20,7 @@ from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.fitness import SqlFitness
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+from marktplatz.store.story import SqlStoryVersions
 from marktplatz.store.two_factor import SqlTwoFactor
 
 
@@ -87,6 +88,7 @@ class SqlUnitOfWork:
     contents: SqlContents
     coupons: SqlCoupons
     two_factor: SqlTwoFactor
+    story_versions: SqlStoryVersions
     fitness: SqlFitness
 
     async def __aenter__(self) -> Self:
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         self.contents = SqlContents(conn)
         self.coupons = SqlCoupons(conn)
         self.two_factor = SqlTwoFactor(conn)
+        self.story_versions = SqlStoryVersions(conn)
         self.fitness = SqlFitness(conn)
         return self
 

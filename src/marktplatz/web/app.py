@@ -37,6 +37,7 @@ from marktplatz.web.portal.overview import router as portal_overview_router
 from marktplatz.web.portal.posters import router as portal_posters_router
 from marktplatz.web.portal.routes import router as portal_router
 from marktplatz.web.portal.staff import router as portal_staff_router
+from marktplatz.web.portal.story import router as portal_story_router
 from marktplatz.web.portal.till import router as portal_till_router
 from marktplatz.web.security import two_factor_gate
 from marktplatz.web.static import serve_service_worker, serve_static
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_fitness_router)
     app.include_router(portal_posters_router)
     app.include_router(portal_hours_router)
+    app.include_router(portal_story_router)
     app.include_router(console_content_router)
     app.include_router(console_fitness_router)
     app.include_router(console_router)

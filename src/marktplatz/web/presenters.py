@@ -21,6 +21,7 @@ from marktplatz.domain.hours import (
     week_schedule,
 )
 from marktplatz.domain.shops import Shop, ShopImage
+from marktplatz.domain.story import picture_of
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
 from marktplatz.web.api import schemas as s
@@ -45,7 +46,7 @@ def distance_text(metres: float, language: str = "de") -> str:
 
 
 def image_url(image: ShopImage) -> str:
-    return f"/media/{image.filename}"
+    return picture_of(image).src
 
 
 def hours_status(shop: Shop, city: City, at: datetime, language: str = "de") -> HoursStatus:

@@ -50,7 +50,13 @@ class Chart:
 
 
 # The portal page where a next step of each kind is done.
-STEP_PATHS = {Link.PROFILE: "", Link.CONTENT: "/content", Link.TOUCHPOINTS: "/touchpoints"}
+STEP_PATHS = {
+    Link.PROFILE: "",
+    Link.STORY: "/story",
+    Link.HOURS: "/hours",
+    Link.CONTENT: "/content",
+    Link.TOUCHPOINTS: "/touchpoints",
+}
 
 
 def step_url(shop_id: UUID, link: Link | None) -> str | None:

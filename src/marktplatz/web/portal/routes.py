@@ -1,4 +1,4 @@
-"""Retailer portal: a shop's profile, story, pictures and its QR/NFC touchpoints."""
+"""Retailer portal: a shop's profile, pictures and its QR/NFC touchpoints."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from marktplatz.domain.accounts import Role, User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
+from marktplatz.domain.richtext import plain_text
 from marktplatz.domain.shops import Shop, ShopArea
 from marktplatz.services import access, cities, shops, touchpoints
 from marktplatz.web import presenters as p
@@ -30,8 +31,6 @@ SHOP_FIELDS = (
     "phone",
     "email",
     "website",
-    "story_html",
-    "story_html_en",
 )
 # Domain field paths that have no input of that name on our forms.
 _ALIASES = {"location": "lat", "location.lat": "lat", "location.lon": "lon"}
@@ -149,7 +148,9 @@ async def _shop_page(
         city=city,
         images=images,
         image_url=p.image_url,
+        story_excerpt=plain_text(shop.story_html),
         can_edit=can_edit_shop(user, shop),
+        can_edit_story=can_edit_shop(user, shop, ShopArea.STORY),
         status=p.hours_status(shop, city, ctx.clock.now()),
         values=values if values is not None else _shop_values(shop),
         errors=errors or {},
@@ -181,7 +182,7 @@ async def shop_submit(request: Request, shop_id: UUID, user: LoggedIn) -> Respon
     return saved(f"/portal/shops/{shop_id}")
 
 
-async def _upload(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
+async def read_upload(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
     """The uploaded picture (at most `limit` bytes read) and the other fields of the form."""
     # Closing the form removes the spooled temporary file of the upload at once.
     async with request.form() as form:
@@ -195,7 +196,7 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
 async def image_upload(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     """Add a picture; the service re-encodes it and drops its metadata."""
     ctx = app_of(request).ctx
-    data, values = await _upload(request, ctx.max_upload_bytes + 1)
+    data, values = await read_upload(request, ctx.max_upload_bytes + 1)
     try:
         if not data:
             raise InvalidInput("image", N_("Please choose a picture to upload."))

@@ -1,0 +1,130 @@
+"""A shop's story in the editor: preview, save as a new version, restore an older one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from uuid import UUID
+
+from marktplatz.domain.accounts import User
+from marktplatz.domain.errors import NotFound
+from marktplatz.domain.shops import Shop, ShopArea, ShopImage
+from marktplatz.domain.story import (
+    VERSIONS_KEPT,
+    RenderedStory,
+    StoryVersion,
+    clean_language,
+    clean_source,
+    current_source,
+    picture_of,
+    render_story,
+)
+from marktplatz.services.access import access_shop
+from marktplatz.services.audit import audit
+from marktplatz.services.context import Context
+from marktplatz.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDesk:
+    """What the editor shows for one language: the source to edit, the pictures, the versions."""
+
+    shop: Shop
+    language: str
+    source: str
+    pictures: list[ShopImage]
+    versions: list[StoryVersion]
+
+
+def published(shop: Shop, language: str) -> str:
+    """The story's HTML the visitor pages show in that language."""
+    return shop.story_html_en if language == "en" else shop.story_html
+
+
+async def story_desk(
+    ctx: Context, actor: User | None, shop_id: UUID, language: object
+) -> StoryDesk:
+    """The editor of a shop's story in one language: its owner, the city's staff, or its staff
+    when the owner opened the story to them."""
+    async with ctx.uow() as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
+        lang = clean_language(language)
+        versions = await uow.story_versions.newest(shop.id, lang, VERSIONS_KEPT)
+        pictures = await uow.shops.images(shop.id)
+    source = current_source(published(shop, lang), versions[0] if versions else None)
+    return StoryDesk(shop, lang, source, pictures, versions)
+
+
+async def preview_story(
+    ctx: Context, actor: User | None, shop_id: UUID, source: object
+) -> RenderedStory:
+    """The story as the visitor would see it, with its problems; nothing is stored."""
+    async with ctx.uow() as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
+        pictures = await uow.shops.images(shop.id)
+    return render_story(clean_source(source), [picture_of(p) for p in pictures])
+
+
+async def _publish(
+    uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
+) -> int:
+    """Render, refuse on the first problem, then publish the HTML and keep the version."""
+    pictures = [picture_of(p) for p in await uow.shops.images(shop.id)]
+    rendered = render_story(source, pictures)
+    if rendered.problems:
+        raise rendered.problems[0]
+    field = "story_html_en" if language == "en" else "story_html"
+    now = ctx.clock.now()
+    await uow.shops.update(replace(shop, **{field: rendered.html}, updated_at=now))  # type: ignore[arg-type]
+    author = actor.id if actor else None
+    version_id = await uow.story_versions.add(shop.id, language, source, rendered.html, author, now)
+    await uow.story_versions.keep_newest(shop.id, language, VERSIONS_KEPT)
+    return version_id
+
+
+async def save_story(
+    ctx: Context, actor: User | None, shop_id: UUID, language: object, source: object
+) -> int:
+    """Publish the story in one language and keep it as a new version; its id is returned.
+
+    Any picture that is not the shop's own or has no description refuses the whole save.
+    """
+    async with ctx.uow(write=True) as uow:
+        # Checked before the input: someone without the right learns nothing from the answer.
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
+        lang, text = clean_language(language), clean_source(source)
+        version_id = await _publish(uow, ctx, actor, shop, lang, text)
+        detail = [lang, f"version {version_id}"]
+        await audit(uow, ctx, actor, shop.city_id, "shop.story_updated", "shop", shop.id, detail)
+        await uow.commit()
+    return version_id
+
+
+async def _own_version(uow: UnitOfWork, shop: Shop, version_id: int) -> StoryVersion:
+    found = await uow.story_versions.get(version_id)
+    if found is None or found.shop_id != shop.id:
+        raise NotFound("story version")
+    return found
+
+
+async def story_version(
+    ctx: Context, actor: User | None, shop_id: UUID, version_id: int
+) -> tuple[Shop, StoryVersion]:
+    """One saved version of the shop's story, to look at before restoring it."""
+    async with ctx.uow() as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
+        return shop, await _own_version(uow, shop, version_id)
+
+
+async def restore_story(ctx: Context, actor: User | None, shop_id: UUID, version_id: int) -> int:
+    """Publish an older version again, as a new version: history is never rewritten.
+
+    It is rendered anew, so a picture deleted since refuses the restore with its message.
+    """
+    async with ctx.uow(write=True) as uow:
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
+        old = await _own_version(uow, shop, version_id)
+        new_id = await _publish(uow, ctx, actor, shop, old.language, old.source)
+        detail = [old.language, f"from version {old.id}", f"version {new_id}"]
+        await audit(uow, ctx, actor, shop.city_id, "shop.story_restored", "shop", shop.id, detail)
+        await uow.commit()
+    return new_id
