@@ -1509,7 +1509,9 @@ MATRIX: dict[tuple[str, str], Spec] = {
         SHOP,
         shop_scope(303, edit=True, anon=303),
         with_form(
-            lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff/rights", lambda c: {"area": "hours"}
+            # nothing opened: the shared world's cashiers must stay cashiers for the other cells
+            lambda w, t: f"/portal/shops/{shop_of(w, t)}/staff/rights",
+            lambda c: {},
         ),
         writes=True,
     ),

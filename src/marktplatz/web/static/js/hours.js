@@ -41,8 +41,58 @@ function copyMonday(event) {
   refresh();
 }
 
+// A short page on a phone: a day shows the periods it uses (at least one) and a button for one
+// more; a closed day shows none. Without this script every period is there to fill in.
+function filled(row) {
+  return [...row.querySelectorAll("input[type=text], input:not([type])")].some((i) => i.value.trim());
+}
+
+function tidy(block) {
+  const rows = [...block.querySelectorAll(".period-row")];
+  const used = rows.reduce((last, row, index) => (filled(row) ? index : last), 0);
+  rows.forEach((row, index) => {
+    row.hidden = index > used;
+  });
+  let more = block.querySelector("[data-more]");
+  if (!more) {
+    more = document.createElement("button");
+    more.type = "button";
+    more.className = "link-button add-period";
+    more.dataset.more = "";
+    more.textContent = form.dataset.addPeriod;
+    more.addEventListener("click", () => {
+      const next = rows.find((row) => row.hidden);
+      if (!next) return;
+      next.hidden = false;
+      next.querySelector("input")?.focus();
+      more.hidden = !rows.some((row) => row.hidden);
+    });
+    block.append(more);
+  }
+  more.hidden = !rows.some((row) => row.hidden);
+}
+
+function showDay(day) {
+  const open = day.querySelector(".day-open input");
+  const block = day.querySelector(".periods");
+  if (open && block) block.hidden = !open.checked;
+}
+
+function tidyAll() {
+  for (const block of form.querySelectorAll(".periods")) tidy(block);
+  for (const day of form.querySelectorAll(".hours-day")) showDay(day);
+}
+
 if (form && region) {
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  form.querySelector("[data-copy-monday]")?.addEventListener("click", copyMonday);
+  form.addEventListener("change", (event) => {
+    const day = event.target.closest(".hours-day");
+    if (day && event.target.closest(".day-open")) showDay(day);
+  });
+  form.querySelector("[data-copy-monday]")?.addEventListener("click", (event) => {
+    copyMonday(event);
+    tidyAll();
+  });
+  tidyAll();
 }
