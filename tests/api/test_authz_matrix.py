@@ -1898,6 +1898,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
         with_story_version("/restore"),
         writes=True,
     ),
+    # the live preview of an item's text: those who may write the shop's items; stores nothing
+    ("POST", "/portal/shops/{shop_id}/content/preview"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/content/preview", story_form),
+    ),
 }
 
 
