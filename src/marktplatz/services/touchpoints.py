@@ -69,10 +69,10 @@ def _identifier(kind: TouchpointKind, data: Mapping[str, object], code: str) -> 
 
 
 async def _zone_at(uow: UnitOfWork, city_id: UUID, location: Location) -> UUID | None:
-    return _zone_containing(await uow.zones.list_for_city(city_id), location)
+    return zone_containing(await uow.zones.list_for_city(city_id), location)
 
 
-def _zone_containing(zones: Iterable[Zone], location: Location) -> UUID | None:
+def zone_containing(zones: Iterable[Zone], location: Location) -> UUID | None:
     for zone in zones:
         if polygon_contains(zone.geometry, location):
             return zone.id
@@ -91,7 +91,7 @@ async def rezone_touchpoints(
         if not removed and polygon_contains(zone.geometry, point.location):
             zone_id: UUID | None = zone.id
         elif point.zone_id == zone.id:
-            zone_id = _zone_containing(others, point.location)
+            zone_id = zone_containing(others, point.location)
         else:
             continue
         if zone_id != point.zone_id:

@@ -15,9 +15,10 @@ from starlette.datastructures import FormData
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.fleet import worst_silent
 from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
 from marktplatz.domain.zones import Zone
-from marktplatz.services import access, accounts, cities, shops, touchpoints
+from marktplatz.services import access, accounts, cities, fleet, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import (
@@ -79,9 +80,10 @@ def console_page(
 
 @router.get("/{city}", response_class=HTMLResponse)
 async def overview(request: Request, staff: StaffOf) -> Response:
-    """Counts of shops, zones and touchpoints by kind, with links to each list."""
+    """Counts of shops, zones and touchpoints by kind, and the silent touchpoints, linked."""
     ctx, city_id = app_of(request).ctx, staff.city.id
-    points = await touchpoints.list_touchpoints(ctx, staff.user, city_id)
+    rows = await fleet.fleet_health(ctx, staff.user, city_id)
+    points = [row.touchpoint for row in rows]
     return console_page(
         request,
         "console/overview.html",
@@ -91,6 +93,8 @@ async def overview(request: Request, staff: StaffOf) -> Response:
         zone_count=len(await cities.list_zones(ctx, city_id)),
         touchpoint_count=len(points),
         by_kind=sorted(Counter(t.kind.value for t in points).items()),
+        health_counts=Counter(row.health.value for row in rows),
+        silent=worst_silent(rows),
     )
 
 
