@@ -173,6 +173,9 @@ STAFF_PAGES = {
     "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
     "portal-hours": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/hours']")),
     "portal-story": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/story']")),
+    "console-fleet": ("city-admin", Visit(f"{CONSOLE}/fleet")),
+    "console-fleet-map": ("city-admin", Visit(f"{CONSOLE}/fleet/map")),
+    "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
 }
 
 

@@ -29,7 +29,7 @@ function markerFor(point) {
 function zoneLayer(zone) {
   return L.geoJSON(zone.geometry, { interactive: false, className: "map-zone" }).bindTooltip(
     zone.name,
-    { permanent: true, direction: "center", className: "map-zone-label" },
+    { permanent: true, direction: "center", className: "map-zone-label", pane: "zone-labels" },
   );
 }
 
@@ -43,6 +43,8 @@ function draw(container, data) {
     maxZoom: 19,
     scrollWheelZoom: false,
   });
+  // Zone names lie under the markers (Leaflet's marker pane is at 600), not over them.
+  map.createPane("zone-labels").style.zIndex = "450";
   L.control.zoom({ zoomInTitle: labels.zoomIn, zoomOutTitle: labels.zoomOut }).addTo(map);
   if (data.tiles) L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map);
   const zones = data.zones.map(zoneLayer);
