@@ -195,7 +195,7 @@ async def test_the_dry_run_reports_every_bad_row_and_stores_nothing(
         "<td>3</td><td><code>name</code></td><td>Please fill in this field.</td>" in response.text
     )
     assert (
-        "<td>4</td><td><code>lat</code></td><td>Longitude must be between -180 and 180.</td>"
+        "<td>4</td><td><code>lon</code></td><td>Longitude must be between -180 and 180.</td>"
         in response.text
     )
     assert "Import now" not in response.text
@@ -263,3 +263,34 @@ async def test_a_confirmed_file_with_problems_imports_nothing(
     # then
     assert response.status_code == 422
     assert await count_points(composed, tenant) == before
+
+
+async def test_an_own_interval_set_on_the_touchpoint_page_decides_its_health(
+    composed: App, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # given a QR code heard five hours ago: fine within the 72 h of its kind
+    point = await qr_point(composed, tenant, name=unique("Brunnen"))
+    await contacts(composed, point, datetime.now(UTC) - timedelta(hours=5))
+    token = await login(client, tenant.users["city-editor"])
+    client.headers.update(EN)
+    page = f"/console/{tenant.city.slug}/touchpoints/{point.id}"
+    form = {
+        "csrf_token": token,
+        "name": point.name,
+        "placement": "",
+        "status": "active",
+        "shop_id": "",
+        "target": "/",
+        "lat": "52.105",
+        "lon": "8.75",
+    }
+    # when a bad interval is sent, then one of 2 hours
+    refused = await client.post(page, data={**form, "expected_interval_hours": "zwei"})
+    saved = await client.post(page, data={**form, "expected_interval_hours": "2"})
+    # then the bad one is refused with its message, the good one makes the code silent
+    assert refused.status_code == 422
+    assert "Enter a whole number from 1 to 2160." in refused.text
+    assert saved.status_code == 303
+    fleet = await client.get(f"/console/{tenant.city.slug}/fleet", params={"q": point.name})
+    assert "health health-warning" in fleet.text
+    assert "2 hours" in fleet.text

@@ -9,6 +9,7 @@ from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointKind, TouchpointStatus
 
 # Hours a touchpoint of each kind may stay silent before it counts as silent. Clock hours,
@@ -82,6 +83,21 @@ class FleetRow:
 def interval_of(touchpoint: Touchpoint) -> int:
     """The touchpoint's own expected interval in hours, else its kind's default."""
     return touchpoint.expected_interval_hours or DEFAULT_INTERVAL_HOURS[touchpoint.kind]
+
+
+def clean_interval(value: object, field: str = "expected_interval_hours") -> int | None:
+    """An own expected interval in whole hours, or None (left empty) for the kind's default."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_INTERVAL_HOURS:
+        raise InvalidInput(
+            field,
+            N_("Enter a whole number from %(low)s to %(high)s."),
+            low=1,
+            high=MAX_INTERVAL_HOURS,
+        )
+    return int(text)
 
 
 def health_of(touchpoint: Touchpoint, last_at: datetime | None, now: datetime) -> Health:

@@ -12,7 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from marktplatz.domain.errors import N_, InvalidInput
-from marktplatz.domain.fleet import MAX_INTERVAL_HOURS, FleetRow
+from marktplatz.domain.fleet import FleetRow, clean_interval
 from marktplatz.domain.geo import Location, make_location
 from marktplatz.domain.text import clean_text
 from marktplatz.domain.touchpoints import (
@@ -203,6 +203,17 @@ class _Row:
             self.failed = True
             return None
 
+    def location(self, lat: float | None, lon: float | None) -> Location | None:
+        """The position, its problem named by the column at fault."""
+        if lat is None or lon is None:
+            return None
+        try:
+            return make_location(lat, lon)
+        except InvalidInput as exc:
+            column = "lon" if exc.field.endswith(".lon") else "lat"
+            self.problems.append(Problem(self.number, column, exc.message, exc.params))
+            return None
+
 
 def _draft(
     number: int,
@@ -222,10 +233,7 @@ def _draft(
             "placement", lambda v: clean_text(v, "placement", max_len=200, required=False)
         ),
         "status": row.check("status", _status),
-        "interval": row.check(
-            "expected_interval_hours",
-            lambda v: _whole(v, 1, MAX_INTERVAL_HOURS, "expected_interval_hours"),
-        ),
+        "interval": row.check("expected_interval_hours", clean_interval),
         "battery": row.check("battery_percent", lambda v: _whole(v, 0, 100, "battery_percent")),
         "battery_at": row.check("battery_at", lambda v: _moment(v, timezone)),
     }
@@ -233,9 +241,7 @@ def _draft(
         return None
     identifier = row.check("identifier", lambda v: _identifier(kind, v))
     target = row.check("target", lambda v: _target(kind, v))
-    location = None
-    if values["lat"] is not None and values["lon"] is not None:
-        location = row.check("lat", lambda _: make_location(values["lat"], values["lon"], "lat"))
+    location = row.location(values["lat"], values["lon"])
     if row.failed or location is None:
         return None
     return RowDraft(

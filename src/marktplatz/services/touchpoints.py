@@ -10,6 +10,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.fleet import clean_interval
 from marktplatz.domain.geo import Location, make_location, polygon_contains
 from marktplatz.domain.text import clean_text
 from marktplatz.domain.touchpoints import (
@@ -199,6 +200,8 @@ async def _changes(
         )
     if "status" in data:
         changes["status"] = _status(data["status"])
+    if "expected_interval_hours" in data:
+        changes["expected_interval_hours"] = clean_interval(data["expected_interval_hours"])
     if "shop_id" in data:
         changes["shop_id"] = await _check_owner(uow, current.city_id, data["shop_id"])
     location = moved_location(current.location, data)

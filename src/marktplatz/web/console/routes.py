@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
-from marktplatz.domain.fleet import worst_silent
+from marktplatz.domain.fleet import DEFAULT_INTERVAL_HOURS, worst_silent
 from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
 from marktplatz.domain.zones import Zone
 from marktplatz.services import access, accounts, cities, fleet, shops, touchpoints
@@ -341,6 +341,7 @@ def _touchpoint_values(t: Touchpoint) -> dict[str, str]:
         "name": t.name,
         "placement": t.placement,
         "status": t.status.value,
+        "expected_interval_hours": str(t.expected_interval_hours or ""),
         "target": t.target,
         "shop_id": str(t.shop_id or ""),
         "lat": str(t.location.lat),
@@ -349,7 +350,7 @@ def _touchpoint_values(t: Touchpoint) -> dict[str, str]:
 
 
 def _touchpoint_changes(form: FormData, touchpoint: Touchpoint) -> dict[str, Any]:
-    names = ("name", "placement", "status", "shop_id")
+    names = ("name", "placement", "status", "shop_id", "expected_interval_hours")
     data: dict[str, Any] = {name: form_text(form, name) for name in names}
     if touchpoint.is_link:
         data["target"] = form_text(form, "target")
@@ -377,6 +378,7 @@ async def _touchpoint_page(
         shop_options=fleet["shop_options"],
         zone_names=fleet["zone_names"],
         short_url=touchpoint.short_url(app_of(request).settings.base_url),
+        default_interval=DEFAULT_INTERVAL_HOURS[touchpoint.kind],
     )
 
 
