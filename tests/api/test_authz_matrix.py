@@ -388,6 +388,21 @@ def with_upload(make: Callable[[World, str], str]) -> Builder:
     return build
 
 
+FLEET_CSV = "kind;name;lat;lon;target\nqr;Matrix-Pflaster;52,105;8,75;/\n"
+
+
+def with_fleet_csv(make: Callable[[World, str], str], *, upload: bool = False) -> Builder:
+    """A clean fleet CSV: as a file (the dry run) or as the confirm form's field."""
+
+    async def build(cell: Cell) -> Req:
+        if upload:
+            files = {"file": ("fleet.csv", FLEET_CSV.encode(), "text/csv")}
+            return Req(make(cell.w, cell.target), files=files)
+        return Req(make(cell.w, cell.target), data={"csv": FLEET_CSV})
+
+    return build
+
+
 def tenant_of(w: World, target: str) -> Tenant:
     return w.foreign if target in ("foreign", "cross") else w.own
 
@@ -1970,6 +1985,33 @@ MATRIX |= {
         CITY_CHILD,
         people_of_city,
         fresh_person("/enable", lambda s: {}, active=False),
+        writes=True,
+    ),
+    # the touchpoint fleet
+    ("GET", "/console/{city}/fleet"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fleet")
+    ),
+    ("GET", "/console/{city}/fleet/map"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fleet/map")
+    ),
+    ("GET", "/console/{city}/fleet.csv"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fleet.csv")
+    ),
+    ("GET", "/console/{city}/fleet/import"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/fleet/import"),
+    ),
+    # (the dry run: a POST for its CSRF check, yet it stores nothing)
+    ("POST", "/console/{city}/fleet/import"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        with_fleet_csv(lambda w, t: f"/console/{city_of(w, t)}/fleet/import", upload=True),
+    ),
+    ("POST", "/console/{city}/fleet/import/confirm"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        with_fleet_csv(lambda w, t: f"/console/{city_of(w, t)}/fleet/import/confirm"),
         writes=True,
     ),
 }

@@ -177,6 +177,9 @@ STAFF_PAGES = {
         "retailer-owner",
         Visit("/portal", follow="a[href$='/content/new?kind=story']"),
     ),
+    "console-fleet": ("city-admin", Visit(f"{CONSOLE}/fleet")),
+    "console-fleet-map": ("city-admin", Visit(f"{CONSOLE}/fleet/map")),
+    "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
 }
 
 

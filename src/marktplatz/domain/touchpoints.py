@@ -69,6 +69,10 @@ class Touchpoint:
     status: TouchpointStatus
     created_at: datetime
     updated_at: datetime
+    # None: the kind's default (domain/fleet.py). Battery as last reported, set by CSV import.
+    expected_interval_hours: int | None = None
+    battery_percent: int | None = None
+    battery_at: datetime | None = None
 
     @property
     def is_link(self) -> bool:

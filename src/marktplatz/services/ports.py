@@ -17,6 +17,7 @@ from marktplatz.domain.content import Content, ContentStatus
 from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
+from marktplatz.domain.fleet import ContactStats, StatsWindow
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.rules import CityRules
@@ -69,6 +70,9 @@ class TouchpointRepository(Protocol):
     ) -> list[Touchpoint]: ...
     async def add(self, touchpoint: Touchpoint) -> None: ...
     async def update(self, touchpoint: Touchpoint) -> None: ...
+    async def contact_stats(
+        self, city_id: UUID, window: StatsWindow
+    ) -> dict[UUID, ContactStats]: ...
 
 
 class UserRepository(Protocol):

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.fleet import clean_interval
 from marktplatz.domain.geo import Location, make_location, polygon_contains
 from marktplatz.domain.text import clean_text
 from marktplatz.domain.touchpoints import (
@@ -69,10 +70,10 @@ def _identifier(kind: TouchpointKind, data: Mapping[str, object], code: str) -> 
 
 
 async def _zone_at(uow: UnitOfWork, city_id: UUID, location: Location) -> UUID | None:
-    return _zone_containing(await uow.zones.list_for_city(city_id), location)
+    return zone_containing(await uow.zones.list_for_city(city_id), location)
 
 
-def _zone_containing(zones: Iterable[Zone], location: Location) -> UUID | None:
+def zone_containing(zones: Iterable[Zone], location: Location) -> UUID | None:
     for zone in zones:
         if polygon_contains(zone.geometry, location):
             return zone.id
@@ -91,7 +92,7 @@ async def rezone_touchpoints(
         if not removed and polygon_contains(zone.geometry, point.location):
             zone_id: UUID | None = zone.id
         elif point.zone_id == zone.id:
-            zone_id = _zone_containing(others, point.location)
+            zone_id = zone_containing(others, point.location)
         else:
             continue
         if zone_id != point.zone_id:
@@ -199,6 +200,8 @@ async def _changes(
         )
     if "status" in data:
         changes["status"] = _status(data["status"])
+    if "expected_interval_hours" in data:
+        changes["expected_interval_hours"] = clean_interval(data["expected_interval_hours"])
     if "shop_id" in data:
         changes["shop_id"] = await _check_owner(uow, current.city_id, data["shop_id"])
     location = moved_location(current.location, data)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, and_, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,6 +15,7 @@ from marktplatz.domain.accounts import Membership, Role, User
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City, FederalState
 from marktplatz.domain.errors import N_, Conflict
+from marktplatz.domain.fleet import ContactStats, StatsWindow
 from marktplatz.domain.geo import Location
 from marktplatz.domain.shops import Shop, ShopImage, areas_text, parse_areas
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointKind, TouchpointStatus
@@ -267,6 +268,36 @@ class SqlTouchpoints:
         await _insert_unique(self.conn, statement.values(**values), "identifier")
         # A beacon switched off (or taken) must stop being served within a second.
         await bump_content_version(self.conn, touchpoint.city_id)
+
+    async def contact_stats(self, city_id: UUID, window: StatsWindow) -> dict[UUID, ContactStats]:
+        """Per touchpoint of the city: its last contact and its contacts in the window, in one
+        grouped query over the partial index ix_events_contacts (which it alone reads)."""
+        e = t.events.c
+
+        def between(start: Any, end: Any) -> Any:
+            return func.sum(case((and_(e.occurred_at >= start, e.occurred_at < end), 1), else_=0))
+
+        query = (
+            select(
+                e.touchpoint_id,
+                func.max(e.occurred_at).label("last_at"),
+                between(window.week_start, window.today_start).label("week"),
+                between(window.yesterday_start, window.today_start).label("yesterday"),
+            )
+            # A literal, not a parameter: SQLite uses a partial index only for a matching term.
+            .where(e.city_id == city_id, text("kind = 'touchpoint.contact'"))
+            .where(e.touchpoint_id.is_not(None))
+            .group_by(e.touchpoint_id)
+        )
+        rows = await self.conn.execute(query)
+        return {
+            r.touchpoint_id: ContactStats(
+                last_at=r.last_at,
+                week=int(r.week or 0),
+                yesterday=int(r.yesterday or 0),
+            )
+            for r in rows
+        }
 
 
 class SqlUsers:

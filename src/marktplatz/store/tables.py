@@ -153,6 +153,9 @@ touchpoints = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("expected_interval_hours", Integer, nullable=True),
+    Column("battery_percent", Integer, nullable=True),
+    Column("battery_at", TS, nullable=True),
 )
 
 contents = Table(
@@ -317,6 +320,16 @@ events = Table(
         "decision_id",
         sqlite_where=text("decision_id IS NOT NULL"),
         postgresql_where=text("decision_id IS NOT NULL"),
+    ),
+    # Fleet health: the last contact and the recent counts per touchpoint of a city, read from
+    # the index alone; only contact events carry its cost.
+    Index(
+        "ix_events_contacts",
+        "city_id",
+        "touchpoint_id",
+        "occurred_at",
+        sqlite_where=text("kind = 'touchpoint.contact'"),
+        postgresql_where=text("kind = 'touchpoint.contact'"),
     ),
 )
 

@@ -15,9 +15,10 @@ from starlette.datastructures import FormData
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.fleet import DEFAULT_INTERVAL_HOURS, worst_silent
 from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
 from marktplatz.domain.zones import Zone
-from marktplatz.services import access, cities, shops, touchpoints
+from marktplatz.services import access, cities, fleet, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import (
@@ -79,9 +80,10 @@ def console_page(
 
 @router.get("/{city}", response_class=HTMLResponse)
 async def overview(request: Request, staff: StaffOf) -> Response:
-    """Counts of shops, zones and touchpoints by kind, with links to each list."""
+    """Counts of shops, zones and touchpoints by kind, and the silent touchpoints, linked."""
     ctx, city_id = app_of(request).ctx, staff.city.id
-    points = await touchpoints.list_touchpoints(ctx, staff.user, city_id)
+    rows = await fleet.fleet_health(ctx, staff.user, city_id)
+    points = [row.touchpoint for row in rows]
     return console_page(
         request,
         "console/overview.html",
@@ -91,6 +93,8 @@ async def overview(request: Request, staff: StaffOf) -> Response:
         zone_count=len(await cities.list_zones(ctx, city_id)),
         touchpoint_count=len(points),
         by_kind=sorted(Counter(t.kind.value for t in points).items()),
+        health_counts=Counter(row.health.value for row in rows),
+        silent=worst_silent(rows),
     )
 
 
@@ -337,6 +341,7 @@ def _touchpoint_values(t: Touchpoint) -> dict[str, str]:
         "name": t.name,
         "placement": t.placement,
         "status": t.status.value,
+        "expected_interval_hours": str(t.expected_interval_hours or ""),
         "target": t.target,
         "shop_id": str(t.shop_id or ""),
         "lat": str(t.location.lat),
@@ -345,7 +350,7 @@ def _touchpoint_values(t: Touchpoint) -> dict[str, str]:
 
 
 def _touchpoint_changes(form: FormData, touchpoint: Touchpoint) -> dict[str, Any]:
-    names = ("name", "placement", "status", "shop_id")
+    names = ("name", "placement", "status", "shop_id", "expected_interval_hours")
     data: dict[str, Any] = {name: form_text(form, name) for name in names}
     if touchpoint.is_link:
         data["target"] = form_text(form, "target")
@@ -373,6 +378,7 @@ async def _touchpoint_page(
         shop_options=fleet["shop_options"],
         zone_names=fleet["zone_names"],
         short_url=touchpoint.short_url(app_of(request).settings.base_url),
+        default_interval=DEFAULT_INTERVAL_HOURS[touchpoint.kind],
     )
 
 

@@ -1,0 +1,180 @@
+"""City console: the touchpoint fleet's health as a table and a map, CSV export and import."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from marktplatz.domain.fleet import FleetQuery, FleetRow, Health, select_rows
+from marktplatz.domain.fleet_csv import MAX_BYTES, MAX_ROWS, Problem, decode
+from marktplatz.services import cities, fleet
+from marktplatz.web.console.routes import Staff, StaffOf, console_page
+from marktplatz.web.i18n import pick_language, translations
+from marktplatz.web.portal.routes import form_text
+from marktplatz.web.security import csrf_guard
+from marktplatz.web.state import app_of
+from marktplatz.web.static import has_asset
+
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+HEALTH_MARKS = {  # a symbol per state: markers and badges differ without colour too
+    Health.ALERT: "‼",
+    Health.WARNING: "!",
+    Health.NEVER_SEEN: "?",
+    Health.OK: "✓",
+    Health.INACTIVE: "–",
+}
+
+
+async def _zone_names(request: Request, staff: Staff) -> dict[UUID, str]:
+    zones = await cities.list_zones(app_of(request).ctx, staff.city.id)
+    return {z.id: z.name for z in zones}
+
+
+@router.get("/{city}/fleet", response_class=HTMLResponse)
+async def fleet_page(
+    request: Request,
+    staff: StaffOf,
+    kind: str = "",
+    zone: str = "",
+    health: str = "",
+    q: str = "",
+    sort: str = "health",
+    order: str = "asc",
+) -> Response:
+    """The fleet's health, sorted and filtered on the server (a GET form: works without JS)."""
+    rows = await fleet.fleet_health(app_of(request).ctx, staff.user, staff.city.id)
+    zone_names = await _zone_names(request, staff)
+    query = FleetQuery.of(kind, zone, health, q, sort, order)
+    return console_page(
+        request,
+        "console/fleet.html",
+        staff,
+        "fleet",
+        rows=select_rows(rows, query, zone_names),
+        total=len(rows),
+        query=query,
+        zone_names=zone_names,
+        marks=HEALTH_MARKS,
+    )
+
+
+def _map_point(row: FleetRow) -> dict[str, Any]:
+    point = row.touchpoint
+    return {
+        "id": f"tp-{point.id}",
+        "lat": point.location.lat,
+        "lon": point.location.lon,
+        "health": row.health.value,
+        "mark": HEALTH_MARKS[row.health],
+    }
+
+
+@router.get("/{city}/fleet/map", response_class=HTMLResponse)
+async def fleet_map(request: Request, staff: StaffOf) -> Response:
+    """All touchpoints on the map, by health; the list below is the page without scripts."""
+    composed = app_of(request)
+    rows = await fleet.fleet_health(composed.ctx, staff.user, staff.city.id)
+    rows = select_rows(rows, FleetQuery(), {})
+    zones = await cities.list_zones(composed.ctx, staff.city.id)
+    tiles = composed.settings.map_tile_url
+    data = {
+        "center": {"lat": staff.city.center.lat, "lon": staff.city.center.lon},
+        "tiles": tiles or None,
+        "zones": [{"id": f"zone-{z.slug}", "name": z.name, "geometry": z.geometry} for z in zones],
+        "points": [_map_point(row) for row in rows],
+    }
+    return console_page(
+        request,
+        "console/fleet_map.html",
+        staff,
+        "fleet",
+        rows=rows,
+        map_data=data,
+        zone_names={z.id: z.name for z in zones},
+        marks=HEALTH_MARKS,
+        has_leaflet=has_asset("vendor/leaflet/leaflet.js"),
+        tile_attribution=composed.settings.map_tile_attribution if tiles else "",
+    )
+
+
+@router.get("/{city}/fleet.csv")
+async def fleet_export(request: Request, staff: StaffOf) -> Response:
+    """Every touchpoint with its fields and health, as German Excel opens a CSV file."""
+    data = await fleet.export_fleet(app_of(request).ctx, staff.user, staff.city.id)
+    name = f"touchpoints-{staff.city.slug}.csv"
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _problems(request: Request, problems: list[Problem]) -> list[tuple[int, str, str]]:
+    """(row, column, translated message) for the page."""
+    gettext = translations(pick_language(request)).gettext
+    found = []
+    for problem in problems:
+        text = gettext(problem.message)
+        found.append(
+            (problem.row, problem.column, text % problem.params if problem.params else text)
+        )
+    return found
+
+
+def _import_page(request: Request, staff: Staff, status: int = 200, **ctx: Any) -> Response:
+    return console_page(
+        request,
+        "console/fleet_import.html",
+        staff,
+        "fleet",
+        status,
+        max_kb=MAX_BYTES // 1000,
+        max_rows=MAX_ROWS,
+        **ctx,
+    )
+
+
+@router.get("/{city}/fleet/import", response_class=HTMLResponse)
+async def import_form(request: Request, staff: StaffOf) -> Response:
+    return _import_page(request, staff)
+
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The uploaded file's bytes (at most one byte past the limit) and its name."""
+    async with request.form() as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            return b"", ""
+        return await upload.read(MAX_BYTES + 1), upload.filename or ""
+
+
+@router.post("/{city}/fleet/import", response_class=HTMLResponse)
+async def import_check(request: Request, staff: StaffOf) -> Response:
+    """The dry run: every problem by row, or a summary with the button that imports."""
+    data, filename = await _upload(request)
+    plan = await fleet.check_import(app_of(request).ctx, staff.user, staff.city.id, data)
+    if plan.problems:
+        problems = _problems(request, plan.problems)
+        return _import_page(request, staff, 422, problems=problems, filename=filename)
+    # The checked file goes back to the browser with the confirm button, and is checked again
+    # in the transaction that imports it: nothing is kept on the server in between.
+    return _import_page(request, staff, plan=plan, csv_text=decode(data), filename=filename)
+
+
+@router.post("/{city}/fleet/import/confirm", response_class=HTMLResponse)
+async def import_confirm(request: Request, staff: StaffOf) -> Response:
+    """Import every row in one transaction; refused as a whole if anything changed meanwhile."""
+    form = await request.form()
+    data = form_text(form, "csv").encode("utf-8")
+    try:
+        plan = await fleet.import_fleet(app_of(request).ctx, staff.user, staff.city.id, data)
+    except fleet.ImportRefused as exc:
+        problems = _problems(request, exc.problems)
+        return _import_page(
+            request, staff, 422, problems=problems, filename=form_text(form, "filename")
+        )
+    return _import_page(request, staff, done=plan)
