@@ -1898,6 +1898,17 @@ MATRIX: dict[tuple[str, str], Spec] = {
         with_story_version("/restore"),
         writes=True,
     ),
+    # the audit log: read-only, city admins of the city only
+    ("GET", "/console/{city}/audit"): Spec(
+        CITY,
+        city_scope(200, admin_only=True, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/audit"),
+    ),
+    ("GET", "/console/{city}/audit.csv"): Spec(
+        CITY,
+        city_scope(200, admin_only=True, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/audit.csv"),
+    ),
 }
 
 
