@@ -23,7 +23,16 @@ from marktplatz.services import cities, visitors
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.web.app import create_app
-from support import PASSWORD, SQUARE, Tenant, login, make_tenant, new_client, unique
+from support import (
+    PASSWORD,
+    SQUARE,
+    Tenant,
+    login,
+    make_tenant,
+    new_client,
+    page_view_row,
+    unique,
+)
 
 EN = {"accept-language": "en"}
 
@@ -187,6 +196,35 @@ async def test_filters_narrow_by_group_action_person_object_and_days(
     ]
     assert await shown("since=2026-03-03&group=approvals") == [f"{mark}-city-admin-3"]
     assert await shown("until=2026-02-28") == []
+
+
+async def test_data_rights_requests_show_in_each_city_whose_data_they_concern(
+    client: httpx.AsyncClient, tenant: Tenant, composed: App, web: Any
+) -> None:
+    # given a visitor with events in this city, and another city they never visited
+    other = await make_tenant(composed)
+    visitor, secret = uuid.uuid4().hex, "k" * 43
+    ctx = composed.ctx
+    await visitors.record_consent(
+        ctx, visitor=visitor, secret=secret, purposes={"analytics": True}, text_version="v1"
+    )
+    async with composed.engine.begin() as conn:
+        row = page_view_row(tenant.city.id, datetime.now(UTC), visitor)
+        await conn.execute(t.events.insert(), [row])
+    # when they export, then erase their data
+    await visitors.export_data(ctx, visitor=visitor, secret=secret)
+    await visitors.erase_data(ctx, visitor=visitor, secret=secret)
+    await login(client, tenant.users["city-admin"])
+    ours = await client.get(audit_url(tenant, "?group=data-rights"), headers=EN)
+    async with new_client(web) as elsewhere:
+        await login(elsewhere, other.users["city-admin"])
+        theirs = await elsewhere.get(audit_url(other, "?group=data-rights"), headers=EN)
+    # then this city sees both requests (by a hash, never the pseudonym), the other city none
+    assert shown_actions(ours.text)[:2] == ["visitor.erased", "visitor.exported"]
+    assert "Visitor data erased" in ours.text
+    assert visitor not in ours.text
+    assert "visitor.erased" not in shown_actions(theirs.text)
+    assert "visitor.exported" not in shown_actions(theirs.text)
 
 
 @pytest.mark.parametrize(
