@@ -429,11 +429,13 @@ async def test_the_city_admin_sees_refused_requests_of_its_people(
     async with new_client(web) as till:
         await login(till, tenant.users["retailer-staff"])
         assert (await till.get(f"/console/{tenant.city.slug}/rules")).status_code == 403
+        users = await till.get(f"/api/v1/cities/{tenant.city.slug}/users")
+        assert users.status_code == 403
     await login(client, tenant.users["city-admin"])
     # when
     page = await client.get(audit_url(tenant, "?group=denied"), headers=EN)
     # then
-    assert shown_objects(page.text) == ["/console/{city}/rules"]
+    assert shown_objects(page.text) == ["/api/v1/cities/{city}/users", "/console/{city}/rules"]
     assert "Request refused" in page.text
     assert tenant.users["retailer-staff"].email in page.text
 
