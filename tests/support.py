@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import itertools
 import uuid
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.accounts import User
@@ -201,3 +203,10 @@ async def saved_coupon(
     """A coupon saved through the service, from a phone of its own (no save limit shared)."""
     data = coupons.SaveInput(offer.id, visitor, **source)
     return await coupons.save_coupon(composed.ctx, data, unique("phone"))
+
+
+def tiny_png(size: tuple[int, int] = (40, 30)) -> bytes:
+    """A small real PNG, as a shop picture upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()

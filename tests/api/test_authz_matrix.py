@@ -1898,6 +1898,80 @@ MATRIX: dict[tuple[str, str], Spec] = {
         with_story_version("/restore"),
         writes=True,
     ),
+    # the live preview of an item's text: those who may write the shop's items; stores nothing
+    ("POST", "/portal/shops/{shop_id}/content/preview"): Spec(
+        SHOP,
+        shop_scope(200, edit=True, anon=303),
+        with_form(lambda w, t: f"/portal/shops/{shop_of(w, t)}/content/preview", story_form),
+    ),
+}
+
+
+# --- the console's users page: city admins change people of their own city only ------------
+
+
+def people_of_city(role: str, target: str) -> int:
+    """Another city looks missing; in the own city only its admins act (editors too get 403)."""
+    if role == ANON:
+        return 303
+    if target == "foreign":
+        return 404
+    if role != ADMIN:
+        return 403
+    return 303 if target == "own" else 404
+
+
+def fresh_person(rest: str, form: Callable[[Shop], dict[str, str]], active: bool = True) -> Builder:
+    """A cashier of their own per cell; cross → the own city's path, a foreign city's cashier."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/console/{w.own.city.slug}/users/{uuid.uuid4()}{rest}", data={})
+        tenant = w.own if target == "own" else w.foreign
+        person = await make_user(w.app, STAFF, tenant.city, tenant.shop_b)
+        if not active:
+            async with w.app.engine.begin() as conn:
+                users = tables.users.c
+                await conn.execute(
+                    tables.users.update().where(users.id == person.id).values(is_active=False)
+                )
+        city = w.foreign.city.slug if target == "foreign" else w.own.city.slug
+        marks = {str(person.id): "private", person.email: "private"}
+        return Req(
+            f"/console/{city}/users/{person.id}{rest}",
+            data=form(tenant.shop_b),
+            markers=marks if tenant is w.foreign else {},
+        )
+
+    return build
+
+
+MATRIX |= {
+    ("POST", "/console/{city}/users/{user_id}/role"): Spec(
+        CITY_CHILD,
+        people_of_city,
+        fresh_person(
+            "/role",
+            lambda s: {"role": STAFF, "shop": str(s.id), "to": OWNER},
+        ),
+        writes=True,
+    ),
+    ("POST", "/console/{city}/users/{user_id}/role/remove"): Spec(
+        CITY_CHILD,
+        people_of_city,
+        fresh_person("/role/remove", lambda s: {"role": STAFF, "shop": str(s.id)}),
+        writes=True,
+    ),
+    ("POST", "/console/{city}/users/{user_id}/disable"): Spec(
+        CITY_CHILD, people_of_city, fresh_person("/disable", lambda s: {}), writes=True
+    ),
+    ("POST", "/console/{city}/users/{user_id}/enable"): Spec(
+        CITY_CHILD,
+        people_of_city,
+        fresh_person("/enable", lambda s: {}, active=False),
+        writes=True,
+    ),
     # the audit log: read-only, city admins of the city only
     ("GET", "/console/{city}/audit"): Spec(
         CITY,

@@ -173,6 +173,10 @@ STAFF_PAGES = {
     "console-fitness": ("city-admin", Visit(f"{CONSOLE}/fitness")),
     "portal-hours": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/hours']")),
     "portal-story": ("retailer-owner", Visit("/portal", follow="nav.subnav a[href$='/story']")),
+    "portal-product-story": (
+        "retailer-owner",
+        Visit("/portal", follow="a[href$='/content/new?kind=story']"),
+    ),
     "console-audit": ("city-admin", Visit(f"{CONSOLE}/audit")),
 }
 

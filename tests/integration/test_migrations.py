@@ -15,6 +15,8 @@ from marktplatz.store.database import create_engine
 
 # The story editor's revision and the one it follows (re-chained when branches merge).
 STORY_VERSIONS, STORY_BEFORE = "0013", "0012"
+# The product stories' Markdown source and the revision it follows.
+BODY_SOURCE, BODY_SOURCE_BEFORE = "0014", "0013"
 
 
 async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -146,3 +148,43 @@ def test_story_versions_come_with_their_revision_and_go_with_its_downgrade(
     )
     assert tables == []
     assert asyncio.run(_execute(url, "SELECT story_html FROM shops")) == [("<p>Alt</p>",)]
+
+
+def _add_content(url: str, city_id: str, shop_id: str, now: str, body: str) -> None:
+    """A shop's story item as the revisions since 0006 store it."""
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO contents (id, city_id, shop_id, kind, status, title, body_html, "
+            "language, weekdays, zone_ids, touchpoint_ids, languages, interests, place, "
+            "registration, prescription_only, flags, review_note, created_at, updated_at) "
+            "VALUES (:id, :city, :shop, 'story', 'published', 'Von Hand', :body, 'de', "
+            "'[]', '[]', '[]', '[]', '[]', '', '', 0, '[]', '', :now, :now)",
+            id=uuid.uuid4().hex,
+            city=city_id,
+            shop=shop_id,
+            body=body,
+            now=now,
+        )
+    )
+
+
+def test_content_body_source_starts_empty_and_goes_with_its_downgrade(tmp_path: Path) -> None:
+    # given a database just before the body source, holding a shop's published story item
+    url = f"sqlite+aiosqlite:///{tmp_path / 'body.sqlite3'}"
+    migrate.upgrade(url, BODY_SOURCE_BEFORE)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now)
+    _add_content(url, city_id, shop_id, now, "<p>Alt</p>")
+    # when
+    migrate.upgrade(url, BODY_SOURCE)
+    # then the item keeps its HTML and has no source yet (the editor shows the HTML)
+    stored = asyncio.run(_execute(url, "SELECT body_html, body_source FROM contents"))
+    assert stored == [("<p>Alt</p>", "")]
+    # when
+    command.downgrade(migrate.alembic_config(url), BODY_SOURCE_BEFORE)
+    # then
+    columns = asyncio.run(_execute(url, "SELECT name FROM pragma_table_info('contents')"))
+    assert ("body_source",) not in columns
+    assert asyncio.run(_execute(url, "SELECT body_html FROM contents")) == [("<p>Alt</p>",)]

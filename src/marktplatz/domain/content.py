@@ -171,11 +171,19 @@ class Content:
     registration: str = ""  # events: a web address or e-mail for registration
     job_type: JobType | None = None
     prescription_only: bool = False  # an offer about prescription-only medicines
+    # The Markdown the text was written in; empty for items from before the editor kept it.
+    body_source: str = ""
     flags: tuple[str, ...] = ()  # the rules that asked for approval (for the moderation queue)
     review_note: str = ""  # the city's message when it rejects
     created_at: datetime | None = None
     updated_at: datetime | None = None
     published_at: datetime | None = None
+
+    @property
+    def source(self) -> str:
+        """What the editor shows: the Markdown, or the HTML of an item written before it was
+        kept (HTML renders unchanged)."""
+        return self.body_source or self.body_html
 
     @property
     def shown(self) -> Window:

@@ -166,6 +166,14 @@ def render_story(source: str, pictures: Sequence[Picture]) -> RenderedStory:
     return RenderedStory(sanitize_story(raw, by_src), _problems(raw, by_src))
 
 
+def publishable_html(source: str, pictures: Sequence[Picture]) -> str:
+    """The HTML to publish from a story's (or an item's) source; the first problem refuses it."""
+    rendered = render_story(source, pictures)
+    if rendered.problems:
+        raise rendered.problems[0]
+    return rendered.html
+
+
 def current_source(published_html: str, newest: StoryVersion | None) -> str:
     """What the editor shows: the newest version's Markdown while it is what is published.
 

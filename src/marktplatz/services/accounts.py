@@ -40,6 +40,14 @@ from marktplatz.services.second_factor import (
 class LoginFailed(DomainError):
     """Wrong e-mail or password; deliberately does not say which."""
 
+    message = N_("E-mail address or password is not correct.")
+
+
+class AccountDisabled(LoginFailed):
+    """The right password for an account the city disabled; said only after the password."""
+
+    message = N_("This account is disabled. If you need it again, please contact your city's team.")
+
 
 class LoginThrottled(DomainError):
     """Too many failed logins for this account or client; try again later."""
@@ -125,10 +133,15 @@ async def login(
         ok, new_hash = ctx.hasher.verify_and_update(
             password[:256], user.password_hash if user else _DUMMY_HASH.get(ctx)
         )
-        if user is None or not ok or not user.is_active:
+        if user is None or not ok:
             await audit(uow, ctx, None, None, "login.failed", "user", address)
             await uow.commit()
             raise LoginFailed("login failed")
+        if not user.is_active:
+            # Only someone who knows the password learns that the account is disabled.
+            await audit(uow, ctx, None, None, "login.refused_disabled", "user", user.id)
+            await uow.commit()
+            raise AccountDisabled("account disabled")
         if new_hash:
             user = replace(user, password_hash=new_hash)
             await uow.users.update(user)

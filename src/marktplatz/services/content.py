@@ -26,8 +26,8 @@ from marktplatz.domain.content import (
 )
 from marktplatz.domain.errors import N_, Forbidden, InvalidInput, NotFound
 from marktplatz.domain.event_calendar import is_upcoming
-from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.rules import CityRules, approval_flags, check_content_rules, rules_from_dict
+from marktplatz.domain.story import clean_source, publishable_html
 from marktplatz.domain.text import clean_email, clean_text, clean_url
 from marktplatz.domain.touchpoints import Touchpoint, TouchpointStatus
 from marktplatz.services.access import (
@@ -40,6 +40,7 @@ from marktplatz.services.access import (
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.story import shop_pictures
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class ContentInput:
 
     kind: ContentKind
     title: str
+    # The text as written: Markdown (or HTML, which renders unchanged), kept as the source.
     body_html: str = ""
     language: str = "de"
     starts_at: datetime | None = None
@@ -330,10 +332,13 @@ async def _apply(
             N_("This city does not offer the language %(value)s."),
             value=data.language[:10],
         )
+    source = clean_source(data.body_html)
     content = replace(
         base,
         title=clean_text(data.title, "title", max_len=MAX_TITLE),
-        body_html=sanitize_html(data.body_html, "body_html"),
+        # Only the shop's own pictures, each described; the city's items can show none.
+        body_html=publishable_html(source, await shop_pictures(uow, base.shop_id)),
+        body_source=source,
         language=data.language,
         window=clean_window(
             data.starts_at, data.ends_at, data.weekdays, data.day_start, data.day_end

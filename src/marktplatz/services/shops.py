@@ -28,6 +28,7 @@ from marktplatz.domain.text import clean_email, clean_phone, clean_slug, clean_t
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
+from marktplatz.services.ports import UnitOfWork
 
 _FIELDS: dict[str, Callable[[object], object]] = {
     "name": lambda v: clean_text(v, "name", max_len=120),
@@ -233,6 +234,17 @@ async def add_shop_image(
     return image
 
 
+async def _refuse_if_in_an_item(uow: UnitOfWork, shop_id: UUID, src: str) -> None:
+    """A picture in an item's text stays: the item would show a broken picture."""
+    for item in await uow.contents.list_for_shop(shop_id):
+        if src in item.body_html:
+            raise Conflict(
+                "image",
+                N_("This picture is shown in “%(title)s”. Please take it out of that text first."),
+                title=item.title,
+            )
+
+
 async def delete_shop_image(
     ctx: Context, actor: User | None, shop_id: UUID, image_id: UUID
 ) -> None:
@@ -248,6 +260,7 @@ async def delete_shop_image(
                 "image",
                 N_("This picture is shown in your story. Please take it out of the story first."),
             )
+        await _refuse_if_in_an_item(uow, shop.id, picture_of(image).src)
         await uow.shops.delete_image(image.id)
         await audit(uow, ctx, actor, shop.city_id, "shop.image_deleted", "shop", shop.id)
         await uow.commit()

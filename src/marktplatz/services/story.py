@@ -10,12 +10,14 @@ from marktplatz.domain.errors import NotFound
 from marktplatz.domain.shops import Shop, ShopArea, ShopImage
 from marktplatz.domain.story import (
     VERSIONS_KEPT,
+    Picture,
     RenderedStory,
     StoryVersion,
     clean_language,
     clean_source,
     current_source,
     picture_of,
+    publishable_html,
     render_story,
 )
 from marktplatz.services.access import access_shop
@@ -55,28 +57,40 @@ async def story_desk(
 
 
 async def preview_story(
-    ctx: Context, actor: User | None, shop_id: UUID, source: object
+    ctx: Context,
+    actor: User | None,
+    shop_id: UUID,
+    source: object,
+    area: ShopArea | None = ShopArea.STORY,
 ) -> RenderedStory:
-    """The story as the visitor would see it, with its problems; nothing is stored."""
+    """The story as the visitor would see it, with its problems; nothing is stored.
+
+    Also the text of one of the shop's offers and stories: then `area` is None, as only those
+    who may write them may preview them.
+    """
     async with ctx.uow() as uow:
-        shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
-        pictures = await uow.shops.images(shop.id)
-    return render_story(clean_source(source), [picture_of(p) for p in pictures])
+        shop = await access_shop(uow, actor, shop_id, edit=True, area=area)
+        pictures = await shop_pictures(uow, shop.id)
+    return render_story(clean_source(source), pictures)
+
+
+async def shop_pictures(uow: UnitOfWork, shop_id: UUID | None) -> list[Picture]:
+    """The pictures a story or an item of the shop may show; the city's own items have none."""
+    if shop_id is None:
+        return []
+    return [picture_of(image) for image in await uow.shops.images(shop_id)]
 
 
 async def _publish(
     uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
 ) -> int:
     """Render, refuse on the first problem, then publish the HTML and keep the version."""
-    pictures = [picture_of(p) for p in await uow.shops.images(shop.id)]
-    rendered = render_story(source, pictures)
-    if rendered.problems:
-        raise rendered.problems[0]
+    html = publishable_html(source, await shop_pictures(uow, shop.id))
     field = "story_html_en" if language == "en" else "story_html"
     now = ctx.clock.now()
-    await uow.shops.update(replace(shop, **{field: rendered.html}, updated_at=now))  # type: ignore[arg-type]
+    await uow.shops.update(replace(shop, **{field: html}, updated_at=now))  # type: ignore[arg-type]
     author = actor.id if actor else None
-    version_id = await uow.story_versions.add(shop.id, language, source, rendered.html, author, now)
+    version_id = await uow.story_versions.add(shop.id, language, source, html, author, now)
     await uow.story_versions.keep_newest(shop.id, language, VERSIONS_KEPT)
     return version_id
 

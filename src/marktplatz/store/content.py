@@ -44,6 +44,7 @@ def _content(row: RowMapping) -> Content:
         status=ContentStatus(row["status"]),
         title=row["title"],
         body_html=row["body_html"],
+        body_source=row["body_source"],
         language=row["language"],
         window=Window(
             row["starts_at"],
@@ -83,6 +84,7 @@ def _row(content: Content) -> dict[str, Any]:
         "status": content.status.value,
         "title": content.title,
         "body_html": content.body_html,
+        "body_source": content.body_source,
         "language": content.language,
         "starts_at": window.starts_at,
         "ends_at": window.ends_at,

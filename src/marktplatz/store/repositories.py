@@ -124,6 +124,12 @@ class SqlCities:
         values["languages"] = list(city.languages)
         await self.conn.execute(update(t.cities).where(t.cities.c.id == city.id).values(**values))
 
+    async def lock(self, city_id: UUID) -> None:
+        # FOR UPDATE on PostgreSQL; SQLite ignores it, its write transactions are serial anyway.
+        await self.conn.execute(
+            select(t.cities.c.id).where(t.cities.c.id == city_id).with_for_update()
+        )
+
 
 class SqlZones:
     def __init__(self, conn: AsyncConnection) -> None:

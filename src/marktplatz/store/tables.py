@@ -191,6 +191,8 @@ contents = Table(
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("published_at", TS, nullable=True),
+    # The Markdown body_html was rendered from ("" for items from before the editor kept it).
+    Column("body_source", Text, nullable=False, default="", server_default=""),
     Index("ix_contents_city_status", "city_id", "status"),
 )
 

@@ -100,3 +100,9 @@ class SqlTwoFactor:
         await self.conn.execute(
             delete(t.login_challenges).where(t.login_challenges.c.expires_at <= now)
         )
+
+    async def enabled_among(self, user_ids: list[UUID]) -> set[UUID]:
+        """Which of these users have two-factor login on."""
+        c = t.two_factor.c
+        query = select(c.user_id).where(c.user_id.in_(user_ids), c.enabled_at.is_not(None))
+        return {row[0] for row in await self.conn.execute(query)}

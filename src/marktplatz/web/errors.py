@@ -66,9 +66,8 @@ async def on_login_failed(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginThrottled):
         message = gettext(lang, N_("Too many failed attempts. Please wait a few minutes."))
         return JSONResponse({"detail": message}, status_code=429, headers={"retry-after": "900"})
-    return JSONResponse(
-        {"detail": gettext(lang, N_("E-mail address or password is not correct."))}, status_code=401
-    )
+    assert isinstance(exc, LoginFailed)
+    return JSONResponse({"detail": gettext(lang, exc.message)}, status_code=401)
 
 
 async def on_second_factor(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""City console: zones, shops, the touchpoint fleet with printable QR codes, and users."""
+"""City console: zones, shops and the touchpoint fleet with printable QR codes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
 from marktplatz.domain.zones import Zone
-from marktplatz.services import access, accounts, cities, shops, touchpoints
+from marktplatz.services import access, cities, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import (
@@ -405,18 +405,4 @@ async def touchpoint_print(request: Request, touchpoint_id: UUID, staff: StaffOf
         raise NotFound("touchpoint")
     return console_page(
         request, "console/print.html", staff, "touchpoints", touchpoint=touchpoint, short_url=url
-    )
-
-
-# --- users ---------------------------------------------------------------------------------
-
-
-@router.get("/{city}/users", response_class=HTMLResponse)
-async def users_page(request: Request, staff: StaffOf) -> Response:
-    """Everyone with a role in the city or its shops (city admins; editors get 403)."""
-    ctx = app_of(request).ctx
-    users = await accounts.list_city_users(ctx, staff.user, staff.city.id)
-    shop_names = {s.id: s.name for s in await shops.list_shops(ctx, staff.city.id)}
-    return console_page(
-        request, "console/users.html", staff, "users", users=users, shop_names=shop_names
     )

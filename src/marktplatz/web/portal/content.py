@@ -23,7 +23,9 @@ from marktplatz.domain.content import (
 from marktplatz.domain.decision import EXCLUSION_TEXT, REASON_TEXT
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.domain.kanon import K
-from marktplatz.services import attribution, decisions, shops
+from marktplatz.domain.richtext import MAX_RICH_TEXT
+from marktplatz.domain.story import picture_of
+from marktplatz.services import attribution, decisions, shops, story
 from marktplatz.services import content as content_service
 from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.web.i18n import pick_language, translations
@@ -37,6 +39,7 @@ from marktplatz.web.portal.routes import (
     form_whole,
     saved,
 )
+from marktplatz.web.portal.story import Language, Source, rendered_preview
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
@@ -44,7 +47,11 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
 SUBMITTABLE = frozenset({ContentStatus.DRAFT, ContentStatus.REJECTED})
 TARGET_INTERESTS = [i for i in Interest if i not in SPECIAL_INTERESTS]
-_ALIASES = {"coupon.stock": "coupon_stock", "coupon.per_person": "coupon_per_person"}
+_ALIASES = {
+    "coupon.stock": "coupon_stock",
+    "coupon.per_person": "coupon_per_person",
+    "source": "body_html",
+}
 
 
 def _local(value: str, tz: ZoneInfo, field: str) -> datetime | None:
@@ -128,7 +135,7 @@ def _values(item: Content, tz: ZoneInfo) -> dict[str, Any]:
 
     return {
         "title": item.title,
-        "body_html": item.body_html,
+        "body_html": item.source,
         "language": item.language,
         "starts_at": local(window.starts_at),
         "ends_at": local(window.ends_at),
@@ -183,6 +190,11 @@ async def _editor(
     results = None
     if item is not None and item.coupon is not None:
         results = await attribution.offer_results(ctx, user, item.id)
+    shown = values if values is not None else (_values(item, city.tz) if item else {})
+    can_edit = can_edit_shop(user, shop)
+    # Only those who may write the text see it rendered as they write.
+    text = str(shown.get("body_html", ""))
+    text_preview = await rendered_preview(ctx, user, shop.id, text, None) if can_edit else None
     return render(
         request,
         "portal/content_edit.html",
@@ -201,10 +213,13 @@ async def _editor(
         image_options=[(str(i.id), i.alt_text) for i in images],
         interests=TARGET_INTERESTS,
         job_types=list(JobType),
-        values=values if values is not None else (_values(item, city.tz) if item else {}),
+        values=shown,
         errors=errors or {},
         pharmacy=shop.category.value == "pharmacy",
-        can_edit=can_edit_shop(user, shop),
+        can_edit=can_edit,
+        text_preview=text_preview,
+        pictures=[picture_of(image) for image in images],
+        max_length=MAX_RICH_TEXT,
         results=results,
         k=K,
     )
@@ -301,6 +316,18 @@ async def content_create(request: Request, shop_id: UUID, user: LoggedIn) -> Res
             status_code=422,
         )
     return saved(f"/portal/content/{item.id}")
+
+
+@router.post("/portal/shops/{shop_id}/content/preview", response_class=HTMLResponse)
+async def content_text_preview(
+    request: Request, shop_id: UUID, user: LoggedIn, source: Source = "", language: Language = "de"
+) -> Response:
+    """The live preview of an item's text as the shop page shows it; changes nothing."""
+    ctx = app_of(request).ctx
+    shown = await story.preview_story(ctx, user, shop_id, source, area=None)
+    return render(
+        request, "portal/_story_preview.html", preview=shown, language=language, item_text=True
+    )
 
 
 @router.get("/portal/content/{content_id}", response_class=HTMLResponse)

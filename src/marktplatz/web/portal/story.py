@@ -32,10 +32,12 @@ def _editor_url(shop_id: UUID, language: str, done: str = "") -> str:
     return f"/portal/shops/{shop_id}/story?language={language}" + (f"&done={done}" if done else "")
 
 
-async def _preview(ctx: Context, user: User, shop_id: UUID, text: str) -> RenderedStory:
-    """The story rendered; a text that cannot be (too long) shows why instead."""
+async def rendered_preview(
+    ctx: Context, user: User, shop_id: UUID, text: str, area: ShopArea | None = ShopArea.STORY
+) -> RenderedStory:
+    """The story (or an item's text) rendered; a text that cannot be (too long) shows why."""
     try:
-        return await story.preview_story(ctx, user, shop_id, text)
+        return await story.preview_story(ctx, user, shop_id, text, area)
     except InvalidInput as exc:
         return RenderedStory("", (exc,))
 
@@ -63,7 +65,7 @@ async def _page(
         language=desk.language,
         languages=STORY_LANGUAGES,
         source=text,
-        preview=await _preview(ctx, user, shop_id, text),
+        preview=await rendered_preview(ctx, user, shop_id, text),
         pictures=[picture_of(image) for image in desk.pictures],
         versions=desk.versions,
         versions_kept=VERSIONS_KEPT,

@@ -100,7 +100,7 @@ async def login_submit(
             email=email,
             error=N_("Too many failed attempts. Please wait a few minutes."),
         )
-    except accounts.LoginFailed:
+    except accounts.LoginFailed as exc:
         return render(
             request,
             "login.html",
@@ -108,7 +108,7 @@ async def login_submit(
             next=_safe_next(next),
             login_csrf=csrf_token,
             email=email,
-            error=N_("E-mail address or password is not correct."),
+            error=exc.message,
         )
     if isinstance(started, SecondStep):
         return _code_step(request, started.token, csrf_token, next)

@@ -1,7 +1,7 @@
 """Harden the append-only audit log; index its actor for the console's viewer
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-29 21:40:00
 
 0001 already refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL). This revision closes what
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

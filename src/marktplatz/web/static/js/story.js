@@ -1,11 +1,12 @@
-// The story editor: a toolbar that writes Markdown into the textarea, a live preview rendered by
-// the server (the same sanitiser as saving), and pictures inserted or uploaded in place. The
-// textarea, the "Preview" button and the upload form all work without this script.
-const form = document.getElementById("story-form");
-const source = document.getElementById("f-source");
-const target = document.getElementById("story-preview");
+// The Markdown editor of the shop's story and of its offers and stories: a toolbar that writes
+// Markdown into the textarea, a live preview rendered by the server (the same sanitiser as
+// saving), and pictures inserted (or, in the story editor, uploaded) in place. The textarea, the
+// "Preview" button and the upload form all work without this script.
+const form = document.querySelector("form[data-md-editor]");
+const source = form?.querySelector("[data-md-source]");
+const target = form && document.getElementById(form.dataset.previewTarget);
 const pictures = document.getElementById("pictures");
-const upload = document.getElementById("story-upload");
+const upload = pictures?.querySelector("form[data-upload]");
 const csrf = form?.querySelector("input[name=csrf_token]")?.value ?? "";
 const DELAY_MS = 400;
 
@@ -80,7 +81,7 @@ async function refresh() {
   const mine = ++asked;
   const body = new FormData();
   body.set("source", source.value);
-  body.set("language", form.querySelector("input[name=language]").value);
+  body.set("language", form.querySelector("[name=language]").value);
   const response = await fetch(form.dataset.preview, {
     method: "POST",
     body,
