@@ -19,7 +19,7 @@ from test_authz_matrix import registered
 from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App
 from marktplatz.domain.audit import AuditEntry
-from marktplatz.services import cities, visitors
+from marktplatz.services import cities, city_people, visitors
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.web.app import create_app
@@ -196,6 +196,32 @@ async def test_filters_narrow_by_group_action_person_object_and_days(
     ]
     assert await shown("since=2026-03-03&group=approvals") == [f"{mark}-city-admin-3"]
     assert await shown("until=2026-02-28") == []
+
+
+async def test_a_disabled_persons_refused_login_and_role_changes_show_in_their_city(
+    client: httpx.AsyncClient, tenant: Tenant, composed: App, web: Any
+) -> None:
+    # given a cashier the city admin disabled, who then tries to log in
+    admin, cashier = tenant.users["city-admin"], tenant.users["retailer-staff"]
+    other = await make_tenant(composed)
+    await city_people.set_active(composed.ctx, admin, tenant.city.id, cashier.id, active=False)
+    async with new_client(web) as till:
+        refused = await till.post(
+            "/api/v1/session", json={"email": cashier.email, "password": PASSWORD}
+        )
+    assert refused.status_code != 200
+    # when
+    await login(client, admin)
+    logins = await client.get(audit_url(tenant, f"?group=logins&object={cashier.id}"), headers=EN)
+    roles = await client.get(audit_url(tenant, f"?group=roles&object={cashier.id}"), headers=EN)
+    async with new_client(web) as elsewhere:
+        await login(elsewhere, other.users["city-admin"])
+        theirs = await elsewhere.get(audit_url(other, f"?object={cashier.id}"), headers=EN)
+    # then
+    assert shown_actions(logins.text) == ["login.refused_disabled"]
+    assert "Login refused: account disabled" in logins.text
+    assert shown_actions(roles.text) == ["user.disabled", "user.created"]
+    assert shown_actions(theirs.text) == []
 
 
 async def test_data_rights_requests_show_in_each_city_whose_data_they_concern(

@@ -16,11 +16,13 @@ from marktplatz.store import tables as t
 log = t.audit_log.c
 
 
-def _city_scope(city_id: UUID) -> ColumnElement[bool]:
+def _city_scope(city_id: UUID, member_ids: list[str]) -> ColumnElement[bool]:
     """The city's own rows, and the city-less rows (logins …) of people who belong to it.
 
-    A failed login has no actor: it belongs to the city whose user's address was typed.
-    Rows of nobody in the city (another city's, a visitor's, the purge job's) never match.
+    A login refused before anyone was logged in has no actor: it belongs to the city whose
+    person's address was typed (a failed login) or whose person's account it names (a disabled
+    account's login). Rows of nobody in the city (another city's, a visitor's that concerned no
+    city's data, the purge job's) never match.
     """
     m = t.memberships.c
     members = select(m.user_id).where(m.city_id == city_id)
@@ -35,8 +37,9 @@ def _city_scope(city_id: UUID) -> ColumnElement[bool]:
         and_(
             log.city_id.is_(None),
             log.actor_id.is_(None),
-            log.action == "login.failed",
-            log.object_id.in_(addresses),
+            log.object_type == "user",
+            log.action.startswith("login."),
+            or_(log.object_id.in_(addresses), log.object_id.in_(member_ids)),
         ),
     )
 
@@ -87,11 +90,14 @@ class SqlAuditLog:
         self, city_id: UUID, found: AuditFilter, tz: ZoneInfo, before: int | None, limit: int
     ) -> list[AuditRow]:
         """Up to `limit` lines in the city's scope, newest first, older than line `before`."""
-        u = t.users.c
+        u, m = t.users.c, t.memberships.c
+        # Ids are kept as text in object_id: compared as the text the application wrote.
+        ids = await self.conn.execute(select(m.user_id).where(m.city_id == city_id).distinct())
+        member_ids = [str(row[0]) for row in ids]
         query = (
             select(t.audit_log, u.email, u.display_name)
             .select_from(t.audit_log.outerjoin(t.users, u.id == log.actor_id))
-            .where(_city_scope(city_id), *_narrowed(found, tz))
+            .where(_city_scope(city_id, member_ids), *_narrowed(found, tz))
             .order_by(log.id.desc())
             .limit(limit)
         )
