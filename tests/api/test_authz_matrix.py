@@ -2014,6 +2014,17 @@ MATRIX |= {
         with_fleet_csv(lambda w, t: f"/console/{city_of(w, t)}/fleet/import/confirm"),
         writes=True,
     ),
+    # the audit log: read-only, city admins of the city only
+    ("GET", "/console/{city}/audit"): Spec(
+        CITY,
+        city_scope(200, admin_only=True, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/audit"),
+    ),
+    ("GET", "/console/{city}/audit.csv"): Spec(
+        CITY,
+        city_scope(200, admin_only=True, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/audit.csv"),
+    ),
 }
 
 

@@ -72,3 +72,15 @@ def clean_url(value: object, field: str = "website", *, allow_relative: bool = F
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
         raise InvalidInput(field, N_("Enter a web address starting with https://."))
     return text
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as text: one starting like a formula gets a quote.
+
+    Excel and LibreOffice run a cell that starts with = + - @ (or a tab or carriage return
+    before one) as a formula; exported text typed by others must never do that (CSV injection).
+    """
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell

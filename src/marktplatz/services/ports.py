@@ -7,9 +7,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from marktplatz.domain.accounts import Invitation, LoginSession, Membership, User
-from marktplatz.domain.audit import AuditEntry
+from marktplatz.domain.audit import AuditEntry, AuditFilter, AuditRow
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
 from marktplatz.domain.consent import ConsentRecord, Visitor
@@ -95,7 +96,15 @@ class SessionRepository(Protocol):
 
 
 class AuditLog(Protocol):
+    """Append-only: lines are added and read, never changed or deleted."""
+
     async def append(self, entry: AuditEntry) -> None: ...
+    async def has_since(
+        self, actor_id: UUID, action: str, object_id: str, since: datetime
+    ) -> bool: ...
+    async def page(
+        self, city_id: UUID, found: AuditFilter, tz: ZoneInfo, before: int | None, limit: int
+    ) -> list[AuditRow]: ...
 
 
 class InvitationRepository(Protocol):
@@ -128,6 +137,7 @@ class VisitorDataRepository(Protocol):
     """Everything stored under a pseudonym: handed out on export, removed on erasure."""
 
     async def events(self, pseudonym: str) -> list[dict[str, Any]]: ...
+    async def cities(self, pseudonym: str) -> list[UUID]: ...
     async def erase(self, pseudonym: str, stand_in: str) -> dict[str, int]: ...
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from marktplatz.domain.consent import (
     ConsentRecord,
@@ -43,12 +45,21 @@ def _pseudonym(value: object) -> str:
 
 
 async def _audit(
-    uow: UnitOfWork, ctx: Context, action: str, pseudonym: str, detail: list[str] | None = None
+    uow: UnitOfWork,
+    ctx: Context,
+    action: str,
+    pseudonym: str,
+    detail: list[str] | None = None,
+    cities: Sequence[UUID] = (),
 ) -> None:
     # The audit log must not become a list of pseudonyms (nor hold a secret): it names the
     # visitor by a hash that only someone who knows the pseudonym can match.
     digest = hashlib.sha256(f"visitor:{pseudonym}".encode()).hexdigest()[:32]
-    await audit(uow, ctx, None, None, action, "visitor", digest, detail or ())
+    # One line per city whose data the request concerned, so each city's admins see it in
+    # their log; a request that touched no city's data belongs to the installation alone.
+    scopes: Sequence[UUID | None] = cities or [None]
+    for city_id in scopes:
+        await audit(uow, ctx, None, city_id, action, "visitor", digest, detail or ())
 
 
 async def _proven(uow: UnitOfWork, pseudonym: str, secret: str) -> Visitor:
@@ -101,7 +112,8 @@ async def export_data(ctx: Context, *, visitor: object, secret: object) -> Visit
         events = await uow.visitor_data.events(pseudonym)
         saved = await uow.coupons.for_pseudonym(pseudonym)
         touches = await uow.coupons.touches_for(pseudonym)
-        await _audit(uow, ctx, "visitor.exported", pseudonym)
+        cities = await uow.visitor_data.cities(pseudonym)
+        await _audit(uow, ctx, "visitor.exported", pseudonym, cities=cities)
         await uow.commit()
     return VisitorExport(found, consents, events, saved, touches)
 
@@ -115,10 +127,11 @@ async def erase_data(ctx: Context, *, visitor: object, secret: object) -> dict[s
     pseudonym, key = _pseudonym(visitor), clean_secret(secret)
     async with ctx.uow(write=True) as uow:
         await _proven(uow, pseudonym, key)
+        cities = await uow.visitor_data.cities(pseudonym)
         counts = await uow.visitor_data.erase(
             pseudonym, erased_pseudonym(pseudonym, ctx.erasure_key)
         )
         detail = [f"{table}={count}" for table, count in sorted(counts.items())]
-        await _audit(uow, ctx, "visitor.erased", pseudonym, detail)
+        await _audit(uow, ctx, "visitor.erased", pseudonym, detail, cities)
         await uow.commit()
     return counts

@@ -95,6 +95,13 @@ class SqlVisitorData:
         )
         return [dict(r._mapping) for r in await self.conn.execute(query)]
 
+    async def cities(self, pseudonym: str) -> list[UUID]:
+        """The cities holding events or coupons of the pseudonym (whose logs note a request)."""
+        events = select(t.events.c.city_id).where(t.events.c.pseudonym == pseudonym)
+        coupons = select(t.coupons.c.city_id).where(t.coupons.c.pseudonym == pseudonym)
+        rows = await self.conn.execute(events.union(coupons))
+        return sorted({row[0] for row in rows}, key=str)
+
     async def erase(self, pseudonym: str, stand_in: str) -> dict[str, int]:
         """Rows erased per table; each statement uses the index on the visitor column."""
         counts: dict[str, int] = {}

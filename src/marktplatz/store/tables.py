@@ -267,7 +267,7 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", TS, nullable=False, index=True),
-    Column("actor_id", Uuid, nullable=True),
+    Column("actor_id", Uuid, nullable=True, index=True),
     Column("city_id", Uuid, nullable=True, index=True),
     Column("action", String(60), nullable=False),
     Column("object_type", String(40), nullable=False),

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from marktplatz.domain.accounts import Invitation, LoginSession, Role
-from marktplatz.domain.audit import AuditEntry
 from marktplatz.store import tables as t
+from marktplatz.store.audit import SqlAuditLog
 from marktplatz.store.content import SqlContents
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.fitness import SqlFitness
@@ -52,16 +52,6 @@ class SqlSessions:
         await self.conn.execute(
             delete(t.login_sessions).where(t.login_sessions.c.user_id == user_id)
         )
-
-
-class SqlAuditLog:
-    """Append-only: this class offers no update and no delete."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def append(self, entry: AuditEntry) -> None:
-        await self.conn.execute(t.audit_log.insert().values(**asdict(entry)))
 
 
 class SqlUnitOfWork:

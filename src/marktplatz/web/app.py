@@ -21,6 +21,7 @@ from marktplatz.web.api.coupons import router as coupons_api
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
+from marktplatz.web.console.audit import router as console_audit_router
 from marktplatz.web.console.content import router as console_content_router
 from marktplatz.web.console.fitness import router as console_fitness_router
 from marktplatz.web.console.fleet import router as console_fleet_router
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_fleet_router)
     app.include_router(console_router)
     app.include_router(console_users_router)
+    app.include_router(console_audit_router)
     app.include_router(invitations_router)
     app.include_router(visitor_app_router)
     app.include_router(visitor_coupons_router)

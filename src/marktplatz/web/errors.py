@@ -8,11 +8,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
+from marktplatz.services import auditing
 from marktplatz.services.accounts import LoginFailed, LoginThrottled
 from marktplatz.services.second_factor import SecondFactorRequired, SecondFactorWrong
 from marktplatz.services.two_factor import SetupRequired
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import render_error
+from marktplatz.web.state import app_of
 
 TWO_FACTOR_PAGE = "/account/two-factor"
 
@@ -45,9 +47,16 @@ async def on_not_found(request: Request, exc: Exception) -> Response:
 
 
 async def on_forbidden(request: Request, exc: Exception) -> Response:
+    auth = getattr(request.state, "auth", None)
+    if auth is not None:
+        # A logged-in person was refused: the city's admins see it in the audit log, by the
+        # route's pattern. The path itself may hold a secret (an invitation link) or ids the
+        # person typed, another city's among them, which that city's log must not repeat.
+        route = getattr(request.scope.get("route"), "path", "") or "-"
+        await auditing.record_denied(app_of(request).ctx, auth[1], route)
     if _is_api(request):
         return JSONResponse({"detail": "forbidden"}, status_code=403)
-    if getattr(request.state, "auth", None) is None:
+    if auth is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render_error(request, 403)
 
