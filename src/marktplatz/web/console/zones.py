@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 from marktplatz.web.static import has_asset
 
+Save = Callable[[dict[str, Any]], Awaitable[Zone]]
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
 
@@ -104,16 +106,24 @@ async def zones_page(request: Request, staff: StaffOf) -> Response:
     return await _page(request, staff, "console/zones.html", None, {}, None)
 
 
+async def _save(request: Request, save: Save) -> tuple[Zone | None, Fields, Fields]:
+    """Read the form (closing its upload) and save: the zone, or the kept values and the error."""
+    async with request.form() as form:
+        values = form_values(form)
+        try:
+            return await save(await _zone_data(form, values)), values, {}
+        except (InvalidInput, Conflict) as exc:
+            return None, values, form_errors(request, exc)
+
+
 @router.post("/{city}/zones", response_class=HTMLResponse)
 async def zone_create(request: Request, staff: StaffOf) -> Response:
     """A new zone; then its page, which says how many touchpoints and shops lie in it."""
-    form = await request.form()
-    values = form_values(form)
-    try:
-        data = await _zone_data(form, values)
-        zone = await cities.create_zone(app_of(request).ctx, staff.user, staff.city.id, data)
-    except (InvalidInput, Conflict) as exc:
-        errors = form_errors(request, exc)
+    ctx, city_id = app_of(request).ctx, staff.city.id
+    zone, values, errors = await _save(
+        request, lambda data: cities.create_zone(ctx, staff.user, city_id, data)
+    )
+    if zone is None:
         return await _page(request, staff, "console/zones.html", None, values, errors)
     return saved(f"{staff.base}/zones/{zone.id}")
 
@@ -136,13 +146,11 @@ async def zone_page(request: Request, zone_id: UUID, staff: StaffOf) -> Response
 async def zone_submit(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
     """Rename or redraw a zone; touchpoints are assigned again by position."""
     zone = await _zone_of(request, staff, zone_id)
-    form = await request.form()
-    values = form_values(form)
-    try:
-        data = await _zone_data(form, values)
-        await cities.update_zone(app_of(request).ctx, staff.user, zone.id, data)
-    except (InvalidInput, Conflict) as exc:
-        errors = form_errors(request, exc)
+    ctx = app_of(request).ctx
+    updated, values, errors = await _save(
+        request, lambda data: cities.update_zone(ctx, staff.user, zone.id, data)
+    )
+    if updated is None:
         return await _page(request, staff, "console/zone.html", zone, values, errors)
     return saved(f"{staff.base}/zones/{zone.id}")
 
