@@ -104,6 +104,14 @@ def test_a_zone_is_drawn_named_saved_and_reshaped_by_dragging_a_corner(
     # then the field follows the map each time
     assert len(shape_in(page)["coordinates"][0]) == 5
     assert page.locator(".zone-corner").count() == 4
+    # finally the zone is deleted, leaving the demo city's zones as they were for other tests
+    delete(page)
+
+
+def delete(page: Any) -> None:
+    with page.expect_navigation():
+        page.locator("form[action$='/delete'] button[type=submit]").click()
+    assert page.url.endswith("/zones?saved=1")
 
 
 def test_without_javascript_the_shape_is_typed_into_the_text_field(
@@ -126,3 +134,5 @@ def test_without_javascript_the_shape_is_typed_into_the_text_field(
     # then
     assert "/zones/" in page.url
     assert shape_in(page) == shape
+    delete(page)
+    assert f"Getippt {mark}" not in page.locator("main").inner_text()
