@@ -11,7 +11,7 @@ import pytest
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.touchpoints import Touchpoint
-from marktplatz.domain.zones import MAX_UPLOAD_BYTES
+from marktplatz.domain.zones import MAX_UPLOAD_BYTES, Zone
 from marktplatz.services import cities, touchpoints
 from support import SQUARE, Tenant, login
 
@@ -35,6 +35,11 @@ async def _point(composed: App, tenant: Tenant, name: str, lat: float, lon: floa
         tenant.city.id,
         {"kind": "qr", "name": name, "lat": lat, "lon": lon, "target": "/"},
     )
+
+
+async def _zone(composed: App, tenant: Tenant, slug: str, geometry: dict[str, Any]) -> Zone:
+    data = {"slug": slug, "name": slug.title(), "geometry": geometry}
+    return await cities.create_zone(composed.ctx, tenant.users["city-admin"], tenant.city.id, data)
 
 
 async def _zone_of(composed: App, tenant: Tenant, point: Touchpoint) -> Any:
@@ -208,13 +213,10 @@ async def test_redrawing_and_deleting_a_zone_assign_its_touchpoints_again(
     en: httpx.AsyncClient, tenant: Tenant, composed: App
 ) -> None:
     # given a zone over the square with a touchpoint in its west and one in its east
-    admin = tenant.users["city-admin"]
-    zone = await cities.create_zone(
-        composed.ctx, admin, tenant.city.id, {"slug": "mitte", "name": "Mitte", "geometry": SQUARE}
-    )
+    zone = await _zone(composed, tenant, "mitte", SQUARE)
     west = await _point(composed, tenant, "West", 52.105, 8.745)
     east = await _point(composed, tenant, "Ost", 52.105, 8.755)
-    token = await login(en, admin)
+    token = await login(en, tenant.users["city-admin"])
     url = f"/console/{tenant.city.slug}/zones/{zone.id}"
     # when the zone is redrawn to the west strip (the shops at 8.75 are now outside)
     response = await en.post(
@@ -238,11 +240,8 @@ async def test_a_refused_redraw_keeps_the_stored_shape(
     en: httpx.AsyncClient, tenant: Tenant, composed: App
 ) -> None:
     # given
-    admin = tenant.users["city-admin"]
-    zone = await cities.create_zone(
-        composed.ctx, admin, tenant.city.id, {"slug": "mitte", "name": "Mitte", "geometry": SQUARE}
-    )
-    token = await login(en, admin)
+    zone = await _zone(composed, tenant, "mitte", SQUARE)
+    token = await login(en, tenant.users["city-admin"])
     swapped = {"type": "Polygon", "coordinates": [[[y, x] for x, y in SQUARE["coordinates"][0]]]}
     # when
     response = await en.post(
@@ -260,12 +259,8 @@ async def test_the_editor_gets_the_other_zones_and_the_reference_points(
 ) -> None:
     # given two zones and a touchpoint
     admin = tenant.users["city-admin"]
-    mine = await cities.create_zone(
-        composed.ctx, admin, tenant.city.id, {"slug": "ost", "name": "Ost", "geometry": SQUARE}
-    )
-    await cities.create_zone(
-        composed.ctx, admin, tenant.city.id, {"slug": "west", "name": "West", "geometry": WEST}
-    )
+    mine = await _zone(composed, tenant, "ost", SQUARE)
+    await _zone(composed, tenant, "west", WEST)
     await _point(composed, tenant, "Brunnen", 52.104, 8.751)
     await login(en, admin)
     # when
