@@ -172,8 +172,8 @@ async def test_a_zone_is_created_edited_and_deleted(
     created = await en.post(base, data=form)
     # then
     assert created.status_code == 303
-    assert created.headers["location"] == f"{base}?saved=1"
     (zone,) = await cities.list_zones(composed.ctx, tenant.city.id)
+    assert created.headers["location"] == f"{base}/{zone.id}?saved=1"
     assert ">Altstadt</a>" in (await en.get(base)).text
     # when
     edited = await en.post(f"{base}/{zone.id}", data={**form, "name": "Neue Altstadt"})

@@ -247,7 +247,7 @@ async def test_another_citys_zone_counts_as_unknown(composed: App, tenant: Tenan
             "description": "",
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[8.0, 52.0], [8.1, 52.0], [8.1, 52.1], [8.0, 52.0]]],
+                "coordinates": [[[8.74, 52.1], [8.76, 52.1], [8.76, 52.11], [8.74, 52.1]]],
             },
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +55,28 @@ def parse_polygon(geometry: object, field: str = "geometry") -> dict[str, Any]:
     except (ValueError, TypeError, AttributeError) as exc:
         raise InvalidInput(field, N_("The shape is not valid GeoJSON.")) from exc
     if not polygon.is_valid:
-        raise InvalidInput(
-            field, N_("The polygon is not valid: %(reason)s"), reason=explain_validity(polygon)
-        )
+        raise _invalid_shape(field, explain_validity(polygon))
     return {"type": "Polygon", "coordinates": rings}
+
+
+# GEOS names the first crossing as "Self-intersection[x y]" (also "Ring Self-intersection").
+_CROSSING = re.compile(r"Self-intersection\[(?P<lon>\S+) (?P<lat>\S+)\]")
+
+
+def _invalid_shape(field: str, reason: str) -> InvalidInput:
+    """A plain message for a shape GEOS calls invalid; a crossing is named by its position."""
+    crossing = _CROSSING.search(reason)
+    if crossing is None:
+        return InvalidInput(field, N_("The polygon is not valid: %(reason)s"), reason=reason)
+    return InvalidInput(
+        field,
+        N_(
+            "The outline crosses itself near latitude %(lat)s, longitude %(lon)s. "
+            "Move the points so that no two edges cross."
+        ),
+        lat=round(float(crossing["lat"]), 6),
+        lon=round(float(crossing["lon"]), 6),
+    )
 
 
 def _check_rings(rings: list[Any], field: str) -> None:
@@ -71,6 +90,8 @@ def _check_rings(rings: list[Any], field: str) -> None:
             if not isinstance(position, list) or len(position) < 2:
                 raise InvalidInput(field, N_("Every position must be [longitude, latitude]."))
             make_location(position[1], position[0], field)
+        if len({(p[0], p[1]) for p in ring}) < 3:
+            raise InvalidInput(field, N_("A zone needs at least three different points."))
         count += len(ring)
     if count > MAX_ZONE_VERTICES:
         raise InvalidInput(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from marktplatz.domain.accounts import User
@@ -16,9 +17,9 @@ from marktplatz.domain.cities import (
     clean_timezone,
 )
 from marktplatz.domain.errors import N_, Conflict, NotFound
-from marktplatz.domain.geo import make_location, parse_polygon
+from marktplatz.domain.geo import make_location, polygon_contains
 from marktplatz.domain.text import clean_slug, clean_text
-from marktplatz.domain.zones import Zone
+from marktplatz.domain.zones import Zone, clean_zone_shape
 from marktplatz.services.access import access_city, access_zone
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
@@ -115,7 +116,7 @@ async def create_zone(
 ) -> Zone:
     """Draw a new zone in a city (city staff)."""
     async with ctx.uow(write=True) as uow:
-        await access_city(uow, actor, city_id)
+        city = await access_city(uow, actor, city_id)
         zone = Zone(
             id=uuid.uuid4(),
             city_id=city_id,
@@ -124,7 +125,7 @@ async def create_zone(
             description=clean_text(
                 data.get("description", ""), "description", max_len=500, required=False
             ),
-            geometry=parse_polygon(data.get("geometry")),
+            geometry=clean_zone_shape(data.get("geometry"), city.center),
             created_at=ctx.clock.now(),
         )
         await _check_zone_slug(uow, zone, None)
@@ -151,7 +152,8 @@ async def update_zone(
                 data["description"], "description", max_len=500, required=False
             )
         if "geometry" in data:
-            changes["geometry"] = parse_polygon(data["geometry"])
+            city = await access_city(uow, actor, zone.city_id)
+            changes["geometry"] = clean_zone_shape(data["geometry"], city.center)
         updated = replace(zone, **changes)  # type: ignore[arg-type]
         await _check_zone_slug(uow, updated, zone.id)
         await uow.zones.update(updated)
@@ -171,6 +173,30 @@ async def delete_zone(ctx: Context, actor: User | None, zone_id: UUID) -> None:
         await uow.zones.delete(zone.id)
         await audit(uow, ctx, actor, zone.city_id, "zone.deleted", "zone", zone.id, [zone.slug])
         await uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneMembers:
+    """What lies in a zone: touchpoints by the zone they are assigned to, shops by position."""
+
+    touchpoints: int = 0
+    shops: int = 0
+
+
+async def zone_members(ctx: Context, actor: User | None, city_id: UUID) -> dict[UUID, ZoneMembers]:
+    """How many touchpoints and shops each zone of the city holds (city staff). Shops carry no
+    zone of their own: one lies in every zone that covers its position."""
+    async with ctx.uow() as uow:
+        await access_city(uow, actor, city_id)
+        zones = await uow.zones.list_for_city(city_id)
+        points = Counter(t.zone_id for t in await uow.touchpoints.list_for_city(city_id))
+        places = [s.location for s in await uow.shops.list_for_city(city_id)]
+    return {
+        z.id: ZoneMembers(
+            points[z.id], sum(polygon_contains(z.geometry, place) for place in places)
+        )
+        for z in zones
+    }
 
 
 async def _check_zone_slug(uow: UnitOfWork, zone: Zone, except_id: UUID | None) -> None:

@@ -29,6 +29,7 @@ from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
 from marktplatz.web.console.users import router as console_users_router
+from marktplatz.web.console.zones import router as console_zones_router
 from marktplatz.web.edge.decide import DecideApp, decide_edge
 from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_users_router)
     app.include_router(console_audit_router)
     app.include_router(invitations_router)
+    app.include_router(console_zones_router)
     app.include_router(visitor_app_router)
     app.include_router(visitor_coupons_router)
     app.include_router(visitor_nearby_router)

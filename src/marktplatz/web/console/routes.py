@@ -1,8 +1,7 @@
-"""City console: zones, shops and the touchpoint fleet with printable QR codes."""
+"""City console: the overview, shops and the touchpoint fleet with printable QR codes."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -14,10 +13,9 @@ from starlette.datastructures import FormData
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
-from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
+from marktplatz.domain.errors import Conflict, InvalidInput, NotFound
 from marktplatz.domain.fleet import DEFAULT_INTERVAL_HOURS, worst_silent
 from marktplatz.domain.touchpoints import LINK_KINDS, Touchpoint, TouchpointKind
-from marktplatz.domain.zones import Zone
 from marktplatz.services import access, cities, fleet, shops, touchpoints
 from marktplatz.web import presenters as p
 from marktplatz.web.pages import render
@@ -96,108 +94,6 @@ async def overview(request: Request, staff: StaffOf) -> Response:
         health_counts=Counter(row.health.value for row in rows),
         silent=worst_silent(rows),
     )
-
-
-# --- zones ---------------------------------------------------------------------------------
-
-
-def _zone_data(form: FormData) -> dict[str, Any]:
-    try:
-        geometry = json.loads(form_text(form, "geometry"))
-    except ValueError:
-        raise InvalidInput("geometry", N_("The shape is not valid GeoJSON.")) from None
-    data: dict[str, Any] = {k: form_text(form, k) for k in ("slug", "name", "description")}
-    return {**data, "geometry": geometry}
-
-
-def _zone_values(zone: Zone) -> dict[str, str]:
-    geometry = json.dumps(zone.geometry, indent=2)
-    return {
-        "slug": zone.slug,
-        "name": zone.name,
-        "description": zone.description,
-        "geometry": geometry,
-    }
-
-
-async def _zones_page(
-    request: Request, staff: Staff, values: Fields | None = None, errors: Fields | None = None
-) -> Response:
-    zones = await cities.list_zones(app_of(request).ctx, staff.city.id)
-    return console_page(
-        request,
-        "console/zones.html",
-        staff,
-        "zones",
-        422 if errors else 200,
-        zones=zones,
-        values=values or {},
-        errors=errors or {},
-    )
-
-
-@router.get("/{city}/zones", response_class=HTMLResponse)
-async def zones_page(request: Request, staff: StaffOf) -> Response:
-    return await _zones_page(request, staff)
-
-
-@router.post("/{city}/zones", response_class=HTMLResponse)
-async def zone_create(request: Request, staff: StaffOf) -> Response:
-    form = await request.form()
-    try:
-        await cities.create_zone(app_of(request).ctx, staff.user, staff.city.id, _zone_data(form))
-    except (InvalidInput, Conflict) as exc:
-        return await _zones_page(request, staff, form_values(form), form_errors(request, exc))
-    return saved(f"{staff.base}/zones")
-
-
-async def _zone_of(request: Request, staff: Staff, zone_id: UUID) -> Zone:
-    zone = await cities.get_zone(app_of(request).ctx, zone_id)
-    if zone.city_id != staff.city.id:
-        raise NotFound("zone")
-    return zone
-
-
-def _zone_page(
-    request: Request,
-    staff: Staff,
-    zone: Zone,
-    values: Fields | None = None,
-    errors: Fields | None = None,
-) -> Response:
-    return console_page(
-        request,
-        "console/zone.html",
-        staff,
-        "zones",
-        422 if errors else 200,
-        zone=zone,
-        values=values or _zone_values(zone),
-        errors=errors or {},
-    )
-
-
-@router.get("/{city}/zones/{zone_id}", response_class=HTMLResponse)
-async def zone_page(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
-    return _zone_page(request, staff, await _zone_of(request, staff, zone_id))
-
-
-@router.post("/{city}/zones/{zone_id}", response_class=HTMLResponse)
-async def zone_submit(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
-    zone = await _zone_of(request, staff, zone_id)
-    form = await request.form()
-    try:
-        await cities.update_zone(app_of(request).ctx, staff.user, zone.id, _zone_data(form))
-    except (InvalidInput, Conflict) as exc:
-        return _zone_page(request, staff, zone, form_values(form), form_errors(request, exc))
-    return saved(f"{staff.base}/zones/{zone.id}")
-
-
-@router.post("/{city}/zones/{zone_id}/delete")
-async def zone_delete(request: Request, zone_id: UUID, staff: StaffOf) -> Response:
-    zone = await _zone_of(request, staff, zone_id)
-    await cities.delete_zone(app_of(request).ctx, staff.user, zone.id)
-    return saved(f"{staff.base}/zones")
 
 
 # --- shops ---------------------------------------------------------------------------------
