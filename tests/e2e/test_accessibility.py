@@ -180,6 +180,7 @@ STAFF_PAGES = {
     "console-fleet": ("city-admin", Visit(f"{CONSOLE}/fleet")),
     "console-fleet-map": ("city-admin", Visit(f"{CONSOLE}/fleet/map")),
     "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
+    "console-events": ("city-admin", Visit(f"{CONSOLE}/events")),
 }
 
 
