@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -28,6 +30,13 @@ from marktplatz.web.visitor.calendar import _uuid
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 THROTTLED = N_("Too many registrations at once. Please wait a minute.")
+
+
+def _same_day(event: Content, city: City) -> bool:
+    """Whether the event ends on the local day it starts (its end then shows as a time only)."""
+    start, end = event.window.starts_at, event.window.ends_at
+    tz = ZoneInfo(city.timezone)
+    return bool(start and end and start.astimezone(tz).date() == end.astimezone(tz).date())
 
 
 def _private(response: Response) -> Response:
@@ -59,6 +68,7 @@ async def _page(
         status,
         city=city,
         event=found.event,
+        same_day=_same_day(found.event, city),
         terms=found.terms,
         retailers=retailers,
         left=places_left(found.terms, found.taken),
@@ -118,6 +128,7 @@ async def register_submit(
         201,
         city=found_city,
         event=done.event,
+        same_day=_same_day(done.event, found_city),
         registration=done.registration,
         cancel_link=f"{base}/{found_city.slug}/registrations/{done.token}",
     )
@@ -133,6 +144,7 @@ def _cancel_page(
         "visitor/registration_cancel.html",
         city=city,
         event=event,
+        same_day=_same_day(event, city),
         registration=registration,
         token=token,
         cancelled=registration is None,
