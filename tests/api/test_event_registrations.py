@@ -3,6 +3,7 @@ the participant list and CSV for city staff only, retailers' workshops, rate lim
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import html
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App
 from marktplatz.domain.content import Content, ContentKind
+from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.registrations import KEEP_DAYS, Registration
 from marktplatz.services import registrations, retention
 from marktplatz.services.accounts import hash_token
@@ -375,3 +377,26 @@ async def test_the_console_creates_an_event_with_registration(
     assert terms.capacity == 40
     calendar = await client.get(f"/{tenant.city.slug}/events", headers=EN)
     assert register_url(tenant, event) in calendar.text
+
+
+async def test_the_last_places_go_to_exactly_as_many_as_there_are_at_once(
+    composed: App, tenant: Tenant
+) -> None:
+    # given an event with two places and six people registering at the same moment
+    event = await city_event(composed, tenant, capacity=2, title="Begehrter Kurs")
+
+    async def one(i: int) -> bool:
+        person = (f"Person {i}", f"{unique('race')}@example.org", True)
+        try:
+            await registrations.register(
+                composed.ctx, None, tenant.city.id, event.id, person, unique("client")
+            )
+        except InvalidInput:
+            return False
+        return True
+
+    # when
+    results = await asyncio.gather(*(one(i) for i in range(6)))
+    # then two got a place, four were told it is full, and no more than two are stored
+    assert sorted(results) == [False] * 4 + [True] * 2
+    assert len(await people(composed, event)) == 2
