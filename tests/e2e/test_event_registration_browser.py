@@ -55,6 +55,7 @@ def test_a_visitor_registers_for_a_workshop_and_the_city_sees_them(
         admin.locator("form[action$='/events'] button[type=submit]").click()
     row = admin.locator("tbody tr", has=admin.locator("th", has_text=title))
     expect(row).to_contain_text(re.compile(r"0 (von|of) 12"))
+    screenshot(admin, "console-events.png")
 
     # then a visitor finds it in the public calendar and registers
     visitor = open_page(new_context())
