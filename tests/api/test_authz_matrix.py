@@ -2046,18 +2046,20 @@ async def one_registrant(w: World, tenant: Tenant) -> tuple[Content, str, dict[s
     return event, done.token, {name: "registrant", email: "registrant"}
 
 
-def with_participants(rest: str) -> Builder:
-    """The participants of an event of own or foreign; cross: a foreign event under our city."""
+def with_participants(rest: str, form: dict[str, str] | None = None) -> Builder:
+    """The participants of an event of own or foreign (or a form changing its registration);
+    cross: a foreign event under our city."""
 
     async def build(cell: Cell) -> Req:
         w, target = cell.w, cell.target
         if target == "missing":
-            return Req(f"/console/{w.own.city.slug}/events/{uuid.uuid4()}/{rest}")
+            return Req(f"/console/{w.own.city.slug}/events/{uuid.uuid4()}/{rest}", data=form)
         tenant = w.foreign if target in ("foreign", "cross") else w.own
         event, _, person = await one_registrant(w, tenant)
         marks = {str(event.id): "content", event.title: "content", **person}
         return Req(
             f"/console/{console_city(w, target)}/events/{event.id}/{rest}",
+            data=form,
             markers=marks if tenant is w.foreign else {},
         )
 
@@ -2100,13 +2102,18 @@ def with_cancel_link(rest: str) -> Builder:
 
 
 async def registration_rows(w: World) -> list[Any]:
-    """Both tenants' event registrations."""
-    r = tables.registrations.c
-    query = select(r.id, r.content_id, r.email).where(
-        r.city_id.in_([w.own.city.id, w.foreign.city.id])
+    """Both tenants' event registrations and the terms of their events."""
+    r, terms = tables.registrations.c, tables.registration_terms.c
+    cities_ = [w.own.city.id, w.foreign.city.id]
+    events = select(tables.contents.c.id).where(tables.contents.c.city_id.in_(cities_))
+    queries = (
+        select(r.id, r.content_id, r.email).where(r.city_id.in_(cities_)),
+        select(tables.registration_terms).where(terms.content_id.in_(events)),
     )
     async with w.app.engine.connect() as conn:
-        return sorted((tuple(row) for row in await conn.execute(query)), key=str)
+        return [
+            sorted((tuple(row) for row in await conn.execute(query)), key=str) for query in queries
+        ]
 
 
 def signup_public(target: str) -> frozenset[str]:
@@ -2145,6 +2152,12 @@ MATRIX |= {
     ),
     ("GET", "/console/{city}/events/{event_id}/participants.csv"): Spec(
         CITY_CHILD, console_child_scope(200), with_participants("participants.csv")
+    ),
+    ("POST", "/console/{city}/events/{event_id}/registration"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_participants("registration", {"signup": "public", "capacity": "40"}),
+        writes=True,
     ),
     ("GET", "/{city}/events/{event_id}/register"): Spec(
         CITY_CHILD, public(), with_signup(False), allow=signup_public

@@ -400,3 +400,56 @@ async def test_the_last_places_go_to_exactly_as_many_as_there_are_at_once(
     # then two got a place, four were told it is full, and no more than two are stored
     assert sorted(results) == [False] * 4 + [True] * 2
     assert len(await people(composed, event)) == 2
+
+
+async def test_the_city_opens_changes_and_ends_registration_of_an_event(
+    composed: App, tenant: Tenant, client: httpx.AsyncClient, web: Any
+) -> None:
+    # given a city event without registration in Marktplatz
+    event = await city_event(composed, tenant, audience=None, title="Lichterfest")
+    url = f"/console/{tenant.city.slug}/events/{event.id}"
+    async with new_client(web) as admin:
+        csrf = await login(admin, tenant.users["city-editor"])
+        page = await admin.get(f"{url}/participants", headers=EN)
+        assert '<option value="none" selected>' in page.text
+
+        async def send(**form: str) -> httpx.Response:
+            data = {"signup": "public", "capacity": "", "closes_at": "", **form}
+            return await admin.post(
+                f"{url}/registration", data={**data, "csrf_token": csrf}, headers=EN
+            )
+
+        # when the city opens it with two places, two visitors take them
+        assert (await send(capacity="2")).status_code == 303
+        assert (await register(client, tenant, event)).status_code == 201
+        assert (await register(client, tenant, event)).status_code == 201
+        # then the places cannot fall below those taken, nor registration end
+        fewer = await send(signup="retailers", capacity="1")
+        assert fewer.status_code == 422
+        assert "Registrations so far: 2. Give at least as many places." in fewer.text
+        assert 'value="1"' in fewer.text
+        ended = await send(signup="none")
+        assert ended.status_code == 422
+        assert "registration cannot be switched off" in ended.text
+        late = await send(closes_at=soon(20).strftime("%Y-%m-%dT%H:%M"))
+        assert late.status_code == 422
+        assert "Registration must close before the event starts." in late.text
+        async with composed.ctx.uow() as uow:
+            terms = await uow.registrations.terms(event.id)
+        assert terms is not None
+        assert (terms.audience.value, terms.capacity) == ("public", 2)
+        assert (await register(client, tenant, event)).status_code == 409
+        # and more places open it again
+        assert (await send(capacity="3")).status_code == 303
+        assert (await register(client, tenant, event)).status_code == 201
+
+    # a second event: without registrations it can be ended
+    other = await city_event(composed, tenant, title="Laternenumzug")
+    async with new_client(web) as admin:
+        csrf = await login(admin, tenant.users["city-admin"])
+        ended = await admin.post(
+            f"/console/{tenant.city.slug}/events/{other.id}/registration",
+            data={"signup": "none", "csrf_token": csrf},
+        )
+        assert ended.status_code == 303
+    assert (await client.get(register_url(tenant, other))).status_code == 404

@@ -15,6 +15,7 @@ from marktplatz.domain.registrations import (
     Audience,
     Registration,
     RegistrationTerms,
+    check_change,
     check_open,
     clean_participant,
     clean_terms,
@@ -127,3 +128,14 @@ def test_the_csv_opens_in_german_excel_and_keeps_formulas_as_text() -> None:
         "Anna Muster;anna@example.org;;2030-06-01 10:30\r\n"
         "'=HYPERLINK(1);b@example.org;Optik A;2030-06-02 11:00\r\n"
     )
+
+
+def test_a_change_keeps_the_places_already_taken() -> None:
+    check_change(RegistrationTerms(EVENT, Audience.PUBLIC, capacity=3), 3)
+    check_change(None, 0)
+    with pytest.raises(InvalidInput) as fewer:
+        check_change(RegistrationTerms(EVENT, Audience.PUBLIC, capacity=2), 3)
+    assert (fewer.value.field, fewer.value.params) == ("capacity", {"count": 3})
+    with pytest.raises(InvalidInput) as ended:
+        check_change(None, 1)
+    assert ended.value.field == "signup"

@@ -108,6 +108,24 @@ def check_open(
         raise InvalidInput("registration", reason)
 
 
+def check_change(terms: RegistrationTerms | None, taken: int) -> None:
+    """New terms for an event `taken` people registered for: they keep their places."""
+    if taken and terms is None:
+        raise InvalidInput(
+            "signup",
+            N_(
+                "People have registered already: registration cannot be switched off. "
+                "Set a deadline instead."
+            ),
+        )
+    if terms is not None and terms.capacity is not None and terms.capacity < taken:
+        raise InvalidInput(
+            "capacity",
+            N_("Registrations so far: %(count)s. Give at least as many places."),
+            count=taken,
+        )
+
+
 def clean_participant(name: object, email: object, consent: bool) -> tuple[str, str]:
     """A visitor's name and e-mail, given only with consent to be contacted about this event."""
     cleaned = clean_text(name, "name", max_len=MAX_NAME)

@@ -17,6 +17,7 @@ from marktplatz.domain.registrations import (
     Audience,
     Registration,
     RegistrationTerms,
+    check_change,
     check_open,
     clean_participant,
     clean_terms,
@@ -65,7 +66,7 @@ async def create_city_event(
     actor: User | None,
     city_id: UUID,
     data: ContentInput,
-    terms: tuple[object, object, datetime | None] | None,
+    terms: Terms | None,
 ) -> Content:
     """A city event (city staff), published at once unless the city approves everything first;
     `terms` (audience, capacity, deadline) opens registration in Marktplatz."""
@@ -77,6 +78,42 @@ async def create_city_event(
             await uow.registrations.set_terms(clean_terms(event.id, *terms, data.starts_at))
             await uow.commit()
     return await content_service.act_on_content(ctx, actor, event.id, Action.SUBMIT)
+
+
+Terms = tuple[object, object, datetime | None]  # audience, capacity, deadline as entered
+
+
+async def change_terms(
+    ctx: Context, actor: User | None, city_id: UUID, event_id: UUID, terms: Terms | None
+) -> RegistrationTerms | None:
+    """Open, change or close registration for a city event (city staff); `None` ends it.
+    Places never fall below those taken, and registration cannot end once people registered."""
+    async with ctx.uow(write=True) as uow:
+        await access_city(uow, actor, city_id)
+        event = await _city_event(uow, city_id, event_id)
+        await uow.registrations.terms(event.id, lock=True)
+        taken = (await uow.registrations.counts([event.id])).get(event.id, 0)
+        cleaned = None if terms is None else clean_terms(event.id, *terms, event.window.starts_at)
+        check_change(cleaned, taken)
+        if cleaned is None:
+            await uow.registrations.drop_terms(event.id)
+        else:
+            await uow.registrations.set_terms(cleaned)
+        detail = (
+            ["none"]
+            if cleaned is None
+            else [cleaned.audience.value, f"capacity={cleaned.capacity}"]
+        )
+        await audit(uow, ctx, actor, city_id, "registration.terms", "event", event.id, detail)
+        await uow.commit()
+    return cleaned
+
+
+async def _city_event(uow: UnitOfWork, city_id: UUID, event_id: UUID) -> Content:
+    event = await uow.contents.get(event_id)
+    if event is None or event.city_id != city_id or event.kind is not ContentKind.EVENT:
+        raise NotFound("event")
+    return event
 
 
 async def city_events(
@@ -214,9 +251,7 @@ async def participants(
     """The participants of a city event (city staff); an export is written to the audit log."""
     async with ctx.uow(write=export) as uow:
         await access_city(uow, actor, city_id)
-        event = await uow.contents.get(event_id)
-        if event is None or event.city_id != city_id or event.kind is not ContentKind.EVENT:
-            raise NotFound("event")
+        event = await _city_event(uow, city_id, event_id)
         people = await uow.registrations.list_for_event(event.id)
         terms = await uow.registrations.terms(event.id)
         if export:

@@ -51,9 +51,11 @@ class SqlRegistrations:
         return {row["content_id"]: _terms_of(row) for row in rows}
 
     async def set_terms(self, terms: RegistrationTerms) -> None:
-        drop = delete(t.registration_terms).where(_terms.content_id == terms.content_id)
-        await self.conn.execute(drop)
+        await self.drop_terms(terms.content_id)
         await self.conn.execute(t.registration_terms.insert().values(**asdict(terms)))
+
+    async def drop_terms(self, content_id: UUID) -> None:
+        await self.conn.execute(delete(t.registration_terms).where(_terms.content_id == content_id))
 
     async def counts(self, content_ids: Collection[UUID]) -> dict[UUID, int]:
         if not content_ids:

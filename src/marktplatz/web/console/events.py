@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from marktplatz.domain.content import ContentKind
-from marktplatz.domain.errors import Conflict, InvalidInput
+from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_csv
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
+from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.portal.content import _input, _local
 from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
 from marktplatz.web.security import csrf_guard
@@ -23,6 +24,16 @@ from marktplatz.web.state import app_of
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 NO_SIGNUP = "none"  # the form's choice for "registration elsewhere, or none"
 ALIASES = {"source": "body_html", "audience": "signup"}
+AUDIENCES = {  # msgids of the form's choices
+    Audience.PUBLIC.value: N_("Visitors of the calendar (name and e-mail)"),
+    Audience.RETAILERS.value: N_("Retailers of the city (with their portal account)"),
+    NO_SIGNUP: N_("No registration in Marktplatz"),
+}
+
+
+def _audience_choices(request: Request) -> list[tuple[str, str]]:
+    gettext = translations(pick_language(request)).gettext
+    return [(value, gettext(label)) for value, label in AUDIENCES.items()]
 
 
 async def _events_page(
@@ -38,7 +49,8 @@ async def _events_page(
         rows=rows,
         values=values or {"signup": Audience.PUBLIC.value, "language": "de"},
         errors=errors or {},
-        audiences=[a.value for a in Audience],
+        audiences=AUDIENCES,
+        audience_choices=_audience_choices(request),
     )
 
 
@@ -75,9 +87,25 @@ async def event_create(request: Request, staff: StaffOf) -> Response:
     return saved(f"{staff.base}/events")
 
 
-@router.get("/{city}/events/{event_id}/participants", response_class=HTMLResponse)
-async def participants_page(request: Request, event_id: UUID, staff: StaffOf) -> Response:
-    """Who registered, oldest first (city staff only: it is personal data)."""
+def _terms_values(found: registrations.Participants, tz: ZoneInfo) -> Fields:
+    terms = found.terms
+    if terms is None:
+        return {"signup": NO_SIGNUP}
+    closes = terms.closes_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if terms.closes_at else ""
+    return {
+        "signup": terms.audience.value,
+        "capacity": str(terms.capacity or ""),
+        "closes_at": closes,
+    }
+
+
+async def _participants_page(
+    request: Request,
+    staff: Staff,
+    event_id: UUID,
+    values: Fields | None = None,
+    errors: Fields | None = None,
+) -> Response:
     ctx = app_of(request).ctx
     found = await registrations.participants(ctx, staff.user, staff.city.id, event_id)
     return console_page(
@@ -85,10 +113,35 @@ async def participants_page(request: Request, event_id: UUID, staff: StaffOf) ->
         "console/participants.html",
         staff,
         "events",
+        422 if errors else 200,
         found=found,
         shop_names={s.id: s.name for s in await shops.list_shops(ctx, staff.city.id)},
         keep_days=KEEP_DAYS,
+        values=values or _terms_values(found, ZoneInfo(staff.city.timezone)),
+        errors=errors or {},
+        audience_choices=_audience_choices(request),
     )
+
+
+@router.get("/{city}/events/{event_id}/participants", response_class=HTMLResponse)
+async def participants_page(request: Request, event_id: UUID, staff: StaffOf) -> Response:
+    """Who registered, oldest first (city staff only: it is personal data), and the terms."""
+    return await _participants_page(request, staff, event_id)
+
+
+@router.post("/{city}/events/{event_id}/registration", response_class=HTMLResponse)
+async def terms_submit(request: Request, event_id: UUID, staff: StaffOf) -> Response:
+    """Open, change or end registration for an event; those registered keep their places."""
+    form = await request.form()
+    try:
+        terms = _terms(form, ZoneInfo(staff.city.timezone))
+        await registrations.change_terms(
+            app_of(request).ctx, staff.user, staff.city.id, event_id, terms
+        )
+    except InvalidInput as exc:
+        errors = form_errors(request, exc, ALIASES)
+        return await _participants_page(request, staff, event_id, form_values(form), errors)
+    return saved(f"{staff.base}/events/{event_id}/participants")
 
 
 @router.get("/{city}/events/{event_id}/participants.csv")
