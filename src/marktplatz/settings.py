@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     )
     coupon_save_rate_limit: str = Field(
         "60/minute",
-        description="Coupons one client may save, in `limits` notation.",
+        description="Coupons one client may save, and (counted apart) event registrations it may"
+        " send, in `limits` notation.",
     )
     attribution_days: int = Field(
         14,

@@ -57,6 +57,7 @@ from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, coupons, invitations, shops, touchpoints, visitors
 from marktplatz.services import content as content_service
 from marktplatz.services import decisions as decision_service
+from marktplatz.services import registrations as registration_service
 from marktplatz.services import story as story_service
 from marktplatz.services.content import ContentInput
 from marktplatz.services.decisions import ContactInput
@@ -2028,6 +2029,162 @@ MATRIX |= {
 }
 
 
+# --- the city's events with registration: participants for city staff, the form for everyone ---
+
+
+async def signup_event(w: World, tenant: Tenant) -> Content:
+    """A published event of the city that takes registrations in Marktplatz."""
+    admin = tenant.users[ADMIN]
+    starts = datetime.now(UTC) + timedelta(days=4)
+    data = ContentInput(
+        kind=ContentKind.EVENT, title=f"Werkstatt {stamp()}", starts_at=starts, place="Rathaus"
+    )
+    event = await registration_service.create_city_event(
+        w.ctx, admin, tenant.city.id, data, ("public", None, None)
+    )
+    if event.status.value == "submitted":  # the world's cities approve everything themselves
+        event = await content_service.act_on_content(w.ctx, admin, event.id, Action.APPROVE)
+    return event
+
+
+async def one_registrant(w: World, tenant: Tenant) -> tuple[Content, str, dict[str, str]]:
+    """An event with one participant: the event, the cancel token and the person's markers."""
+    event = await signup_event(w, tenant)
+    name, email = f"Teilnehmerin {stamp()}", f"{unique('teilnahme')}@example.org"
+    done = await registration_service.register(
+        w.ctx, None, tenant.city.id, event.id, (name, email, True), unique("matrix")
+    )
+    return event, done.token, {name: "registrant", email: "registrant"}
+
+
+def with_participants(rest: str, form: dict[str, str] | None = None) -> Builder:
+    """The participants of an event of own or foreign (or a form changing its registration);
+    cross: a foreign event under our city."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/console/{w.own.city.slug}/events/{uuid.uuid4()}/{rest}", data=form)
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        event, _, person = await one_registrant(w, tenant)
+        marks = {str(event.id): "content", event.title: "content", **person}
+        return Req(
+            f"/console/{console_city(w, target)}/events/{event.id}/{rest}",
+            data=form,
+            markers=marks if tenant is w.foreign else {},
+        )
+
+    return build
+
+
+def with_signup(cell_data: bool) -> Builder:
+    """The registration form of an event of own or foreign (cross: foreign under our city)."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        data = None
+        if cell_data:
+            data = {"name": "Matrix Person", "email": f"{unique('m')}@example.org", "consent": "1"}
+        if target == "missing":
+            return Req(f"/{w.own.city.slug}/events/{uuid.uuid4()}/register", data=data)
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        event = await signup_event(w, tenant)
+        marks = {str(event.id): "content", event.title: "content"} if tenant is w.foreign else {}
+        path = f"/{console_city(w, target)}/events/{event.id}/register"
+        return Req(path, data=data, markers=marks)
+
+    return build
+
+
+def with_cancel_link(rest: str) -> Builder:
+    """A participant's cancel link; cross: a foreign city's link under our city."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/{w.own.city.slug}/registrations/{secrets.token_urlsafe(32)}{rest}")
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        event, token, person = await one_registrant(w, tenant)
+        marks = {str(event.id): "content", event.title: "content", **person}
+        path = f"/{console_city(w, target)}/registrations/{token}{rest}"
+        return Req(path, markers=marks if tenant is w.foreign else {})
+
+    return build
+
+
+async def registration_rows(w: World) -> list[Any]:
+    """Both tenants' event registrations and the terms of their events."""
+    r, terms = tables.registrations.c, tables.registration_terms.c
+    cities_ = [w.own.city.id, w.foreign.city.id]
+    events = select(tables.contents.c.id).where(tables.contents.c.city_id.in_(cities_))
+    queries = (
+        select(r.id, r.content_id, r.email).where(r.city_id.in_(cities_)),
+        select(tables.registration_terms).where(terms.content_id.in_(events)),
+    )
+    async with w.app.engine.connect() as conn:
+        return [
+            sorted((tuple(row) for row in await conn.execute(query)), key=str) for query in queries
+        ]
+
+
+def signup_public(target: str) -> frozenset[str]:
+    """A foreign city's event page shows that city and event to whoever asked for it."""
+    return foreign_public(target) | ({"content"} if target == "foreign" else NOTHING)
+
+
+def own_link(target: str) -> frozenset[str]:
+    """The cancel link's holder sees the event and their own name and address."""
+    return signup_public(target) | ({"registrant"} if target == "foreign" else NOTHING)
+
+
+def event_form(cell: Cell) -> dict[str, str]:
+    day = (datetime.now(UTC) + timedelta(days=6)).strftime("%Y-%m-%d")
+    return {
+        "title": f"Markt {stamp()}",
+        "starts_at": f"{day}T09:00",
+        "place": "Marktplatz",
+        "signup": "public",
+        "capacity": "30",
+    }
+
+
+MATRIX |= {
+    ("GET", "/console/{city}/events"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/events")
+    ),
+    ("POST", "/console/{city}/events"): Spec(
+        CITY,
+        city_scope(303, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/events", event_form),
+        writes=True,
+    ),
+    ("GET", "/console/{city}/events/{event_id}/participants"): Spec(
+        CITY_CHILD, console_child_scope(200), with_participants("participants")
+    ),
+    ("GET", "/console/{city}/events/{event_id}/participants.csv"): Spec(
+        CITY_CHILD, console_child_scope(200), with_participants("participants.csv")
+    ),
+    ("POST", "/console/{city}/events/{event_id}/registration"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_participants("registration", {"signup": "public", "capacity": "40"}),
+        writes=True,
+    ),
+    ("GET", "/{city}/events/{event_id}/register"): Spec(
+        CITY_CHILD, public(), with_signup(False), allow=signup_public
+    ),
+    ("POST", "/{city}/events/{event_id}/register"): Spec(
+        CITY_CHILD, public(201), with_signup(True), allow=signup_public, writes=True
+    ),
+    ("GET", "/{city}/registrations/{token}"): Spec(
+        CITY_CHILD, public(), with_cancel_link(""), allow=own_link
+    ),
+    ("POST", "/{city}/registrations/{token}/cancel"): Spec(
+        CITY_CHILD, public(), with_cancel_link("/cancel"), allow=own_link, writes=True
+    ),
+}
+
+
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 
@@ -2069,6 +2226,7 @@ async def snapshot(w: World) -> list[Any]:
     state.append(await two_factor_rows(w))
     state.append(await fitness_rows(w))
     state.append(await story_version_rows(w))
+    state.append(await registration_rows(w))
     return state
 
 

@@ -181,6 +181,7 @@ STAFF_PAGES = {
     "console-fleet-map": ("city-admin", Visit(f"{CONSOLE}/fleet/map")),
     "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
     "console-audit": ("city-admin", Visit(f"{CONSOLE}/audit")),
+    "console-events": ("city-admin", Visit(f"{CONSOLE}/events")),
 }
 
 

@@ -1,5 +1,5 @@
 """Retention: pseudonymous events (and coupons' visitor links) leave after the city's period,
-daily salts after 48 hours."""
+daily salts after 48 hours, event participants KEEP_DAYS after their event."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.services.access import access_city
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
+from marktplatz.services.registrations import purge_registrations
 
 BATCH = 5_000  # rows per transaction: each one holds the write lock for milliseconds only
 MAX_DAYS = 3650
@@ -27,6 +28,7 @@ class Purged:
     events: int
     salts: int
     coupons: int = 0  # coupons whose visitor link expired (the coupon stays: a sale record)
+    registrations: int = 0  # participants of events that ended KEEP_DAYS ago
 
 
 def salt_cutoff(now: datetime, tz: ZoneInfo) -> str:
@@ -50,13 +52,15 @@ async def purge(ctx: Context, *, batch: int = BATCH) -> Purged:
         events += await _purge_events(ctx, city_id, before, batch)
         salts += await _purge_salts(ctx, city_id, salt_cutoff(now, ZoneInfo(timezone)))
         coupons += await _purge_coupon_visitors(ctx, city_id, before)
+    registrations = await purge_registrations(ctx)
     async with ctx.uow(write=True) as uow:
         salts += await uow.retention.delete_orphan_salts()
-        if events or salts or coupons:
+        if events or salts or coupons or registrations:
             detail = [f"events={events}", f"salts={salts}", f"coupons={coupons}"]
+            detail.append(f"registrations={registrations}")
             await audit(uow, ctx, None, None, "retention.purged", "events", "-", detail)
         await uow.commit()
-    return Purged(events, salts, coupons)
+    return Purged(events, salts, coupons, registrations)
 
 
 async def _purge_events(ctx: Context, city_id: UUID, before: datetime, batch: int) -> int:

@@ -437,3 +437,31 @@ story_versions = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_story_versions_shop_language", "shop_id", "language", "id"),
 )
+
+# Registration in Marktplatz for an event (the city's own): who may register, places, deadline.
+registration_terms = Table(
+    "registration_terms",
+    metadata,
+    Column("content_id", Uuid, ForeignKey("contents.id", ondelete="CASCADE"), primary_key=True),
+    Column("audience", String(10), nullable=False),
+    Column("capacity", Integer, nullable=True),
+    Column("closes_at", TS, nullable=True),
+)
+
+# Participants of events; personal data, purged KEEP_DAYS after the event (services/retention).
+# Only the hash of the cancel link's token is kept.
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("content_id", Uuid, ForeignKey("contents.id", ondelete="CASCADE"), nullable=False),
+    Column("city_id", Uuid, ForeignKey("cities.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="SET NULL"), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("content_id", "email", name="uq_registrations_event_email"),
+    Index("ix_registrations_content", "content_id", "created_at"),
+)

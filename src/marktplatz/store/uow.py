@@ -19,6 +19,7 @@ from marktplatz.store.content import SqlContents
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.fitness import SqlFitness
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
+from marktplatz.store.registrations import SqlRegistrations
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
 from marktplatz.store.story import SqlStoryVersions
 from marktplatz.store.two_factor import SqlTwoFactor
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
     two_factor: SqlTwoFactor
     story_versions: SqlStoryVersions
     fitness: SqlFitness
+    registrations: SqlRegistrations
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -105,6 +107,7 @@ class SqlUnitOfWork:
         self.two_factor = SqlTwoFactor(conn)
         self.story_versions = SqlStoryVersions(conn)
         self.fitness = SqlFitness(conn)
+        self.registrations = SqlRegistrations(conn)
         return self
 
     async def __aexit__(

@@ -23,6 +23,7 @@ from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
 from marktplatz.web.console.audit import router as console_audit_router
 from marktplatz.web.console.content import router as console_content_router
+from marktplatz.web.console.events import router as console_events_router
 from marktplatz.web.console.fitness import router as console_fitness_router
 from marktplatz.web.console.fleet import router as console_fleet_router
 from marktplatz.web.console.invitations import api as invitations_api
@@ -51,6 +52,7 @@ from marktplatz.web.visitor.coupons import router as visitor_coupons_router
 from marktplatz.web.visitor.map import router as visitor_map_router
 from marktplatz.web.visitor.nearby import router as visitor_nearby_router
 from marktplatz.web.visitor.privacy import router as visitor_privacy_router
+from marktplatz.web.visitor.registration import router as visitor_registration_router
 from marktplatz.web.visitor.routes import router as visitor_router
 from marktplatz.web.visitor.scan import router as visitor_scan_router
 from marktplatz.web.visitor.two_factor import router as two_factor_router
@@ -168,6 +170,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_router)
     app.include_router(console_users_router)
     app.include_router(console_audit_router)
+    app.include_router(console_events_router)
     app.include_router(invitations_router)
     app.include_router(console_zones_router)
     app.include_router(visitor_app_router)
@@ -176,6 +179,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(visitor_privacy_router)
     app.include_router(visitor_map_router)
     app.include_router(visitor_calendar_router)
+    app.include_router(visitor_registration_router)
     app.include_router(visitor_scan_router)
     app.include_router(two_factor_router)
     app.include_router(visitor_router)

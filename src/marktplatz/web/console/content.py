@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from marktplatz.domain.categories import CATEGORIES
 from marktplatz.domain.content import Action, ContentKind, ContentStatus
-from marktplatz.domain.errors import InvalidInput, NotFound
-from marktplatz.domain.rules import CityRules, rules_to_dict
+from marktplatz.domain.errors import N_, InvalidInput, NotFound
+from marktplatz.domain.rules import MAX_TERMS, CityRules, rules_to_dict
 from marktplatz.services import content as content_service
 from marktplatz.services import shops
 from marktplatz.web.console.routes import StaffOf, console_page
@@ -69,9 +70,42 @@ async def review(request: Request, content_id: UUID, staff: StaffOf) -> Response
     return saved(f"{staff.base}/moderation")
 
 
+def _category_values(rules: CityRules) -> dict[str, str]:
+    """One row per category on the form: approval, no prescription offers, flagged words."""
+    values = {"category_rules_shown": "1"}
+    for rule in rules.category_rules:
+        key = f"cat_{rule.category.value}"
+        values[f"{key}_approval"] = "1" if rule.requires_approval else ""
+        values[f"{key}_no_rx"] = "1" if rule.no_prescription_offers else ""
+        values[f"{key}_terms"] = ", ".join(rule.flagged_terms)
+    return values
+
+
+def _category_rules(form: FormData, current: CityRules) -> list[dict[str, Any]]:
+    """The category rules as the form sets them; a category with nothing set has no rule.
+    Interests a rule forbids are not on the form and are kept as they are."""
+    found = []
+    for category in CATEGORIES:
+        key = f"cat_{category.value}"
+        terms = [t.strip() for t in form_text(form, f"{key}_terms").split(",") if t.strip()]
+        if len(terms) > MAX_TERMS:
+            raise InvalidInput(f"{key}_terms", N_("At most %(max)s words, please."), max=MAX_TERMS)
+        old = current.rule_for(category)
+        rule = {
+            "category": category.value,
+            "requires_approval": bool(form_text(form, f"{key}_approval")),
+            "no_prescription_offers": bool(form_text(form, f"{key}_no_rx")),
+            "flagged_terms": terms,
+            "forbidden_interests": sorted(i.value for i in old.forbidden_interests) if old else [],
+        }
+        if any(value for name, value in rule.items() if name != "category"):
+            found.append(rule)
+    return found
+
+
 def _rules_values(rules: CityRules) -> dict[str, Any]:
     data = rules_to_dict(rules)
-    return {
+    return _category_values(rules) | {
         "push_budget_per_day": str(data["push_budget_per_day"]),
         "quiet_start": data["quiet_start"] or "",
         "quiet_end": data["quiet_end"] or "",
@@ -102,7 +136,9 @@ async def rules_page(request: Request, staff: StaffOf) -> Response:
 
 def _rules_data(form: FormData, current: CityRules) -> dict[str, Any]:
     share = form_whole(form, "control_share")  # in percent on the form
-    data = rules_to_dict(current)  # category rules are kept as they are
+    data = rules_to_dict(current)
+    if form_text(form, "category_rules_shown"):  # else (an older form) they stay as they are
+        data["category_rules"] = _category_rules(form, current)
     data.update(
         push_budget_per_day=form_whole(form, "push_budget_per_day"),
         quiet_start=form_text(form, "quiet_start") or None,

@@ -24,7 +24,7 @@ from marktplatz.domain.event_calendar import (
     period_span,
 )
 from marktplatz.domain.shops import Shop
-from marktplatz.services import cities, shops
+from marktplatz.services import cities, registrations, shops
 from marktplatz.services import content as content_service
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import render
@@ -78,6 +78,7 @@ async def events_page(request: Request, city: str, period: str = "", q: str = ""
         filtered=chosen is not Period.ALL or bool(query),
         q=query,
         today=now.astimezone(tz).date(),
+        signups=await registrations.open_for(ctx, found.id, shown),
     )
 
 
