@@ -17,6 +17,8 @@ from marktplatz.store.database import create_engine
 STORY_VERSIONS, STORY_BEFORE = "0013", "0012"
 # The product stories' Markdown source and the revision it follows.
 BODY_SOURCE, BODY_SOURCE_BEFORE = "0014", "0013"
+# The versions of items' titles and texts and the revision they follow.
+CONTENT_VERSIONS, CONTENT_VERSIONS_BEFORE = "0020", "0019"
 
 
 async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -150,8 +152,9 @@ def test_story_versions_come_with_their_revision_and_go_with_its_downgrade(
     assert asyncio.run(_execute(url, "SELECT story_html FROM shops")) == [("<p>Alt</p>",)]
 
 
-def _add_content(url: str, city_id: str, shop_id: str, now: str, body: str) -> None:
-    """A shop's story item as the revisions since 0006 store it."""
+def _add_content(url: str, city_id: str, shop_id: str, now: str, body: str) -> str:
+    """A shop's story item as the revisions since 0006 store it; its id is returned."""
+    content_id = uuid.uuid4().hex
     asyncio.run(
         _execute(
             url,
@@ -160,13 +163,14 @@ def _add_content(url: str, city_id: str, shop_id: str, now: str, body: str) -> N
             "registration, prescription_only, flags, review_note, created_at, updated_at) "
             "VALUES (:id, :city, :shop, 'story', 'published', 'Von Hand', :body, 'de', "
             "'[]', '[]', '[]', '[]', '[]', '', '', 0, '[]', '', :now, :now)",
-            id=uuid.uuid4().hex,
+            id=content_id,
             city=city_id,
             shop=shop_id,
             body=body,
             now=now,
         )
     )
+    return content_id
 
 
 def test_content_body_source_starts_empty_and_goes_with_its_downgrade(tmp_path: Path) -> None:
@@ -187,4 +191,38 @@ def test_content_body_source_starts_empty_and_goes_with_its_downgrade(tmp_path: 
     # then
     columns = asyncio.run(_execute(url, "SELECT name FROM pragma_table_info('contents')"))
     assert ("body_source",) not in columns
+    assert asyncio.run(_execute(url, "SELECT body_html FROM contents")) == [("<p>Alt</p>",)]
+
+
+def test_content_versions_come_with_their_revision_and_go_with_its_downgrade(
+    tmp_path: Path,
+) -> None:
+    # given a database just before the content versions, holding a shop's published story item
+    url = f"sqlite+aiosqlite:///{tmp_path / 'content_versions.sqlite3'}"
+    migrate.upgrade(url, CONTENT_VERSIONS_BEFORE)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now)
+    content_id = _add_content(url, city_id, shop_id, now, "<p>Alt</p>")
+    # when
+    migrate.upgrade(url, CONTENT_VERSIONS)
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO content_versions (content_id, title, source, html, author_id, "
+            "created_at) VALUES (:item, 'Von Hand', 'Alt', '<p>Alt</p>', NULL, :now)",
+            item=content_id,
+            now=now,
+        )
+    )
+    # then
+    stored = asyncio.run(_execute(url, "SELECT title, source, html FROM content_versions"))
+    assert stored == [("Von Hand", "Alt", "<p>Alt</p>")]
+    # when
+    command.downgrade(migrate.alembic_config(url), CONTENT_VERSIONS_BEFORE)
+    # then
+    tables = asyncio.run(
+        _execute(url, "SELECT name FROM sqlite_master WHERE name = 'content_versions'")
+    )
+    assert tables == []
     assert asyncio.run(_execute(url, "SELECT body_html FROM contents")) == [("<p>Alt</p>",)]

@@ -15,6 +15,8 @@ MAX_TARGETS = 200
 MAX_RADIUS_M = 5_000
 MAX_STOCK = 1_000_000
 MAX_PER_PERSON = 100
+# Every change of an item's title or text is a version; older ones than this many are dropped.
+CONTENT_VERSIONS_KEPT = 50
 EVENT_LENGTH = timedelta(hours=3)  # how long an event without an end is announced past its start
 WEEKDAYS = frozenset(range(7))  # 0 = Monday, as date.weekday()
 
@@ -134,6 +136,20 @@ class CouponTerms:
     stock: int | None = None  # None: unlimited
     per_person: int | None = None  # None: no limit per person
     period: LimitPeriod = LimitPeriod.CAMPAIGN
+
+
+@dataclass(frozen=True, slots=True)
+class ContentVersion:
+    """One saved state of an item's title and text: its Markdown source and its HTML."""
+
+    id: int
+    content_id: UUID
+    title: str
+    source: str
+    html: str
+    author_id: UUID | None
+    author: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from marktplatz.domain.audit import AuditEntry, AuditFilter, AuditRow
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.cities import City
 from marktplatz.domain.consent import ConsentRecord, Visitor
-from marktplatz.domain.content import Content, ContentStatus
+from marktplatz.domain.content import Content, ContentStatus, ContentVersion
 from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
@@ -242,6 +242,23 @@ class StoryVersionRepository(Protocol):
     async def keep_newest(self, shop_id: UUID, language: str, keep: int) -> int: ...
 
 
+class ContentVersionRepository(Protocol):
+    """The saved versions of items' titles and texts, newest first."""
+
+    async def add(
+        self,
+        content_id: UUID,
+        title: str,
+        source: str,
+        html: str,
+        author_id: UUID | None,
+        at: datetime,
+    ) -> int: ...
+    async def get(self, version_id: int) -> ContentVersion | None: ...
+    async def newest(self, content_id: UUID, limit: int) -> list[ContentVersion]: ...
+    async def keep_newest(self, content_id: UUID, keep: int) -> int: ...
+
+
 class FitnessRepository(Protocol):
     """Digital-fitness checks; `latest_for_city` holds each participating shop's newest one."""
 
@@ -315,6 +332,8 @@ class UnitOfWork(Protocol):
     def fitness(self) -> FitnessRepository: ...
     @property
     def registrations(self) -> RegistrationRepository: ...
+    @property
+    def content_versions(self) -> ContentVersionRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -465,3 +465,18 @@ registrations = Table(
     UniqueConstraint("content_id", "email", name="uq_registrations_event_email"),
     Index("ix_registrations_content", "content_id", "created_at"),
 )
+
+
+# The content editor's saved versions of an item's title and text (newest 50 per item).
+content_versions = Table(
+    "content_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("content_id", Uuid, ForeignKey("contents.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(120), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("author_id", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Index("ix_content_versions_content", "content_id", "id"),
+)

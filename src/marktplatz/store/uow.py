@@ -16,6 +16,7 @@ from marktplatz.domain.accounts import Invitation, LoginSession, Role
 from marktplatz.store import tables as t
 from marktplatz.store.audit import SqlAuditLog
 from marktplatz.store.content import SqlContents
+from marktplatz.store.content_versions import SqlContentVersions
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.fitness import SqlFitness
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
     story_versions: SqlStoryVersions
     fitness: SqlFitness
     registrations: SqlRegistrations
+    content_versions: SqlContentVersions
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -108,6 +110,7 @@ class SqlUnitOfWork:
         self.story_versions = SqlStoryVersions(conn)
         self.fitness = SqlFitness(conn)
         self.registrations = SqlRegistrations(conn)
+        self.content_versions = SqlContentVersions(conn)
         return self
 
     async def __aexit__(
