@@ -2185,6 +2185,51 @@ MATRIX |= {
 }
 
 
+def with_content_version(rest: str) -> Builder:
+    """A fresh item with its first version per cell; cross → the own item's path with the
+    version of another shop's item."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/portal/content/{uuid.uuid4()}/versions/{2**31 - 1}{rest}")
+        tenant = w.foreign if target == "foreign" else w.own
+        item = await add_content(w.app, tenant, child_shop(w, target), f"Wegwerftext {stamp()}")
+        admin = tenant.users[ADMIN]
+        (version,) = await content_service.content_versions(w.ctx, admin, item.id)
+        path_item = w.contents["own"].id if target == "cross" else item.id
+        marks = {str(item.id): "content", item.title: "content"} if tenant is w.foreign else {}
+        return Req(f"/portal/content/{path_item}/versions/{version.id}{rest}", markers=marks)
+
+    return build
+
+
+async def content_version_rows(w: World) -> list[Any]:
+    """Both tenants' saved versions of items."""
+    city_ids = [w.own.city.id, w.foreign.city.id]
+    c, items = tables.content_versions.c, tables.contents.c
+    query = (
+        select(c.id, c.content_id, c.title, c.source)
+        .join(tables.contents, items.id == c.content_id)
+        .where(items.city_id.in_(city_ids))
+    )
+    async with w.app.engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(query.order_by(c.id))]
+
+
+MATRIX |= {
+    ("GET", "/portal/content/{content_id}/versions/{version_id}"): Spec(
+        SHOP_CHILD, shop_scope(200, edit=True, anon=303), with_content_version("")
+    ),
+    ("POST", "/portal/content/{content_id}/versions/{version_id}/restore"): Spec(
+        SHOP_CHILD,
+        shop_scope(303, edit=True, anon=303),
+        with_content_version("/restore"),
+        writes=True,
+    ),
+}
+
+
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 
@@ -2227,6 +2272,7 @@ async def snapshot(w: World) -> list[Any]:
     state.append(await fitness_rows(w))
     state.append(await story_version_rows(w))
     state.append(await registration_rows(w))
+    state.append(await content_version_rows(w))
     return state
 
 

@@ -10,11 +10,13 @@ from uuid import UUID
 from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.content import (
+    CONTENT_VERSIONS_KEPT,
     MAX_TITLE,
     Action,
     Content,
     ContentKind,
     ContentStatus,
+    ContentVersion,
     CouponTerms,
     JobType,
     Targeting,
@@ -100,6 +102,7 @@ async def create_content(
         )
         content = await _apply(uow, draft, data, category)
         await uow.contents.add(content)
+        await _keep_version(uow, ctx, actor, content)
         await audit(uow, ctx, actor, city_id, "content.created", content.kind.value, content.id)
         await uow.commit()
     return content
@@ -113,18 +116,134 @@ async def update_content(
         current = await access_content(uow, actor, content_id, edit=True)
         if data.kind is not current.kind:
             raise InvalidInput("kind", N_("The type of an item cannot change."))
-        category = await _category(uow, current.shop_id)
-        content = await _apply(uow, current, data, category)
-        rules = await uow.contents.rules(current.city_id)
-        status = _status_after_edit(current, content, rules, category)
-        content = replace(content, status=status, flags=approval_flags(rules, category, content))
-        content = replace(content, updated_at=ctx.clock.now())
-        await uow.contents.update(content)
+        content, _ = await _edit(uow, ctx, actor, current, data)
         await audit(
             uow, ctx, actor, current.city_id, "content.updated", content.kind.value, content.id
         )
         await uow.commit()
     return content
+
+
+async def _edit(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: User | None,
+    current: Content,
+    data: ContentInput,
+    *,
+    new_version: bool = False,
+) -> tuple[Content, int | None]:
+    """Store the changed item with its status after an edit; a changed title or text (or
+    `new_version`) is kept as a version, whose id is returned."""
+    category = await _category(uow, current.shop_id)
+    content = await _apply(uow, current, data, category)
+    rules = await uow.contents.rules(current.city_id)
+    status = _status_after_edit(current, content, rules, category)
+    content = replace(content, status=status, flags=approval_flags(rules, category, content))
+    content = replace(content, updated_at=ctx.clock.now())
+    await uow.contents.update(content)
+    return content, await _keep_version(uow, ctx, actor, content, always=new_version)
+
+
+async def _keep_version(
+    uow: UnitOfWork, ctx: Context, actor: User | None, content: Content, *, always: bool = False
+) -> int | None:
+    """Keep the item's title and text as a new version unless they are the newest one's."""
+    versions = uow.content_versions
+    newest = next(iter(await versions.newest(content.id, 1)), None)
+    kept = (newest.title, newest.source) if newest else None
+    if not always and kept == (content.title, content.body_source):
+        return None
+    author = actor.id if actor else None
+    version_id = await versions.add(
+        content.id, content.title, content.body_source, content.body_html, author, ctx.clock.now()
+    )
+    await versions.keep_newest(content.id, CONTENT_VERSIONS_KEPT)
+    return version_id
+
+
+async def content_versions(
+    ctx: Context, actor: User | None, content_id: UUID
+) -> list[ContentVersion]:
+    """The item's saved versions, newest first (those who may edit it)."""
+    async with ctx.uow() as uow:
+        item = await access_content(uow, actor, content_id, edit=True)
+        return await uow.content_versions.newest(item.id, CONTENT_VERSIONS_KEPT)
+
+
+async def _own_version(uow: UnitOfWork, item: Content, version_id: int) -> ContentVersion:
+    found = await uow.content_versions.get(version_id)
+    # A version of another item looks nonexistent, whoever may see that item.
+    if found is None or found.content_id != item.id:
+        raise NotFound("content version")
+    return found
+
+
+async def content_version(
+    ctx: Context, actor: User | None, content_id: UUID, version_id: int
+) -> tuple[Content, ContentVersion]:
+    """One saved version of the item, to look at before restoring it."""
+    async with ctx.uow() as uow:
+        item = await access_content(uow, actor, content_id, edit=True)
+        return item, await _own_version(uow, item, version_id)
+
+
+async def restore_content(
+    ctx: Context, actor: User | None, content_id: UUID, version_id: int
+) -> Content:
+    """Bring back an older title and text as a new version, through the path of an edit.
+
+    Everything else of the item stays; its status follows the rules of an edit (a published
+    item that needs approval goes back to the city), and the text is rendered anew, so a
+    picture deleted since refuses the restore with its message.
+    """
+    async with ctx.uow(write=True) as uow:
+        current = await access_content(uow, actor, content_id, edit=True)
+        old = await _own_version(uow, current, version_id)
+        data = replace(_input_of(current), title=old.title, body_html=old.source)
+        content, new_id = await _edit(uow, ctx, actor, current, data, new_version=True)
+        detail = [f"from version {old.id}", f"version {new_id}", content.status.value]
+        await audit(
+            uow,
+            ctx,
+            actor,
+            current.city_id,
+            "content.restored",
+            content.kind.value,
+            content.id,
+            detail,
+        )
+        await uow.commit()
+    return content
+
+
+def _input_of(item: Content) -> ContentInput:
+    """The item as it is, as the input of an edit."""
+    window, target, coupon = item.window, item.targeting, item.coupon
+    return ContentInput(
+        kind=item.kind,
+        title=item.title,
+        body_html=item.source,
+        language=item.language,
+        starts_at=window.starts_at,
+        ends_at=window.ends_at,
+        weekdays=sorted(window.weekdays),
+        day_start=window.day_start,
+        day_end=window.day_end,
+        zone_ids=sorted(target.zone_ids, key=str),
+        touchpoint_ids=sorted(target.touchpoint_ids, key=str),
+        radius_m=target.radius_m,
+        languages=sorted(target.languages),
+        interests=sorted(i.value for i in target.interests),
+        coupon=(
+            CouponInput(coupon.stock, coupon.per_person, coupon.period.value) if coupon else None
+        ),
+        image_id=item.image_id,
+        place=item.place,
+        registration=item.registration,
+        job_type=item.job_type,
+        prescription_only=item.prescription_only,
+    )
 
 
 def _status_after_edit(

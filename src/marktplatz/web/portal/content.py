@@ -8,15 +8,17 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from marktplatz.domain.content import (
+    CONTENT_VERSIONS_KEPT,
     SPECIAL_INTERESTS,
     Action,
     Content,
     ContentKind,
     ContentStatus,
+    ContentVersion,
     Interest,
     JobType,
 )
@@ -195,6 +197,9 @@ async def _editor(
     # Only those who may write the text see it rendered as they write.
     text = str(shown.get("body_html", ""))
     text_preview = await rendered_preview(ctx, user, shop.id, text, None) if can_edit else None
+    versions: list[ContentVersion] = []
+    if item is not None and can_edit:
+        versions = await content_service.content_versions(ctx, user, item.id)
     return render(
         request,
         "portal/content_edit.html",
@@ -221,8 +226,25 @@ async def _editor(
         pictures=[picture_of(image) for image in images],
         max_length=MAX_RICH_TEXT,
         results=results,
+        versions=versions,
+        shown_version=_shown_version(item, versions),
+        versions_kept=CONTENT_VERSIONS_KEPT,
+        restored=bool(request.query_params.get("restored")),
         k=K,
     )
+
+
+def _shown_version(item: Content | None, versions: list[ContentVersion]) -> int | None:
+    """The id of the newest version if visitors see its title and text now."""
+    if item is None or not versions:
+        return None
+    return versions[0].id if _shown(item, versions[0]) else None
+
+
+def _shown(item: Content, version: ContentVersion) -> bool:
+    """Whether the version is what the published item shows."""
+    same = (version.title, version.html) == (item.title, item.body_html)
+    return same and item.status is ContentStatus.PUBLISHED
 
 
 def _door_label(request: Request) -> str:
@@ -373,3 +395,46 @@ async def content_withdraw(request: Request, content_id: UUID, user: LoggedIn) -
     """Take an item off the site (back to a draft)."""
     await content_service.act_on_content(app_of(request).ctx, user, content_id, Action.WITHDRAW)
     return saved(f"/portal/content/{content_id}")
+
+
+async def _version_of(
+    request: Request, user: Any, content_id: UUID, version_id: int
+) -> tuple[Content, UUID, ContentVersion]:
+    """A shop's item with its shop and one of its versions (the city's items have no editor)."""
+    ctx = app_of(request).ctx
+    item, version = await content_service.content_version(ctx, user, content_id, version_id)
+    if item.shop_id is None:
+        raise NotFound("content")
+    return item, item.shop_id, version
+
+
+@router.get("/portal/content/{content_id}/versions/{version_id}", response_class=HTMLResponse)
+async def content_version_page(
+    request: Request, content_id: UUID, version_id: int, user: LoggedIn
+) -> Response:
+    """One saved version of an item's title and text, as visitors saw it."""
+    item, shop_id, version = await _version_of(request, user, content_id, version_id)
+    return render(
+        request,
+        "portal/content_version.html",
+        shop=await shops.get_shop(app_of(request).ctx, user, shop_id),
+        item=item,
+        version=version,
+        current=_shown(item, version),
+    )
+
+
+@router.post("/portal/content/{content_id}/versions/{version_id}/restore")
+async def content_restore(
+    request: Request, content_id: UUID, version_id: int, user: LoggedIn
+) -> Response:
+    """Bring back an older title and text as a new version, with the status rules of an edit."""
+    item, shop_id, version = await _version_of(request, user, content_id, version_id)
+    try:
+        await content_service.restore_content(app_of(request).ctx, user, item.id, version.id)
+    except (InvalidInput, Conflict) as exc:
+        errors = form_errors(request, exc, _ALIASES)
+        return await _editor(
+            request, user, shop_id, item.kind, item=item, errors=errors, status_code=422
+        )
+    return RedirectResponse(f"/portal/content/{item.id}?restored=1", status_code=303)
