@@ -1,6 +1,7 @@
 """The optician's owner writes a product story in a real Chromium: a heading and a list through
 the toolbar, one of the shop's pictures inserted, the live preview, the public shop page showing
-it with the picture's description; a picture without a description is refused, nothing saved."""
+it with the picture's description; a picture without a description is refused, nothing saved;
+a changed text is undone by restoring the first version."""
 
 from __future__ import annotations
 
@@ -100,12 +101,30 @@ def test_owner_writes_a_product_story_with_a_picture_and_visitors_see_it(
     page.wait_for_url(ITEM_URL)
     # then re-editing shows the Markdown
     assert page.input_value("#f-body_html").startswith("## Handarbeit in der Werkstatt\n\n")
+    first = page.input_value("#f-body_html")
+
+    # when the owner changes the text, then restores the first version from the list
+    page.fill("#f-body_html", first.replace("- Anpassen", "- Polieren"))
+    with page.expect_navigation():
+        page.locator("button[name=then][value=submit]").click()
+    page.wait_for_url(ITEM_URL)
+    versions = page.locator("table.versions tbody tr")
+    assert versions.count() == 2
+    assert "- Polieren" in page.input_value("#f-body_html")
+    with page.expect_navigation():
+        versions.last.locator("form[action$='/restore'] button").click()
+    # then the first text is back, kept as a third version
+    page.wait_for_url(re.compile(r".*/portal/content/[0-9a-f-]{36}\?restored=1$"))
+    assert page.input_value("#f-body_html") == first
+    assert versions.count() == 3
+    assert versions.first.locator(".badge").count() == 1  # shown now
+    assert_accessible(page)
 
     # and visitors see it on the shop page, with the picture and its description
     page.goto(f"/{CITY}/shops/{OPTICIAN}")
     item = page.locator("section.news li.card", has=page.locator("h3", has_text=title))
     assert item.locator(".prose h2").inner_text() == "Handarbeit in der Werkstatt"
-    assert item.locator(".prose ul li").count() == 3
+    assert item.locator(".prose ul li").all_inner_texts() == ["Messen", "Schleifen", "Anpassen"]
     picture = item.locator(f".prose img[alt='{alt}']")
     assert picture.get_attribute("src").startswith("/media/")
     assert picture.evaluate("(img) => img.complete && img.naturalWidth") == 320
