@@ -2063,13 +2063,14 @@ def with_participants(rest: str, form: dict[str, str] | None = None) -> Builder:
 
     async def build(cell: Cell) -> Req:
         w, target = cell.w, cell.target
+        tail = f"/{rest}" if rest else ""  # "": the event itself
         if target == "missing":
-            return Req(f"/console/{w.own.city.slug}/events/{uuid.uuid4()}/{rest}", data=form)
+            return Req(f"/console/{w.own.city.slug}/events/{uuid.uuid4()}{tail}", data=form)
         tenant = w.foreign if target in ("foreign", "cross") else w.own
         event, _, person = await one_registrant(w, tenant)
         marks = {str(event.id): "content", event.title: "content", **person}
         return Req(
-            f"/console/{console_city(w, target)}/events/{event.id}/{rest}",
+            f"/console/{console_city(w, target)}/events/{event.id}{tail}",
             data=form,
             markers=marks if tenant is w.foreign else {},
         )
@@ -2137,6 +2138,14 @@ def own_link(target: str) -> frozenset[str]:
     return signup_public(target) | ({"registrant"} if target == "foreign" else NOTHING)
 
 
+# An event moved to a day later, under a new title (the matrix's events have no deadline).
+EVENT_CHANGE = {
+    "title": "Werkstatt verlegt",
+    "starts_at": (datetime.now(UTC) + timedelta(days=5)).strftime("%Y-%m-%dT10:00"),
+    "place": "Rathaus, Saal 3",
+}
+
+
 def event_form(cell: Cell) -> dict[str, str]:
     day = (datetime.now(UTC) + timedelta(days=6)).strftime("%Y-%m-%d")
     return {
@@ -2163,6 +2172,12 @@ MATRIX |= {
     ),
     ("GET", "/console/{city}/events/{event_id}/participants.csv"): Spec(
         CITY_CHILD, console_child_scope(200), with_participants("participants.csv")
+    ),
+    ("POST", "/console/{city}/events/{event_id}"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_participants("", EVENT_CHANGE),
+        writes=True,
     ),
     ("POST", "/console/{city}/events/{event_id}/registration"): Spec(
         CITY_CHILD,

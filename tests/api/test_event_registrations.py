@@ -453,3 +453,67 @@ async def test_the_city_opens_changes_and_ends_registration_of_an_event(
         )
         assert ended.status_code == 303
     assert (await client.get(register_url(tenant, other))).status_code == 404
+
+
+async def stored_event(composed: App, event: Content) -> Content:
+    async with composed.ctx.uow() as uow:
+        found = await uow.contents.get(event.id)
+    assert found is not None
+    return found
+
+
+async def test_city_staff_move_an_event_and_its_participants_stay(
+    composed: App, tenant: Tenant, client: httpx.AsyncClient, web: Any
+) -> None:
+    # given an event with one registration and a deadline two days before it
+    starts = soon(10).replace(second=0)  # the form has minutes
+    deadline = starts - timedelta(days=2)
+    event = await city_event(composed, tenant, closes_at=deadline, starts_at=starts)
+    await register(client, tenant, event, name="Emil Eifrig", email="emil@example.org")
+    url = f"/console/{tenant.city.slug}/events/{event.id}"
+    later = (starts + timedelta(days=1)).astimezone(tenant.city.tz).strftime("%Y-%m-%dT%H:%M")
+    earlier = (starts - timedelta(days=5)).astimezone(tenant.city.tz).strftime("%Y-%m-%dT%H:%M")
+    form = {"title": "Digital-Werkstatt (verlegt)", "place": "Rathaus, Saal 3", "language": "de"}
+    async with new_client(web) as staff:
+        csrf = await login(staff, tenant.users["city-editor"])
+        # when it is moved a day later, and then before its own deadline
+        moved = await staff.post(url, data={**form, "starts_at": later, "csrf_token": csrf})
+        too_early = await staff.post(
+            url,
+            data={**form, "title": "Zu früh", "starts_at": earlier, "csrf_token": csrf},
+            headers={"accept-language": "de"},
+        )
+        page = await staff.get(f"{url}/participants", headers=EN)
+    # then the first change is stored, the second refused with its reason and nothing of it kept
+    assert moved.status_code == 303
+    assert too_early.status_code == 422
+    assert "Anmeldeschluss" in too_early.text
+    assert 'value="Zu früh"' in too_early.text  # the form keeps what was typed
+    after = await stored_event(composed, event)
+    assert after.title == "Digital-Werkstatt (verlegt)"
+    assert after.place == "Rathaus, Saal 3"
+    assert after.window.starts_at == starts + timedelta(days=1)
+    assert [p.name for p in await people(composed, event)] == ["Emil Eifrig"]
+    assert "Digital-Werkstatt (verlegt)" in page.text
+
+
+async def test_a_retailer_cannot_change_a_city_event(
+    composed: App, tenant: Tenant, web: Any
+) -> None:
+    # given
+    event = await city_event(composed, tenant)
+    async with new_client(web) as owner:
+        csrf = await login(owner, tenant.users["retailer-owner"])
+        # when
+        answer = await owner.post(
+            f"/console/{tenant.city.slug}/events/{event.id}",
+            data={
+                "title": "Gekapert",
+                "starts_at": "2030-01-01T10:00",
+                "place": "x",
+                "csrf_token": csrf,
+            },
+        )
+    # then
+    assert answer.status_code == 403
+    assert (await stored_event(composed, event)).title == event.title

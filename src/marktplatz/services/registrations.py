@@ -11,7 +11,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.content import Action, Content, ContentKind
-from marktplatz.domain.errors import N_, Conflict, Forbidden, NotFound
+from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from marktplatz.domain.event_calendar import is_upcoming
 from marktplatz.domain.registrations import (
     Audience,
@@ -81,6 +81,23 @@ async def create_city_event(
 
 
 Terms = tuple[object, object, datetime | None]  # audience, capacity, deadline as entered
+
+
+async def update_city_event(
+    ctx: Context, actor: User | None, city_id: UUID, event_id: UUID, data: ContentInput
+) -> Content:
+    """Change a city event's title, text, time or place (city staff). An open registration's
+    deadline must stay before the start; those registered keep their places."""
+    async with ctx.uow() as uow:
+        await access_city(uow, actor, city_id)
+        event = await _city_event(uow, city_id, event_id)
+        terms = await uow.registrations.terms(event.id)
+    closes = terms.closes_at if terms is not None else None
+    if closes is not None and data.starts_at is not None and closes > data.starts_at:
+        raise InvalidInput(
+            "starts_at", N_("Registration closes after this start. Change the deadline first.")
+        )
+    return await content_service.update_content(ctx, actor, event.id, data)
 
 
 async def change_terms(

@@ -16,7 +16,7 @@ from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_cs
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.portal.content import _input, _local
+from marktplatz.web.portal.content import _input, _local, _values
 from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
@@ -105,20 +105,25 @@ async def _participants_page(
     event_id: UUID,
     values: Fields | None = None,
     errors: Fields | None = None,
+    event_values: Fields | None = None,
+    event_errors: Fields | None = None,
 ) -> Response:
     ctx = app_of(request).ctx
     found = await registrations.participants(ctx, staff.user, staff.city.id, event_id)
+    tz = ZoneInfo(staff.city.timezone)
     return console_page(
         request,
         "console/participants.html",
         staff,
         "events",
-        422 if errors else 200,
+        422 if errors or event_errors else 200,
         found=found,
         shop_names={s.id: s.name for s in await shops.list_shops(ctx, staff.city.id)},
         keep_days=KEEP_DAYS,
-        values=values or _terms_values(found, ZoneInfo(staff.city.timezone)),
+        values=values or _terms_values(found, tz),
         errors=errors or {},
+        event_values=event_values or _values(found.event, tz),
+        event_errors=event_errors or {},
         audience_choices=_audience_choices(request),
     )
 
@@ -127,6 +132,23 @@ async def _participants_page(
 async def participants_page(request: Request, event_id: UUID, staff: StaffOf) -> Response:
     """Who registered, oldest first (city staff only: it is personal data), and the terms."""
     return await _participants_page(request, staff, event_id)
+
+
+@router.post("/{city}/events/{event_id}", response_class=HTMLResponse)
+async def event_update(request: Request, event_id: UUID, staff: StaffOf) -> Response:
+    """Change an event's title, text, time or place; its registrations stay as they are."""
+    form = await request.form()
+    try:
+        data = _input(form, ContentKind.EVENT, ZoneInfo(staff.city.timezone))
+        await registrations.update_city_event(
+            app_of(request).ctx, staff.user, staff.city.id, event_id, data
+        )
+    except (InvalidInput, Conflict) as exc:
+        errors = form_errors(request, exc, ALIASES)
+        return await _participants_page(
+            request, staff, event_id, event_values=form_values(form), event_errors=errors
+        )
+    return saved(f"{staff.base}/events/{event_id}/participants")
 
 
 @router.post("/{city}/events/{event_id}/registration", response_class=HTMLResponse)
