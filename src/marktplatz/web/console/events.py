@@ -16,7 +16,7 @@ from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_cs
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.portal.content import _input, _local, _values
+from marktplatz.web.portal.content import content_input, content_values, local_time
 from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
@@ -64,7 +64,7 @@ def _terms(form: FormData, tz: ZoneInfo) -> tuple[object, object, datetime | Non
     signup = form_text(form, "signup")
     if signup == NO_SIGNUP:
         return None
-    closes = _local(form_text(form, "closes_at"), tz, "closes_at")
+    closes = local_time(form_text(form, "closes_at"), tz, "closes_at")
     return signup, form_whole(form, "capacity"), closes
 
 
@@ -74,7 +74,7 @@ async def event_create(request: Request, staff: StaffOf) -> Response:
     form = await request.form()
     tz = ZoneInfo(staff.city.timezone)
     try:
-        data = _input(form, ContentKind.EVENT, tz)
+        data = content_input(form, ContentKind.EVENT, tz)
         terms = _terms(form, tz)
         await registrations.create_city_event(
             app_of(request).ctx, staff.user, staff.city.id, data, terms
@@ -122,7 +122,7 @@ async def _participants_page(
         keep_days=KEEP_DAYS,
         values=values or _terms_values(found, tz),
         errors=errors or {},
-        event_values=event_values or _values(found.event, tz),
+        event_values=event_values or content_values(found.event, tz),
         event_errors=event_errors or {},
         audience_choices=_audience_choices(request),
     )
@@ -139,7 +139,7 @@ async def event_update(request: Request, event_id: UUID, staff: StaffOf) -> Resp
     """Change an event's title, text, time or place; its registrations stay as they are."""
     form = await request.form()
     try:
-        data = _input(form, ContentKind.EVENT, ZoneInfo(staff.city.timezone))
+        data = content_input(form, ContentKind.EVENT, ZoneInfo(staff.city.timezone))
         await registrations.update_city_event(
             app_of(request).ctx, staff.user, staff.city.id, event_id, data
         )

@@ -56,7 +56,7 @@ _ALIASES = {
 }
 
 
-def _local(value: str, tz: ZoneInfo, field: str) -> datetime | None:
+def local_time(value: str, tz: ZoneInfo, field: str) -> datetime | None:
     """A datetime-local input (the city's wall clock) as an aware datetime."""
     text = value.strip()
     if not text:
@@ -87,7 +87,7 @@ def _uuids(form: FormData, name: str) -> list[UUID]:
     return values
 
 
-def _input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
+def content_input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
     coupon = None
     if form_text(form, "has_coupon"):
         coupon = CouponInput(
@@ -110,8 +110,8 @@ def _input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
         title=form_text(form, "title"),
         body_html=form_text(form, "body_html"),
         language=language,
-        starts_at=_local(form_text(form, "starts_at"), tz, "starts_at"),
-        ends_at=_local(form_text(form, "ends_at"), tz, "ends_at"),
+        starts_at=local_time(form_text(form, "starts_at"), tz, "starts_at"),
+        ends_at=local_time(form_text(form, "ends_at"), tz, "ends_at"),
         weekdays=weekdays,
         day_start=_time(form_text(form, "day_start"), "day_start"),
         day_end=_time(form_text(form, "day_end"), "day_end"),
@@ -129,7 +129,7 @@ def _input(form: FormData, kind: ContentKind, tz: ZoneInfo) -> ContentInput:
     )
 
 
-def _values(item: Content, tz: ZoneInfo) -> dict[str, Any]:
+def content_values(item: Content, tz: ZoneInfo) -> dict[str, Any]:
     window, target, coupon = item.window, item.targeting, item.coupon
 
     def local(at: datetime | None) -> str:
@@ -192,7 +192,7 @@ async def _editor(
     results = None
     if item is not None and item.coupon is not None:
         results = await attribution.offer_results(ctx, user, item.id)
-    shown = values if values is not None else (_values(item, city.tz) if item else {})
+    shown = values if values is not None else (content_values(item, city.tz) if item else {})
     can_edit = can_edit_shop(user, shop)
     # Only those who may write the text see it rendered as they write.
     text = str(shown.get("body_html", ""))
@@ -323,7 +323,7 @@ async def content_create(request: Request, shop_id: UUID, user: LoggedIn) -> Res
     _, _, city = await shops.public_shop_by_id(ctx, shop.id)
     try:
         item = await content_service.create_content(
-            ctx, user, shop.city_id, shop.id, _input(form, kind, city.tz)
+            ctx, user, shop.city_id, shop.id, content_input(form, kind, city.tz)
         )
         if form_text(form, "then") == "submit":
             item = await content_service.act_on_content(ctx, user, item.id, Action.SUBMIT)
@@ -371,7 +371,7 @@ async def content_update(request: Request, content_id: UUID, user: LoggedIn) -> 
     _, _, city = await shops.public_shop_by_id(ctx, item.shop_id)
     try:
         updated = await content_service.update_content(
-            ctx, user, content_id, _input(form, item.kind, city.tz)
+            ctx, user, content_id, content_input(form, item.kind, city.tz)
         )
         # Published or waiting items stay so (or go back to the city): submitting is for drafts.
         if form_text(form, "then") == "submit" and updated.status in SUBMITTABLE:

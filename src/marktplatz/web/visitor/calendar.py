@@ -101,7 +101,7 @@ async def event_file(request: Request, city: str, event_id: str) -> Response:
     """One event for the visitor's own calendar app (no tracking: the same file for everyone)."""
     app = app_of(request)
     found = await cities.city_by_slug(app.ctx, city)
-    event = await content_service.public_event(app.ctx, found.id, _uuid(event_id))
+    event = await content_service.public_event(app.ctx, found.id, event_id_of(event_id))
     lang = pick_language(request)
     organisers = {shop.id: shop for shop in await shops.list_shops(app.ctx, found.id)}
     notes = [gettext(lang, ORGANISER) % {"name": _organiser(event, organisers, found)}]
@@ -119,7 +119,7 @@ async def event_file(request: Request, city: str, event_id: str) -> Response:
     )
 
 
-def _uuid(value: str) -> UUID:
+def event_id_of(value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError:

@@ -26,7 +26,7 @@ from marktplatz.web.pages import OFFLINE_HEADER, render
 from marktplatz.web.portal.routes import form_errors, form_text, form_values
 from marktplatz.web.security import CurrentUser, client_key, csrf_guard
 from marktplatz.web.state import app_of
-from marktplatz.web.visitor.calendar import _uuid
+from marktplatz.web.visitor.calendar import event_id_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 THROTTLED = N_("Too many registrations at once. Please wait a minute.")
@@ -86,7 +86,7 @@ async def register_page(request: Request, city: str, event_id: str, user: Curren
     """The form: name, e-mail and consent for public events; the account for retailers'."""
     ctx = app_of(request).ctx
     found_city = await cities.city_by_slug(ctx, city)
-    found = await registrations.registration_page(ctx, found_city.id, _uuid(event_id))
+    found = await registrations.registration_page(ctx, found_city.id, event_id_of(event_id))
     return await _page(request, found_city, found, user)
 
 
@@ -97,7 +97,7 @@ async def register_submit(
     """Register; the confirmation shows the cancel link once (Marktplatz sends no e-mail)."""
     ctx = app_of(request).ctx
     found_city = await cities.city_by_slug(ctx, city)
-    found = await registrations.registration_page(ctx, found_city.id, _uuid(event_id))
+    found = await registrations.registration_page(ctx, found_city.id, event_id_of(event_id))
     form = await request.form()
     person = (form_text(form, "name"), form_text(form, "email"), bool(form_text(form, "consent")))
     try:
