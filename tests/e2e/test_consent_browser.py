@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,19 @@ def consent_record(page: Any) -> dict[str, Any] | None:
     return found
 
 
+def kept_consent(page: Any, seconds: float = 10.0) -> dict[str, Any]:
+    """The record the device keeps once the server has answered.
+
+    The script writes it after it has read the answer's body, a moment after the response
+    event the test waited for, so this waits for it rather than reading it at once.
+    """
+    deadline = time.monotonic() + seconds
+    while (found := consent_record(page)) is None:
+        assert time.monotonic() < deadline, "the device kept no consent record"
+        page.wait_for_timeout(50)
+    return found
+
+
 def rows(server: Any, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(server.var_dir / "marktplatz.sqlite3")) as conn:
         return list(conn.execute(sql, args))
@@ -155,9 +169,7 @@ def accept(page: Any) -> dict[str, Any]:
         banner(page).get_by_role("button", name="Zustimmen").click()
     assert answered.value.status == 200
     expect(banner(page)).to_be_hidden()
-    kept = consent_record(page)
-    assert kept is not None
-    return kept
+    return kept_consent(page)
 
 
 def privacy_centre(page: Any) -> Any:
@@ -271,8 +283,7 @@ def test_choosing_per_purpose_grants_only_what_was_ticked(
         banner(visitor).get_by_role("button", name="Meine Auswahl speichern").click()
     assert answered.value.ok
     # then only analytics is granted, on the device and on the server
-    kept = consent_record(visitor)
-    assert kept is not None
+    kept = kept_consent(visitor)
     assert kept["purposes"] == {"analytics": True, "personalisation": False}
     assert latest_consent(server, kept["visitor"]) == {"analytics": True, "personalisation": False}
     sent = json.loads(requests.to("/api/v1/visitor/consent")[0].split("\n", 2)[2])
@@ -417,8 +428,7 @@ def test_without_analytics_a_saved_coupon_carries_no_id(
     banner(visitor).get_by_label("Personalisierung: Angebote nach meinen Interessen").check()
     with visitor.expect_response("**/api/v1/visitor/consent"):
         banner(visitor).get_by_role("button", name="Meine Auswahl speichern").click()
-    kept = consent_record(visitor)
-    assert kept is not None
+    kept = kept_consent(visitor)
     # when they save a coupon
     save_the_coupon(visitor)
     # then the save carries no id

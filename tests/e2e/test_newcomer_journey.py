@@ -206,6 +206,8 @@ def consenting_visitor(new_context: Any, open_page: Any) -> tuple[Any, Any, str]
     page.goto(f"/{CITY}")
     with page.expect_response("**/api/v1/visitor/consent"):
         page.locator("#consent-banner").get_by_role("button", name="Zustimmen").click()
+    # the banner closes only after the device has kept the record
+    expect(page.locator("#consent-banner")).to_be_hidden()
     visitor: str = page.evaluate("JSON.parse(localStorage.getItem('marktplatz.consent')).visitor")
     return context, page, visitor
 
