@@ -22,6 +22,7 @@ from marktplatz.store.fitness import SqlFitness
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.registrations import SqlRegistrations
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+from marktplatz.store.rollups import SqlRollups
 from marktplatz.store.story import SqlStoryVersions
 from marktplatz.store.two_factor import SqlTwoFactor
 
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     fitness: SqlFitness
     registrations: SqlRegistrations
     content_versions: SqlContentVersions
+    rollups: SqlRollups
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         self.fitness = SqlFitness(conn)
         self.registrations = SqlRegistrations(conn)
         self.content_versions = SqlContentVersions(conn)
+        self.rollups = SqlRollups(conn)
         return self
 
     async def __aexit__(
