@@ -1848,6 +1848,25 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "/console/{city}/fitness"): Spec(
         CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/fitness")
     ),
+    # analytics: the city's dashboard for its staff; a shop's results for its people and the city
+    ("GET", "/console/{city}/analytics"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/analytics")
+    ),
+    ("GET", "/console/{city}/analytics/{table}.csv"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/analytics/days.csv"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/analytics"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/analytics/{table}.csv"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics/items.csv"),
+    ),
     # posters and stickers of a shop's QR codes: printing changes nothing, so cashiers may too
     ("GET", "/portal/shops/{shop_id}/touchpoints/{touchpoint_id}/print"): Spec(
         SHOP_CHILD,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from marktplatz.domain.errors import N_, InvalidInput
@@ -84,3 +87,12 @@ def spreadsheet_safe(cell: str) -> str:
     before one) as a formula; exported text typed by others must never do that (CSV injection).
     """
     return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def spreadsheet_csv(rows: Iterable[Sequence[object]]) -> bytes:
+    """Rows as German Excel opens them: UTF-8 with BOM, ";" between cells, formula-safe."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
+    return ("\ufeff" + out.getvalue()).encode()

@@ -21,6 +21,7 @@ from marktplatz.web.api.coupons import router as coupons_api
 from marktplatz.web.api.docs import router as docs_router
 from marktplatz.web.api.routes import router as api_router
 from marktplatz.web.api.visitor import router as visitor_api
+from marktplatz.web.console.analytics import router as console_analytics_router
 from marktplatz.web.console.audit import router as console_audit_router
 from marktplatz.web.console.content import router as console_content_router
 from marktplatz.web.console.events import router as console_events_router
@@ -35,6 +36,7 @@ from marktplatz.web.edge.decide import DecideApp, decide_edge
 from marktplatz.web.edge.decide import router as decide_api
 from marktplatz.web.edge.ingest import IngestApp, ingest
 from marktplatz.web.edge.qr import qr_redirect
+from marktplatz.web.portal.analytics import router as portal_analytics_router
 from marktplatz.web.portal.content import router as portal_content_router
 from marktplatz.web.portal.fitness import router as portal_fitness_router
 from marktplatz.web.portal.hours import router as portal_hours_router
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(docs_router)
     app.include_router(portal_router)
     app.include_router(portal_overview_router)
+    app.include_router(portal_analytics_router)
     app.include_router(portal_content_router)
     app.include_router(portal_till_router)
     app.include_router(portal_staff_router)
@@ -169,6 +172,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_story_router)
     app.include_router(console_content_router)
     app.include_router(console_fitness_router)
+    app.include_router(console_analytics_router)
     app.include_router(console_fleet_router)
     app.include_router(console_router)
     app.include_router(console_users_router)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -112,6 +113,7 @@ def _formatters(lang: str) -> dict[str, Any]:
         "fmt_date_time": date_time_fmt,
         "fmt_day": day_fmt,
         "fmt_date": date_fmt,
+        "fmt_number": lambda n: format_decimal(n, locale=lang),
         "category_label": lambda c: category_label(c, lang),
     }
 

@@ -1,0 +1,138 @@
+"""Dashboard figures from rollup rows: periods, heatmaps, daily series and tables, k-anonymous."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from marktplatz.domain.errors import N_, InvalidInput
+from marktplatz.domain.kanon import Cell, suppressed
+from marktplatz.domain.rollups import RollupRow, combine
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 28
+MIN_SHOPS = 5  # a category median is shown only when this many shops contribute
+HOURS_OF_WEEK = 7 * 24
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole local days from `first` to `last`, both included, in the city's time zone."""
+
+    first: date
+    last: date
+    tz: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.first, self.tz)
+
+    @property
+    def end(self) -> datetime:
+        return local_midnight(self.last + timedelta(days=1), self.tz)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
+
+
+def period(first: str | None, last: str | None, today: date, tz: ZoneInfo) -> Period:
+    """The period asked for (ISO dates), by default the last DEFAULT_DAYS days before today."""
+    end = _day(last, "last") if last else today - timedelta(days=1)
+    start = _day(first, "first") if first else end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InvalidInput("first", N_("The first day has to lie before the last day."))
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidInput("first", N_("Choose a period of at most 366 days."))
+    if end > today:
+        raise InvalidInput("last", N_("The last day cannot lie in the future."))
+    return Period(start, end, tz)
+
+
+def _day(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise InvalidInput(field, N_("Give a date as YYYY-MM-DD.")) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Generic[Key]):
+    """Shown counts per key (None: fewer than K visitors) and a total that gives none away."""
+
+    values: dict[Key, int | None]
+    total: int | None
+
+    @property
+    def hidden(self) -> int:
+        return sum(1 for v in self.values.values() if v is None)
+
+
+def table(rows: Iterable[RollupRow], key: Callable[[RollupRow], Key | None]) -> Table[Key]:
+    """Rows grouped by `key` (None: left out), each group one cell, suppressed together."""
+    groups: dict[Key, list[RollupRow]] = defaultdict(list)
+    for row in rows:
+        found = key(row)
+        if found is not None:
+            groups[found].append(row)
+    cells = {k: combine(rs) for k, rs in groups.items()}
+    values, total = suppressed(cells)
+    return Table(values, total)
+
+
+def hour_of_week(moment: datetime, tz: ZoneInfo) -> int:
+    """0 = Monday 0:00–1:00 … 167 = Sunday 23:00–24:00, in the city's time."""
+    local = moment.astimezone(tz)
+    return local.weekday() * 24 + local.hour
+
+
+def day_of(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def heatmap(rows: Iterable[RollupRow], tz: ZoneInfo) -> Table[tuple[str, int]]:
+    """Per subject (e.g. zone) and hour of the week, over every week of the rows."""
+    return table(rows, lambda r: (r.subject, hour_of_week(r.hour, tz)))
+
+
+def daily(rows: Iterable[RollupRow], tz: ZoneInfo) -> Table[date]:
+    return table(rows, lambda r: day_of(r.hour, tz))
+
+
+def counts(cells: Mapping[Key, int]) -> Table[Key]:
+    """Counts whose every unit is a person (people counters, distinct visitors of a day)."""
+    values, total = suppressed({k: Cell(v, v) for k, v in cells.items()})
+    return Table(values, total)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One shop's figure beside the median of its category (None below MIN_SHOPS shops)."""
+
+    own: int | None  # None: the shop's own figure rests on fewer than K visitors
+    median: float | None
+    shops: int
+
+
+def compare(own: int | None, others: Sequence[int]) -> Comparison:
+    """`others` holds every contributing shop's figure, the own one included."""
+    median = statistics.median(others) if len(others) >= MIN_SHOPS else None
+    return Comparison(own, median, len(others))
+
+
+def share(part: int | None, whole: int | None) -> float | None:
+    """part / whole, when both are shown and the whole is not zero."""
+    if part is None or not whole:
+        return None
+    return part / whole

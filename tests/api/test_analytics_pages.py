@@ -1,0 +1,161 @@
+"""The dashboards through the app: exact figures from the rollups, small cells hidden, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from babel.dates import get_day_names
+
+from marktplatz.bootstrap import App
+from marktplatz.domain.journey import EventKind, JourneyEvent
+from marktplatz.services import cities, rollups, touchpoints
+from support import SQUARE, Tenant, login, make_tenant, published_offer, unique
+
+
+@pytest.fixture
+async def en(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    client.headers["accept-language"] = "en"
+    return client
+
+
+def yesterday_at(tenant: Tenant, hour: int, minute: int = 0) -> datetime:
+    local = datetime.now(tenant.city.tz) - timedelta(days=1)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
+
+
+def contact(tenant: Tenant, at: datetime, point: uuid.UUID, **fields: Any) -> JourneyEvent:
+    return JourneyEvent(
+        event_id=uuid.uuid4(),
+        kind=fields.pop("kind", EventKind.TOUCHPOINT_CONTACT),
+        city_id=tenant.city.id,
+        occurred_at=at,
+        received_at=datetime.now(UTC),
+        touchpoint_id=point,
+        content_id=fields.pop("content_id", None),
+        **fields,
+    )
+
+
+async def street_in_zone(composed: App, tenant: Tenant) -> uuid.UUID:
+    admin = tenant.users["city-admin"]
+    await cities.create_zone(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        {"slug": unique("zone"), "name": "Altstadt", "description": "", "geometry": SQUARE},
+    )
+    point = await touchpoints.create_touchpoint(
+        composed.ctx,
+        admin,
+        tenant.city.id,
+        {"kind": "qr", "name": "Pflaster", "lat": 52.105, "lon": 8.75, "target": "/"},
+    )
+    return point.id
+
+
+def cells(html: str, row: str) -> list[str]:
+    """The cells of the table row whose header is `row`, as text."""
+    found = re.search(rf"<th scope=\"row\">{re.escape(row)}</th>(.*?)</tr>", html, re.S)
+    assert found, row
+    return [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", found[1], re.S)
+    ]
+
+
+async def test_the_city_sees_footfall_by_hour_with_small_cells_hidden(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given yesterday 7 contacts at 11 and 6 at 10 without any id, and 3 at 15 from one visitor
+    tenant = await make_tenant(composed)
+    point = await street_in_zone(composed, tenant)
+    events = [contact(tenant, yesterday_at(tenant, 11, m), point) for m in range(7)]
+    events += [contact(tenant, yesterday_at(tenant, 10, m), point) for m in range(6)]
+    events += [
+        contact(tenant, yesterday_at(tenant, 15, m), point, daily_hash="d" * 64) for m in range(3)
+    ]
+    await composed.writer.append(events)
+    await rollups.run_rollups(composed.ctx, only={tenant.city.id})
+    await login(en, tenant.users["city-editor"])
+    # when the city editor opens the dashboard and downloads the week
+    page = await en.get(f"/console/{tenant.city.slug}/analytics")
+    week = await en.get(f"/console/{tenant.city.slug}/analytics/week.csv")
+    days = await en.get(f"/console/{tenant.city.slug}/analytics/days.csv")
+    # then 11 o'clock shows 7; 15 o'clock rests on one visitor and is hidden, and 10 o'clock
+    # with it, or the day's 16 minus the rest would give it away
+    assert page.status_code == 200
+    weekday = get_day_names("abbreviated", locale="en")[
+        yesterday_at(tenant, 11).astimezone(tenant.city.tz).weekday()
+    ]
+    row = cells(page.text, f"Altstadt · {weekday}")
+    assert row[11] == "7"
+    assert row[10] == row[15] == "&lt;5"
+    assert [c for i, c in enumerate(row) if i not in (10, 11, 15)] == ["0"] * 21
+    # and the CSV files hold the same, as German Excel opens them
+    assert week.headers["content-type"] == "text/csv; charset=utf-8"
+    assert week.content.startswith("\ufeff".encode())
+    lines = list(csv.reader(io.StringIO(week.content.decode()[1:]), delimiter=";"))
+    assert lines[0][:3] == ["Zone and weekday", "0", "1"]
+    line = next(line for line in lines if line[0] == f"Altstadt · {weekday}")
+    assert (line[11], line[12], line[16]) == ("<5", "7", "<5")
+    day_lines = list(csv.reader(io.StringIO(days.content.decode()[1:]), delimiter=";"))
+    assert day_lines[-1][:2] == ["Period", "16"]
+
+
+async def test_a_bad_period_is_explained_and_the_default_shown(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given a city editor
+    tenant = await make_tenant(composed)
+    await login(en, tenant.users["city-editor"])
+    # when they ask for a period that ends before it starts, and one in the future
+    backwards = await en.get(
+        f"/console/{tenant.city.slug}/analytics",
+        params={"first": "2026-03-10", "last": "2026-03-01"},
+    )
+    future = await en.get(f"/console/{tenant.city.slug}/analytics", params={"last": "2999-01-01"})
+    # then each says what is wrong, keeps what was typed, and shows the last 28 days
+    assert backwards.status_code == 422
+    assert "The first day has to lie before the last day." in backwards.text
+    assert 'value="2026-03-10"' in backwards.text
+    assert future.status_code == 422
+    assert "The last day cannot lie in the future." in future.text
+
+
+async def test_a_retailer_sees_each_step_of_their_offer_and_no_median_below_five_shops(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given shop A's offer shown 5 times at a touchpoint and opened twice yesterday
+    tenant = await make_tenant(composed)
+    point = await street_in_zone(composed, tenant)
+    offer = await published_offer(composed, tenant, tenant.shop_a, "Gleitsichtbrille")
+    kinds = [EventKind.CONTENT_EXPOSED] * 5 + [EventKind.CONTENT_VIEWED] * 2
+    await composed.writer.append(
+        [
+            contact(tenant, yesterday_at(tenant, 12, m), point, kind=k, content_id=str(offer.id))
+            for m, k in enumerate(kinds)
+        ]
+    )
+    await rollups.run_rollups(composed.ctx, only={tenant.city.id})
+    await login(en, tenant.users["retailer-owner"])
+    # when the owner opens the shop's results
+    page = await en.get(f"/portal/shops/{tenant.shop_a.id}/analytics")
+    items = await en.get(f"/portal/shops/{tenant.shop_a.id}/analytics/items.csv")
+    # then the offer was shown 5 times; the two openings are fewer than 5 visitors
+    assert page.status_code == 200
+    assert cells(page.text, "Gleitsichtbrille") == ["5", "&lt;5", "0", "0"]
+    assert cells(page.text, "Pflaster") == ["5", "&lt;5", "0", "0"]
+    assert cells(page.text, "Shown") == ["5", "from 5 shops"]
+    lines = list(csv.reader(io.StringIO(items.content.decode()[1:]), delimiter=";"))
+    assert lines == [
+        ["Item", "Shown", "Opened", "Saved", "Redeemed"],
+        ["Gleitsichtbrille", "5", "<5", "0", "0"],
+        ["All items", "5", "<5", "0", "0"],
+    ]
