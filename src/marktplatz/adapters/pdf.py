@@ -32,7 +32,7 @@ GAP = 4 * mm  # between the code's quiet zone and the text
 
 
 @lru_cache(maxsize=1)
-def _glyphs() -> frozenset[int]:
+def glyphs() -> frozenset[int]:
     """The code points both weights of the font can draw (registers the fonts once)."""
     fonts = [
         TTFont(REGULAR, str(_FONT_DIR / "Vera.ttf")),
@@ -44,14 +44,14 @@ def _glyphs() -> frozenset[int]:
     return frozenset(regular & bold)
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """The text with characters the font lacks replaced by their base letter, or left out
     (a shop name like "Ŝtudio ✂" prints as "Studio"): never an empty box on a poster."""
-    glyphs = _glyphs()
+    drawable = glyphs()
     kept = []
     for ch in text:
-        base = ch if ord(ch) in glyphs else unicodedata.normalize("NFKD", ch)[:1]
-        if base and ord(base) in glyphs:
+        base = ch if ord(ch) in drawable else unicodedata.normalize("NFKD", ch)[:1]
+        if base and ord(base) in drawable:
             kept.append(base)
     return " ".join("".join(kept).split())
 
@@ -74,7 +74,7 @@ def _wrap(lines: Sequence[Line], scale: float, width: float) -> list[list[_Row]]
     wrapped = []
     for number, line in enumerate(lines):
         font, size = (BOLD if line.bold else REGULAR), line.size_pt * scale
-        parts = simpleSplit(_printable(line.text), font, size, width)
+        parts = simpleSplit(printable(line.text), font, size, width)
         before = [size * PARAGRAPH if number and not i else 0.0 for i in range(len(parts))]
         wrapped.append(
             [_Row(part, font, size, gap) for part, gap in zip(parts, before, strict=True)]
@@ -144,7 +144,7 @@ def _draw_code(canvas: Canvas, data: str, left: float, top: float, side: float) 
 
 def render_poster(poster: Poster) -> bytes:
     """One page: lines above the code, the code, lines below it, the footer at the margin."""
-    _glyphs()
+    glyphs()
     sheet = poster.sheet
     width, height, margin = sheet.width_mm * mm, sheet.height_mm * mm, sheet.margin_mm * mm
     side, code_top = sheet.qr_mm * mm, height - sheet.qr_top_mm * mm
@@ -152,7 +152,7 @@ def render_poster(poster: Poster) -> bytes:
     footer_top = margin + sheet.footer_mm * mm
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=(width, height), pageCompression=1, initialFontName=REGULAR)
-    canvas.setTitle(_printable(poster.title))
+    canvas.setTitle(printable(poster.title))
     canvas.setCreator("Marktplatz")
     # Pure black ink (K only): crisp module edges, no colour fringes from misregistered plates.
     canvas.setFillColorCMYK(0, 0, 0, 1)
@@ -176,5 +176,5 @@ class ReportlabPosters:
         return render_poster(poster)
 
     def unprintable(self, text: str) -> str:
-        glyphs = _glyphs()
-        return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in glyphs))
+        drawable = glyphs()
+        return "".join(dict.fromkeys(ch for ch in text if ord(ch) not in drawable))

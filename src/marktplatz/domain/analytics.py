@@ -10,14 +10,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from marktplatz.domain.content import Content
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.kanon import Cell, suppressed
-from marktplatz.domain.rollups import RollupRow, combine
+from marktplatz.domain.rollups import RollupRow, Stat, combine
+from marktplatz.domain.shops import Shop
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 28
 MIN_SHOPS = 5  # a category median is shown only when this many shops contribute
 HOURS_OF_WEEK = 7 * 24
+STEPS = (Stat.EXPOSED, Stat.VIEWED, Stat.SAVED, Stat.REDEEMED)
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -37,6 +40,11 @@ class Period:
     @property
     def end(self) -> datetime:
         return local_midnight(self.last + timedelta(days=1), self.tz)
+
+    def previous_month(self) -> Period:
+        """The calendar month before the one this period starts in."""
+        last = self.first.replace(day=1) - timedelta(days=1)
+        return Period(last.replace(day=1), last, self.tz)
 
     @property
     def days(self) -> list[date]:
@@ -58,6 +66,21 @@ def period(first: str | None, last: str | None, today: date, tz: ZoneInfo) -> Pe
     if end > today:
         raise InvalidInput("last", N_("The last day cannot lie in the future."))
     return Period(start, end, tz)
+
+
+def month_period(value: str | None, today: date, tz: ZoneInfo) -> Period:
+    """A whole calendar month ("2026-11"), by default the last month that has ended."""
+    if value is None:
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    else:
+        try:
+            first = date.fromisoformat(f"{value.strip()[:7]}-01")
+        except ValueError as exc:
+            raise InvalidInput("month", N_("Give a month as YYYY-MM.")) from exc
+    if first > today:
+        raise InvalidInput("month", N_("The month cannot lie in the future."))
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period(first, min(following - timedelta(days=1), today), tz)
 
 
 def _day(value: str, field: str) -> date:
@@ -136,3 +159,27 @@ def share(part: int | None, whole: int | None) -> float | None:
     if part is None or not whole:
         return None
     return part / whole
+
+
+@dataclass(frozen=True, slots=True)
+class CityFootfall:
+    period: Period
+    zones: list[tuple[str, str]]  # (subject, name); "" is "outside every zone"
+    heat: Table[tuple[str, int]]  # (zone, hour of the week)
+    contacts: Table[date]  # touchpoint contacts per day
+    people: Table[date]  # people counted by the counters per day
+    page_views: Table[date]
+    visitors: dict[str, Table[date]]  # consented / cookieless distinct visitors per day
+    counters: int  # how many people counters the city has
+
+
+@dataclass(frozen=True, slots=True)
+class ShopResults:
+    shop: Shop
+    period: Period
+    contents: list[Content]
+    by_content: dict[Stat, Table[str]]  # per step: content id → count
+    by_touchpoint: dict[Stat, Table[str]]  # per step: touchpoint id ("" none) → count
+    touchpoints: dict[str, str]  # id → name
+    contacts: Table[date]  # contacts at the shop's own touchpoints per day
+    category: dict[Stat, Comparison]

@@ -4,42 +4,32 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.analytics import (
+    STEPS,
+    CityFootfall,
     Comparison,
     Period,
-    Table,
+    ShopResults,
     compare,
     counts,
     daily,
     heatmap,
+    month_period,
     period,
     table,
 )
-from marktplatz.domain.content import Content
+from marktplatz.domain.cities import City
+from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.kanon import K
 from marktplatz.domain.rollups import CONSENTED, COOKIELESS, RollupRow, Stat, combine
 from marktplatz.domain.shops import Shop
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.context import Context
-
-STEPS = (Stat.EXPOSED, Stat.VIEWED, Stat.SAVED, Stat.REDEEMED)
-
-
-@dataclass(frozen=True, slots=True)
-class CityFootfall:
-    period: Period
-    zones: list[tuple[str, str]]  # (subject, name); "" is "outside every zone"
-    heat: Table[tuple[str, int]]  # (zone, hour of the week)
-    contacts: Table[date]  # touchpoint contacts per day
-    people: Table[date]  # people counted by the counters per day
-    page_views: Table[date]
-    visitors: dict[str, Table[date]]  # consented / cookieless distinct visitors per day
-    counters: int  # how many people counters the city has
+from marktplatz.services.ports import UnitOfWork
 
 
 async def city_footfall(
@@ -80,18 +70,6 @@ async def city_footfall(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ShopResults:
-    shop: Shop
-    period: Period
-    contents: list[Content]
-    by_content: dict[Stat, Table[str]]  # per step: content id → count
-    by_touchpoint: dict[Stat, Table[str]]  # per step: touchpoint id ("" none) → count
-    touchpoints: dict[str, str]  # id → name
-    contacts: Table[date]  # contacts at the shop's own touchpoints per day
-    category: dict[Stat, Comparison]
-
-
 async def shop_results(
     ctx: Context, actor: User | None, shop_id: UUID, first: str | None, last: str | None
 ) -> ShopResults:
@@ -99,19 +77,67 @@ async def shop_results(
     shop beside the median of its category (only from MIN_SHOPS shops with safe figures)."""
     async with ctx.uow() as uow:
         shop = await access_shop(uow, actor, shop_id)
-        city = await uow.cities.get(shop.city_id)
-        assert city is not None  # a shop's city is never missing (foreign key)
-        asked = period(first, last, ctx.clock.now().astimezone(city.tz).date(), city.tz)
-        peers = [s for s in await uow.shops.list_for_city(city.id) if s.category == shop.category]
-        items = await uow.contents.list_for_city(city.id)
-        owner = {
-            str(c.id): c.shop_id for c in items if c.shop_id and c.shop_id in {p.id for p in peers}
-        }
-        rows = await uow.rollups.rows(city.id, STEPS, asked.start, asked.end, subjects=owner)
-        contacts = await uow.rollups.rows(
-            city.id, [Stat.SHOP_CONTACTS], asked.start, asked.end, subjects=[str(shop.id)]
+        city = await _city(uow, shop)
+        asked = period(first, last, _today(ctx, city), city.tz)
+        return await _figures(uow, shop, city, asked)
+
+
+async def shop_month(
+    ctx: Context, actor: User | None, shop_id: UUID, month: str | None
+) -> tuple[ShopResults, ShopResults]:
+    """A month's results of the shop and those of the month before (for the monthly report)."""
+    async with ctx.uow() as uow:
+        shop = await access_shop(uow, actor, shop_id)
+        city = await _city(uow, shop)
+        asked = month_period(month, _today(ctx, city), city.tz)
+        return await _figures(uow, shop, city, asked), await _figures(
+            uow, shop, city, asked.previous_month()
         )
-        points = await uow.touchpoints.list_for_city(city.id)
+
+
+async def city_months(
+    ctx: Context, city_slug: str, month: str | None, shop_slug: str | None = None
+) -> list[tuple[ShopResults, ShopResults]]:
+    """Every shop's month (or one shop's) for the operator's `marktplatz report`."""
+    async with ctx.uow() as uow:
+        city = await uow.cities.by_slug(city_slug)
+        if city is None:
+            raise InvalidInput("city", N_("Unknown city: %(value)s"), value=city_slug[:60])
+        asked = month_period(month, _today(ctx, city), city.tz)
+        shops = await uow.shops.list_for_city(city.id)
+        if shop_slug is not None:
+            shops = [s for s in shops if s.slug == shop_slug]
+            if not shops:
+                raise InvalidInput("shop", N_("Unknown shop: %(value)s"), value=shop_slug[:60])
+        return [
+            (
+                await _figures(uow, shop, city, asked),
+                await _figures(uow, shop, city, asked.previous_month()),
+            )
+            for shop in shops
+        ]
+
+
+async def _city(uow: UnitOfWork, shop: Shop) -> City:
+    city = await uow.cities.get(shop.city_id)
+    assert city is not None  # a shop's city is never missing (foreign key)
+    return city
+
+
+def _today(ctx: Context, city: City) -> date:
+    return ctx.clock.now().astimezone(city.tz).date()
+
+
+async def _figures(uow: UnitOfWork, shop: Shop, city: City, asked: Period) -> ShopResults:
+    peers = [s for s in await uow.shops.list_for_city(city.id) if s.category == shop.category]
+    items = await uow.contents.list_for_city(city.id)
+    peer_ids = {p.id for p in peers}
+    owner = {str(c.id): c.shop_id for c in items if c.shop_id and c.shop_id in peer_ids}
+    rows = await uow.rollups.rows(city.id, STEPS, asked.start, asked.end, subjects=owner)
+    contacts = await uow.rollups.rows(
+        city.id, [Stat.SHOP_CONTACTS], asked.start, asked.end, subjects=[str(shop.id)]
+    )
+    points = await uow.touchpoints.list_for_city(city.id)
     own = [r for r in rows if owner.get(r.subject) == shop.id]
     return ShopResults(
         shop=shop,

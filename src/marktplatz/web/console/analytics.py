@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from marktplatz.domain.analytics import CityFootfall
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.services import analytics
 from marktplatz.web.analytics import city_grids, csv_download
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Dep
 
 async def _footfall(
     request: Request, staff: Staff, first: str | None, last: str | None
-) -> tuple[analytics.CityFootfall, dict[str, str]]:
+) -> tuple[CityFootfall, dict[str, str]]:
     """The figures of the period asked for; a bad period shows the default one with its error."""
     ctx = app_of(request).ctx
     try:

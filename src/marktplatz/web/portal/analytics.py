@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.accounts import User
+from marktplatz.domain.analytics import ShopResults
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.services import analytics
 from marktplatz.web.analytics import STEP_LABELS, csv_download, shop_grids
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
 async def _results(
     request: Request, user: User, shop_id: UUID, first: str | None, last: str | None
-) -> tuple[analytics.ShopResults, dict[str, str]]:
+) -> tuple[ShopResults, dict[str, str]]:
     """The figures of the period asked for; a bad period shows the default one with its error."""
     ctx = app_of(request).ctx
     try:

@@ -1,0 +1,156 @@
+"""The dashboards' tables as grids: one shape for the page, the CSV file and the PDF report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from babel.dates import format_date, get_day_names
+
+from marktplatz.domain.analytics import STEPS, CityFootfall, Period, ShopResults, Table
+from marktplatz.domain.errors import N_
+from marktplatz.domain.rollups import CONSENTED, COOKIELESS, Stat
+from marktplatz.domain.text import spreadsheet_csv
+
+Translate = Callable[[str], str]  # a msgid to the reader's language
+
+HIDDEN = "<5"  # a suppressed cell in a CSV file: fewer than 5 visitors
+STEP_LABELS = {
+    Stat.EXPOSED: N_("Shown"),
+    Stat.VIEWED: N_("Opened"),
+    Stat.SAVED: N_("Saved"),
+    Stat.REDEEMED: N_("Redeemed"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """One table of a dashboard: a row header and counts (None: fewer than 5 visitors)."""
+
+    name: str  # the CSV file's name, and the table's anchor
+    title: str
+    columns: list[str]  # the row header's label first
+    rows: list[tuple[str, list[int | None]]]
+    totals: list[int | None] | None = None  # one per column of counts; None: no total row
+    total_label: str = ""
+    note: str = ""
+
+    def csv(self) -> bytes:
+        lines = [[label, *map(_csv_cell, cells)] for label, cells in self.rows]
+        if self.totals is not None:
+            lines.append([self.total_label, *map(_csv_cell, self.totals)])
+        return spreadsheet_csv([self.columns, *lines])
+
+
+def _csv_cell(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
+
+
+def _day(value: date, lang: str) -> str:
+    return format_date(value, "EEE d.M.yyyy" if lang == "de" else "EEE d/M/yyyy", locale=lang)
+
+
+def _days(period: Period, lang: str, *series: Table[date]) -> list[tuple[str, list[int | None]]]:
+    return [(_day(d, lang), [s.values.get(d, 0) for s in series]) for d in period.days]
+
+
+def city_grids(found: CityFootfall, lang: str, t: Translate) -> list[Grid]:
+    """The city dashboard's tables: the week by zone and hour, and the days (`t` translates)."""
+    weekdays = get_day_names("abbreviated", locale=lang)
+    week_rows = []
+    for zone, name in found.zones:
+        if not any(k[0] == zone for k in found.heat.values):
+            continue
+        label = name or t(N_("Outside every zone"))
+        for day in range(7):
+            cells = [found.heat.values.get((zone, day * 24 + h), 0) for h in range(24)]
+            week_rows.append((f"{label} · {weekdays[day]}", cells))
+    days = _days(
+        found.period,
+        lang,
+        found.contacts,
+        found.people,
+        found.page_views,
+        found.visitors[CONSENTED],
+        found.visitors[COOKIELESS],
+    )
+    return [
+        Grid(
+            "week",
+            t(N_("Contacts by zone and hour of the week")),
+            [t(N_("Zone and weekday")), *(f"{h}" for h in range(24))],
+            week_rows,
+            note=t(N_("Touchpoint contacts in each hour of the week, added up over the period.")),
+        ),
+        Grid(
+            "days",
+            t(N_("Footfall by day")),
+            [
+                t(N_("Day")),
+                t(N_("Touchpoint contacts")),
+                t(N_("People counted")),
+                t(N_("Web app page views")),
+                t(N_("Visitors with consent")),
+                t(N_("Visitors without consent (daily count)")),
+            ],
+            days,
+            [
+                found.contacts.total,
+                found.people.total,
+                found.page_views.total,
+                found.visitors[CONSENTED].total,
+                found.visitors[COOKIELESS].total,
+            ],
+            t(N_("Period")),
+            t(N_("Visitors are counted per day: the period's line adds up the days.")),
+        ),
+    ]
+
+
+def shop_grids(found: ShopResults, lang: str, t: Translate) -> list[Grid]:
+    """The shop dashboard's tables: per item, per touchpoint, per day (`t` translates)."""
+    steps = [t(STEP_LABELS[s]) for s in STEPS]
+    titles = {str(c.id): c.title for c in found.contents}
+    items = sorted({k for s in STEPS for k in found.by_content[s].values} | set(titles))
+    places = sorted({k for s in STEPS for k in found.by_touchpoint[s].values})
+    return [
+        Grid(
+            "items",
+            t(N_("Your offers and stories, step by step")),
+            [t(N_("Item")), *steps],
+            [
+                (
+                    titles.get(k, t(N_("(deleted item)"))),
+                    [found.by_content[s].values.get(k, 0) for s in STEPS],
+                )
+                for k in sorted(items, key=lambda k: titles.get(k, "").casefold())
+            ],
+            [found.by_content[s].total for s in STEPS],
+            t(N_("All items")),
+        ),
+        Grid(
+            "touchpoints",
+            t(N_("By touchpoint")),
+            [t(N_("Touchpoint")), *steps],
+            [
+                (
+                    found.touchpoints.get(k, t(N_("Web app and links")))
+                    if k
+                    else t(N_("Web app and links")),
+                    [found.by_touchpoint[s].values.get(k, 0) for s in STEPS],
+                )
+                for k in places
+            ],
+            [found.by_touchpoint[s].total for s in STEPS],
+            t(N_("All touchpoints")),
+        ),
+        Grid(
+            "days",
+            t(N_("Contacts at your touchpoints by day")),
+            [t(N_("Day")), t(N_("Touchpoint contacts"))],
+            _days(found.period, lang, found.contacts),
+            [found.contacts.total],
+            t(N_("Period")),
+        ),
+    ]
