@@ -232,7 +232,10 @@ def uplift(
         alt = hidden_sentence([exposed.rate, control.rate], locale).strip()
     else:
         alt = locale.text(
-            N_("%(exposed)s: %(a)s, %(control)s: %(b)s, a difference of %(diff)s points."),
+            N_(
+                "%(exposed)s: %(a)s, %(control)s: %(b)s, "
+                "a difference of %(diff)s percentage points."
+            ),
             exposed=exposed.label,
             a=locale.percent(exposed.rate),
             control=control.label,

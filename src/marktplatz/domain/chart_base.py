@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date, format_skeleton
-from babel.numbers import format_decimal, format_percent
+from babel.dates import format_date
+from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol
 
 from marktplatz.domain.errors import N_
 
@@ -29,6 +30,13 @@ SEQUENTIAL = {"scheme": "viridis", "reverse": True}
 # same metrics: labels measured with one fit the other; browsers fall back to their sans-serif.
 FONT = "Bitstream Vera Sans, DejaVu Sans, Verdana, sans-serif"
 WIDTH = 480
+
+
+@lru_cache(maxsize=8)
+def _separators(language: str) -> dict[int, str]:
+    return str.maketrans(
+        {",": get_group_symbol(locale=language), ".": get_decimal_symbol(locale=language)}
+    )
 
 
 def _same(message: str) -> str:
@@ -52,7 +60,10 @@ class ChartLocale:
         return translated % params if params else translated
 
     def number(self, value: float) -> str:
-        return format_decimal(value, format="#,##0.#", locale=self.language)
+        """At most one decimal, grouped in thousands ("1.234,5"). Babel's own formatter takes
+        ≈ 0.2 ms a call, too slow for heatmaps of many thousand cells: its symbols are used."""
+        text = f"{round(float(value), 1):,.1f}".removesuffix(".0")
+        return text.translate(_separators(self.language))
 
     def percent(self, share: float) -> str:
         # Rounded to tenths of a percent, in the locale's own pattern ("8,2 %", "8.2%").
@@ -60,7 +71,8 @@ class ChartLocale:
 
     def day(self, when: date | datetime) -> str:
         if isinstance(when, datetime):
-            return format_skeleton("yMMMdHm", when, locale=self.language)
+            # The city's wall-clock time as given, on the 24-hour clock in both languages.
+            return f"{format_date(when, format='medium', locale=self.language)} {when:%H:%M}"
         return format_date(when, format="medium", locale=self.language)
 
 
