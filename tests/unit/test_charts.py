@@ -192,7 +192,7 @@ def test_the_text_alternative_is_built_from_translated_templates() -> None:
     # when
     spec = bars("T", [Bar("Tür", 1500), Bar("Fenster", 20)], value_title="K", locale=german)
     # then
-    assert spec.alt == "Am größten: Tür mit 1.500."
+    assert spec.alt == "Am größten: Tür mit 1.500. The values shown add up to 1.520."
 
 
 def test_bars_with_a_category_median() -> None:
@@ -204,7 +204,8 @@ def test_bars_with_a_category_median() -> None:
         marker=Marker("Median of the category", 55),
     )
     assert spec.alt == (
-        "The largest value is 70, for Tea. Median of the category: 55. "
+        "The largest value is 70, for Tea. The values shown add up to 110. "
+        "Median of the category: 55. "
         "1 of 3 values are hidden (fewer than 5 visitors)."
     )
     marks = [layer["mark"]["type"] for layer in spec.vega["layer"]]

@@ -81,24 +81,35 @@ def bars(
         caption = f"{marker.label}: {shown(marker.value, locale, percent=percent)}"
         body["layer"] += _marker(marker.value, caption)
     table = Table(("", value_title), tuple((r["label"], r["caption"]) for r in rows))
-    found = [b for b in items if b.value is not None]
+    alt = _bars_alt(items, locale, percent, marker)
+    return spec("bars", body, title=title, alt=alt, table=table, locale=locale)
+
+
+def _bars_alt(
+    items: Sequence[Bar], locale: ChartLocale, percent: bool, marker: Marker | None
+) -> str:
+    found = [b.value for b in items if b.value is not None]
     if not found:
-        alt = nothing_shown(locale)
-    else:
-        top = max(found, key=lambda b: b.value or 0)
-        alt = locale.text(
+        return nothing_shown(locale)
+    top = max((b for b in items if b.value is not None), key=lambda b: b.value or 0)
+    sentences = [
+        locale.text(
             N_("The largest value is %(value)s, for %(label)s."),
             value=shown(top.value, locale, percent=percent),
             label=top.label,
         )
-        if marker is not None:
-            alt += " " + locale.text(
-                N_("%(marker)s: %(value)s."),
-                marker=marker.label,
-                value=shown(marker.value, locale, percent=percent),
-            )
-        alt += hidden_sentence([b.value for b in items], locale)
-    return spec("bars", body, title=title, alt=alt, table=table, locale=locale)
+    ]
+    if not percent and len(found) > 1:
+        # Only what is shown is added up: a total that took in the hidden rows would give
+        # them away (total − shown).
+        total = locale.number(sum(found))
+        sentences.append(locale.text(N_("The values shown add up to %(total)s."), total=total))
+    if marker is not None:
+        value = shown(marker.value, locale, percent=percent)
+        sentences.append(
+            locale.text(N_("%(marker)s: %(value)s."), marker=marker.label, value=value)
+        )
+    return " ".join(sentences) + hidden_sentence([b.value for b in items], locale)
 
 
 def funnel(
@@ -158,6 +169,7 @@ def _horizontal(rows: list[dict[str, Any]], value_title: str, *, percent: bool) 
         "title": value_title,
         "axis": {"format": ".0%" if percent else ",d", "tickMinStep": 0.01 if percent else 1},
     }
+    beside = {"type": "text", "align": "left", "dx": 4}
     return {
         "data": {"values": rows},
         "width": WIDTH,
@@ -168,29 +180,32 @@ def _horizontal(rows: list[dict[str, Any]], value_title: str, *, percent: bool) 
                 "mark": {"type": "bar", "color": PALETTE[0]},
                 "encoding": {"x": x, "y": y},
             },
-            {
-                "transform": [SHOWN],
-                "mark": {"type": "text", "align": "left", "dx": 4, "color": TEXT},
-                "encoding": {"x": x, "y": y, "text": {"field": "caption"}},
-            },
-            # A hidden row gets words, never a bar: even its length would tell its size.
-            {
-                "transform": [HIDDEN_ROW],
-                "mark": {
-                    "type": "text",
-                    "align": "left",
-                    "dx": 4,
-                    "fontStyle": "italic",
-                    "color": LINES,
-                },
-                "encoding": {
-                    "x": {"datum": 0, "type": "quantitative"},
-                    "y": y,
-                    "text": {"field": "status"},
-                },
-            },
+            *_words(beside, x, y, {"datum": 0, "type": "quantitative"}, y),
         ],
     }
+
+
+def _words(
+    mark: dict[str, Any],
+    x: dict[str, Any],
+    y: dict[str, Any],
+    hidden_x: dict[str, Any],
+    hidden_y: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Each shown bar's caption at its end; a hidden row's words at zero, where its bar would
+    start. A hidden row gets words, never a bar: even its length would tell its size."""
+    return [
+        {
+            "transform": [SHOWN],
+            "mark": {**mark, "color": TEXT},
+            "encoding": {"x": x, "y": y, "text": {"field": "caption"}},
+        },
+        {
+            "transform": [HIDDEN_ROW],
+            "mark": {**mark, "fontStyle": "italic", "color": LINES},
+            "encoding": {"x": hidden_x, "y": hidden_y, "text": {"field": "status"}},
+        },
+    ]
 
 
 def _marker(value: float, caption: str) -> list[dict[str, Any]]:
@@ -293,6 +308,14 @@ def _vertical(
         "title": value_title,
         "axis": {"format": ".0%" if percent else ",d"},
     }
+    colour = {
+        "field": "group",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": groups, "range": list(PALETTE[: len(groups)])},
+        "legend": {"orient": "bottom"} if legend else None,
+    }
+    above = {"type": "text", "baseline": "bottom", "dy": -3}
     return {
         "data": {"values": rows},
         "width": {"step": 72},
@@ -301,38 +324,9 @@ def _vertical(
             {
                 "transform": [SHOWN],
                 "mark": {"type": "bar", "width": {"band": 0.7}},
-                "encoding": {
-                    "x": x,
-                    "y": y,
-                    "color": {
-                        "field": "group",
-                        "type": "nominal",
-                        "title": None,
-                        "scale": {"domain": groups, "range": list(PALETTE[: len(groups)])},
-                        "legend": {"orient": "bottom"} if legend else None,
-                    },
-                },
+                "encoding": {"x": x, "y": y, "color": colour},
             },
-            {
-                "transform": [SHOWN],
-                "mark": {"type": "text", "baseline": "bottom", "dy": -3, "color": TEXT},
-                "encoding": {"x": x, "y": y, "text": {"field": "caption"}},
-            },
-            {
-                "transform": [HIDDEN_ROW],
-                "mark": {
-                    "type": "text",
-                    "baseline": "bottom",
-                    "dy": -3,
-                    "fontStyle": "italic",
-                    "color": LINES,
-                },
-                "encoding": {
-                    "x": x,
-                    "y": {"datum": 0, "type": "quantitative"},
-                    "text": {"field": "status"},
-                },
-            },
+            *_words(above, x, y, x, {"datum": 0, "type": "quantitative"}),
         ],
     }
 

@@ -90,8 +90,23 @@ def heatmap(
         for row in rows
         for slot, value in enumerate(row.values)
     ]
+    body = _grid(
+        cells,
+        _week_axis(locale),
+        {"field": "row", "type": "nominal", "sort": None, "title": row_title},
+        value_title,
+        width=HOURS_OF_WEEK * CELL,
+        numbers=False,
+    )
+    table = _week_table(rows, row_title, days, locale)
+    alt = _heatmap_alt(rows, days, locale)
+    return spec("heatmap", body, title=title, alt=alt, table=table, locale=locale)
+
+
+def _week_axis(locale: ChartLocale) -> dict[str, Any]:
+    """Day names at each day's first hour."""
     short = _days("abbreviated", locale)
-    x = {
+    return {
         "field": "slot",
         "type": "ordinal",
         "title": None,
@@ -103,15 +118,13 @@ def heatmap(
             "labelAlign": "left",
         },
     }
-    body = _grid(
-        cells,
-        x,
-        {"field": "row", "type": "nominal", "sort": None, "title": row_title},
-        value_title,
-        width=HOURS_OF_WEEK * CELL,
-        numbers=False,
-    )
-    table = Table(
+
+
+def _week_table(
+    rows: Sequence[HeatRow], row_title: str, days: Sequence[str], locale: ChartLocale
+) -> Table:
+    """One table row per row label and day, one column per hour: 24 columns, not 168."""
+    return Table(
         (row_title, locale.text(N_("Day")), *(f"{hour:02d}" for hour in range(24))),
         tuple(
             (
@@ -123,8 +136,6 @@ def heatmap(
             for day in range(7)
         ),
     )
-    alt = _heatmap_alt(rows, days, locale)
-    return spec("heatmap", body, title=title, alt=alt, table=table, locale=locale)
 
 
 def _days(width: Literal["wide", "abbreviated"], locale: ChartLocale) -> list[str]:
@@ -228,21 +239,7 @@ def _grid(
         *hidden_layers(cells, {"type": "rect", "stroke": "white", "strokeWidth": 0.5}, {}),
     ]
     if numbers:
-        largest = max((c["value"] for c in cells if c["value"] is not None), default=0)
-        layers.append(
-            {
-                "transform": [SHOWN],
-                "mark": {"type": "text", "fontSize": 11},
-                "encoding": {
-                    "text": {"field": "caption"},
-                    # Dark cells (the upper half of the reversed viridis) carry white numbers.
-                    "color": {
-                        "condition": {"test": f"datum.value > {largest / 2}", "value": "white"},
-                        "value": "black",
-                    },
-                },
-            }
-        )
+        layers.append(_numbers(cells))
     step = 36 if numbers else 18
     return {
         "data": {"values": cells},
@@ -251,6 +248,22 @@ def _grid(
         "encoding": {"x": x, "y": y},
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}},
+    }
+
+
+def _numbers(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    largest = max((c["value"] for c in cells if c["value"] is not None), default=0)
+    return {
+        "transform": [SHOWN],
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            "text": {"field": "caption"},
+            # Dark cells (the upper half of the reversed viridis) carry white numbers.
+            "color": {
+                "condition": {"test": f"datum.value > {largest / 2}", "value": "white"},
+                "value": "black",
+            },
+        },
     }
 
 
@@ -270,19 +283,43 @@ def time_series(
         for s in series
         for when, value in s.points
     ]
-    time_format = (
-        ("%d.%m. %H:%M" if hourly else "%d.%m.")
-        if locale.language == "de"
-        else ("%b %d %H:%M" if hourly else "%b %d")
+    names = [s.name for s in series]
+    x = _time_axis(x_title, hourly, locale)
+    line = _lines(names, y_title)
+    gaps = hidden_layers(
+        points,
+        {"type": "point", "shape": "triangle-up", "filled": True, "size": 40},
+        {"y": {"datum": 0, "type": "quantitative"}},
     )
-    x = {
+    body = {
+        "data": {"values": points},
+        "width": WIDTH,
+        "height": 220,
+        "encoding": {"x": x},
+        "layer": [line, *gaps],
+        "resolve": {"scale": {"color": "independent"}},
+    }
+    table = _series_table(series, x_title, locale)
+    alt = " ".join(_series_alt(s, locale) for s in series[:3]) or nothing_shown(locale)
+    return spec("time_series", body, title=title, alt=alt, table=table, locale=locale)
+
+
+def _time_axis(x_title: str, hourly: bool, locale: ChartLocale) -> dict[str, Any]:
+    if locale.language == "de":
+        time_format = "%d.%m. %H:%M" if hourly else "%d.%m."
+    else:
+        time_format = "%b %d %H:%M" if hourly else "%b %d"
+    return {
         "field": "when",
         "type": "temporal",
         "title": x_title,
         "axis": {"format": time_format, "labelAngle": 0, "labelOverlap": True},
     }
-    names = [s.name for s in series]
-    line = {
+
+
+def _lines(names: list[str], y_title: str) -> dict[str, Any]:
+    """The shown points as lines, one colour each; a hidden point breaks its line."""
+    return {
         "transform": [SHOWN],
         "mark": {
             "type": "line",
@@ -302,28 +339,14 @@ def time_series(
             },
         },
     }
-    gaps = hidden_layers(
-        points,
-        {"type": "point", "shape": "triangle-up", "filled": True, "size": 40},
-        {"y": {"datum": 0, "type": "quantitative"}},
+
+
+def _series_table(series: Sequence[Series], x_title: str, locale: ChartLocale) -> Table:
+    moments = sorted({when for s in series for when, _ in s.points}, key=_wall)
+    return Table(
+        (x_title, *(s.name for s in series)),
+        tuple((locale.day(when), *(_at(s, when, locale) for s in series)) for when in moments),
     )
-    body = {
-        "data": {"values": points},
-        "width": WIDTH,
-        "height": 220,
-        "encoding": {"x": x},
-        "layer": [line, *gaps],
-        "resolve": {"scale": {"color": "independent"}},
-    }
-    table = Table(
-        (x_title, *names),
-        tuple(
-            (locale.day(when), *(_at(s, when, locale) for s in series))
-            for when in sorted({when for s in series for when, _ in s.points}, key=_wall)
-        ),
-    )
-    alt = " ".join(_series_alt(s, locale) for s in series[:3]) or nothing_shown(locale)
-    return spec("time_series", body, title=title, alt=alt, table=table, locale=locale)
 
 
 def _wall(when: date | datetime) -> str:
