@@ -131,6 +131,14 @@ def test_german_charts_have_german_axis_numbers(charts: VlConvertCharts) -> None
     assert {"1,000", "1,800"} <= set(english_labels)
 
 
+def test_german_percent_axes_put_a_space_before_the_sign(charts: VlConvertCharts) -> None:
+    spec = uplift(
+        "K", Rate("Gesehen", 0.08), Rate("Kontrolle", 0.05), rate_title="Quote", locale=DE
+    )
+    labels = [e.text for e in parse(charts.svg(spec)).iter(f"{SVG}text")]
+    assert {"0\u00a0%", "2\u00a0%", "8\u00a0%"} <= set(labels)
+
+
 def test_a_cached_chart_is_not_rendered_again() -> None:
     # given a renderer with room for one chart
     charts = VlConvertCharts(max_cached=1)

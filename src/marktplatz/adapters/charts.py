@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 import orjson
@@ -24,13 +24,20 @@ _ROOT = re.compile(r"<svg\b[^>]*>")
 
 @lru_cache(maxsize=1)
 def _fonts() -> None:
-    """Bitstream Vera from reportlab, so that PNGs have their labels on any machine (no system
-    fonts needed), measured the same as the DejaVu or Verdana a browser uses for the SVG."""
+    """Bitstream Vera from reportlab, so that PNGs have their labels even on a machine without
+    DejaVu Sans (the font the charts name first, with the same metrics)."""
     vl_convert.register_font_directory(str(Path(reportlab.__file__).resolve().parent / "fonts"))
 
 
 def _locale(spec: ChartSpec) -> VegaLocale:
     return "de-DE" if spec.locale == "de-DE" else "en-US"
+
+
+@lru_cache(maxsize=2)
+def _numbers(locale: VegaLocale) -> dict[str, Any]:
+    """Vega's number format locale; German with a space before "%", as the labels have it."""
+    found: dict[str, Any] = vl_convert.get_format_locale(locale)
+    return {**found, "percent": "\u00a0%"} if locale == "de-DE" else found
 
 
 def spec_key(spec: ChartSpec) -> str:
@@ -84,7 +91,7 @@ class VlConvertCharts:
                 return found
         _fonts()
         raw = vl_convert.vegalite_to_svg(
-            dict(spec.vega), format_locale=_locale(spec), time_format_locale=_locale(spec)
+            dict(spec.vega), format_locale=_numbers(_locale(spec)), time_format_locale=_locale(spec)
         )
         made = accessible(raw, spec, key)
         with self._lock:
@@ -101,7 +108,7 @@ class VlConvertCharts:
         png: bytes = vl_convert.vegalite_to_png(
             dict(spec.vega),
             scale=scale,
-            format_locale=_locale(spec),
+            format_locale=_numbers(_locale(spec)),
             time_format_locale=_locale(spec),
         )
         return png

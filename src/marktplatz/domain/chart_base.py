@@ -26,9 +26,10 @@ LINES = "#595959"  # axes and ticks: 7:1 on white
 # Viridis is perceptually even and readable in greyscale and with colour-vision deficiencies;
 # reversed so that more is darker.
 SEQUENTIAL = {"scheme": "viridis", "reverse": True}
-# Bitstream Vera ships with reportlab (see adapters/pdf.py) and DejaVu derives from it with the
-# same metrics: labels measured with one fit the other; browsers fall back to their sans-serif.
-FONT = "Bitstream Vera Sans, DejaVu Sans, Verdana, sans-serif"
+# DejaVu Sans (Debian: fonts-dejavu-core) draws the labels; Bitstream Vera, which ships with
+# reportlab (see adapters/pdf.py) and has the same metrics, stands in where DejaVu is missing
+# (it draws the no-break space of "8,2 %" too wide). Browsers fall back to Verdana or sans-serif.
+FONT = "DejaVu Sans, Bitstream Vera Sans, Verdana, sans-serif"
 WIDTH = 480
 
 
