@@ -143,7 +143,7 @@ def test_the_heatmap_text_names_the_highest_hour_and_the_hidden_ones() -> None:
     # then
     assert spec.alt == (
         "The highest value is 420, in Market square on Saturday at 14:00. "
-        "2 of 168 values are hidden (fewer than 5 visitors)."
+        "Hidden (fewer than 5 visitors): 2 of 168 values."
     )
     assert spec.table.rows[5][:2] == ("Market square", "Saturday")
     assert spec.table.rows[5][2 + 14] == "420"
@@ -206,7 +206,7 @@ def test_bars_with_a_category_median() -> None:
     assert spec.alt == (
         "The largest value is 70, for Tea. The values shown add up to 110. "
         "Median of the category: 55. "
-        "1 of 3 values are hidden (fewer than 5 visitors)."
+        "Hidden (fewer than 5 visitors): 1 of 3 values."
     )
     marks = [layer["mark"]["type"] for layer in spec.vega["layer"]]
     assert marks == ["bar", "text", "text", "rule", "text"]
@@ -235,7 +235,7 @@ def test_a_funnel_gives_each_step_its_share_of_the_first() -> None:
     ]
     assert spec.alt == (
         "Of 2,000 at the first step, 50 reached Counter (2.5%). "
-        "1 of 4 values are hidden (fewer than 5 visitors)."
+        "Hidden (fewer than 5 visitors): 1 of 4 values."
     )
 
 
@@ -260,7 +260,7 @@ def test_the_flow_text_names_the_busiest_path() -> None:
     )
     assert spec.alt == (
         "Most people went from Station to Old town (75). "
-        "1 of 3 values are hidden (fewer than 5 visitors)."
+        "Hidden (fewer than 5 visitors): 1 of 3 values."
     )
     assert spec.table.rows[2] == ("Old town", "Market", "fewer than 5 visitors")
 

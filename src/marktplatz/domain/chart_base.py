@@ -110,7 +110,7 @@ def hidden_sentence(values: Sequence[float | None], locale: ChartLocale) -> str:
     if not hidden:
         return ""
     return " " + locale.text(
-        N_("%(hidden)s of %(cells)s values are hidden (fewer than 5 visitors)."),
+        N_("Hidden (fewer than 5 visitors): %(hidden)s of %(cells)s values."),
         hidden=locale.number(hidden),
         cells=locale.number(len(values)),
     )
