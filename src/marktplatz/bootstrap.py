@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from marktplatz.adapters.charts import VlConvertCharts
 from marktplatz.adapters.clock import SystemClock
 from marktplatz.adapters.codecache import InMemoryCodeCache
 from marktplatz.adapters.decision_counters import decision_counters
@@ -82,6 +83,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         erasure_key=settings.secret_key.get_secret_value().encode(),
         retention_days=settings.retention_days,
         attribution_days=settings.attribution_days,
+        charts=VlConvertCharts(),
     )
     return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 

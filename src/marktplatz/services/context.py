@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 from marktplatz.services.ports import (
+    ChartRenderer,
     Clock,
     DecisionCounters,
     EventSink,
@@ -62,3 +63,4 @@ class Context:
     erasure_key: bytes
     retention_days: int  # default for cities without their own setting
     attribution_days: int  # how far back a redemption looks for the contacts that led to it
+    charts: ChartRenderer  # SVG and PNG charts of the analytics pages and reports

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from marktplatz.domain.accounts import Invitation, LoginSession, Membership, User
 from marktplatz.domain.audit import AuditEntry, AuditFilter, AuditRow
 from marktplatz.domain.categories import ShopCategory
+from marktplatz.domain.chart_base import ChartSpec
 from marktplatz.domain.cities import City
 from marktplatz.domain.consent import ConsentRecord, Visitor
 from marktplatz.domain.content import Content, ContentStatus, ContentVersion
@@ -477,3 +478,16 @@ class DecisionCounters(Protocol):
     async def aclose(self) -> None:
         """Release connections (Redis); the in-process twin has nothing to release."""
         ...
+
+
+class ChartRenderer(Protocol):
+    """Charts from their specs: SVG to inline in a page, PNG for reports.
+
+    Both block for tens of milliseconds on a miss: call them from a worker thread in async code.
+    """
+
+    def svg(self, spec: ChartSpec) -> str:
+        """A well-formed <svg> with role="img", a <title> and a <desc>; every label escaped."""
+        ...
+
+    def png(self, spec: ChartSpec, scale: float = 2.0) -> bytes: ...
