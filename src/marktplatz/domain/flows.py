@@ -81,10 +81,10 @@ def flows(rows: Iterable[RollupRow]) -> Flows:
 
 def median_band(stays: dict[Band, int]) -> Band | None:
     """The band holding the middle stay (the lower middle one of an even number)."""
-    half, seen = sum(stays.values()), 0
+    total, seen = sum(stays.values()), 0
     for name in Band:
         seen += stays.get(name, 0)
-        if half and 2 * seen >= half:
+        if total and 2 * seen >= total:
             return name
     return None
 
