@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from marktplatz.domain.flows import Dwell, Flow, Flows, dwell, flows, median_band
 from marktplatz.domain.kanon import K
 from marktplatz.domain.rollups import RollupRow, Stat
-from marktplatz.domain.sequences import Band
+from marktplatz.domain.sequences import Band, day_rows, stays, transitions, visits
 
 DAY = datetime(2026, 6, 11, 22, tzinfo=UTC)
 
@@ -182,3 +182,38 @@ def test_every_shown_dwell_band_comes_from_at_least_k_visitors(rows: list[Rollup
         if zone.median is not None:
             assert None not in zone.stays.values()
             assert zone.median == median_band(stays)
+
+
+visitor_days = st.dictionaries(
+    st.tuples(st.integers(min_value=0, max_value=2), st.sampled_from("pqrstuvwxyz")),
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=180), st.sampled_from(["", "a", "b", "c"])),
+        max_size=12,
+    ),
+    max_size=25,
+)
+
+
+@given(visitor_days)
+def test_every_flow_shown_from_sightings_was_made_by_at_least_k_visitors(
+    seen: dict[tuple[int, str], list[tuple[int, str]]],
+) -> None:
+    # given: each visitor's sightings on up to three days, rolled up day by day
+    rows: list[RollupRow] = []
+    movers: dict[tuple[str, str], set[str]] = {}
+    for day in range(3):
+        start = DAY + timedelta(days=day)
+        sequences = {
+            who: [(start + timedelta(minutes=m), zone) for m, zone in sightings]
+            for (on, who), sightings in seen.items()
+            if on == day
+        }
+        rows += day_rows(sequences, start)
+        for who, sightings in sequences.items():
+            for visit in visits(sightings):
+                for move in transitions(stays(visit)):
+                    movers.setdefault(move, set()).add(who)
+    # when
+    shown = flows(rows)
+    # then
+    assert all(len(movers[(f.left, f.entered)]) >= K for f in shown.shown)
