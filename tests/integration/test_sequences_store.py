@@ -8,6 +8,9 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import event
+
 from marktplatz.bootstrap import App
 from marktplatz.domain.rollups import RollupRow, Stat
 from marktplatz.domain.sequences import day_rows
@@ -111,3 +114,29 @@ async def test_a_city_without_contacts_has_no_sightings(composed: App, tenant: T
         )
     # when / then
     assert await sightings(composed, tenant.city.id) == {}
+
+
+async def test_the_query_reads_the_day_through_the_city_and_time_index(
+    composed: App, tenant: Tenant
+) -> None:
+    # given: the statement as the driver gets it (SQLite: the plan does not hang on statistics)
+    if composed.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL picks its plan by table statistics")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(composed.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        await sightings(composed, tenant.city.id)
+    finally:
+        event.remove(composed.engine.sync_engine, "before_cursor_execute", keep)
+    (statement, parameters) = sent[-1]
+    # when
+    async with composed.engine.connect() as conn:
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [row[-1] for row in plan]
+    # then: a range of the index for events, a primary-key look-up per touchpoint, no sort
+    assert steps[0].startswith("SEARCH events USING INDEX ix_events_city_occurred (city_id=? AND")
+    assert all("TEMP B-TREE" not in step and not step.startswith("SCAN") for step in steps)

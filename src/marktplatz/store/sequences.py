@@ -27,8 +27,9 @@ class SqlSightings:
         Only contacts with a pseudonym: an event without one cannot be linked to any other,
         and the cookieless daily hashes are never joined to pseudonyms. A contact whose
         touchpoint stands outside every zone (or is gone, or is another city's) has the zone
-        NONE. The scan follows ix_events_city_occurred, and ordering by that index's second
-        column needs no sort: grouping in Python keeps each pseudonym's sightings in order.
+        NONE. The scan follows ix_events_city_occurred; ordering by that index's second column
+        needs no sort on SQLite (PostgreSQL sorts the day's contacts in memory), and grouping
+        in Python keeps each pseudonym's sightings in that order.
         """
         e, tp = t.events.c, t.touchpoints.c
         query = (
