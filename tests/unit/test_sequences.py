@@ -216,3 +216,13 @@ def test_rows_add_up_to_the_stays_and_moves_of_every_visitor(
     assert all(0 < r.identified <= min(r.count, len(sequences)) for r in rows)
     assert all(r.via in set(Band) for r in rows if r.stat is Stat.DWELL)
     assert all(s.start <= s.end and s.dwell <= timedelta(days=1) for s in all_stays)
+
+
+@given(st.data(), st.dictionaries(st.sampled_from("pqr"), sightings_lists, max_size=3))
+def test_rows_do_not_depend_on_the_order_the_sightings_come_in(
+    data: st.DataObject, sequences: dict[str, list[Sighting]]
+) -> None:
+    # given
+    shuffled = {who: data.draw(st.permutations(seq)) for who, seq in sequences.items()}
+    # when / then
+    assert day_rows(shuffled, DAY) == day_rows(sequences, DAY)
