@@ -17,7 +17,8 @@ from marktplatz.domain.rollups import HOUR, NONE, RollupRow, Stat, hour_of
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, rollups, touchpoints
-from support import SQUARE, Tenant, make_tenant, unique
+from marktplatz.store import tables as t
+from support import SQUARE, Tenant, make_tenant, page_view_row, unique
 
 ADMIN = "city-admin"
 P1, P2, P3 = "a" * 32, "b" * 32, "c" * 32
@@ -305,3 +306,51 @@ async def test_incremental_rollups_equal_a_backfill(composed: App, arrivals: lis
     assert await stored(composed, tenant) == incremental
     views = [r for r in incremental if r.stat is Stat.PAGE_VIEWS]
     assert sum(r.count for r in views) == len(arrivals)
+
+
+async def test_a_closed_day_rolls_up_its_paths_and_dwell(composed: App) -> None:
+    # given two consented visitors walking from a west zone to an east one, two days ago
+    tenant = await make_tenant(composed)
+    admin = tenant.users[ADMIN]
+    zones = []
+    for west, east in ((8.74, 8.75), (8.75, 8.76)):
+        ring = [[west, 52.10], [east, 52.10], [east, 52.11], [west, 52.11], [west, 52.10]]
+        data = {
+            "slug": unique("zone"),
+            "name": "Z",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+        zones.append(await cities.create_zone(composed.ctx, admin, tenant.city.id, data))
+    points = [
+        await touchpoints.create_touchpoint(
+            composed.ctx,
+            admin,
+            tenant.city.id,
+            {"kind": "qr", "name": unique("qr"), "lat": 52.105, "lon": lon, "target": "/"},
+        )
+        for lon in (8.745, 8.755)
+    ]
+    day = (datetime.now(tenant.city.tz) - timedelta(days=2)).date()
+    noon = datetime.combine(day, datetime.min.time(), tenant.city.tz).astimezone(UTC) + 12 * HOUR
+    rows = [
+        {
+            **page_view_row(tenant.city.id, noon + timedelta(minutes=minute), who),
+            "kind": "touchpoint.contact",
+            "path": None,
+            "touchpoint_id": point.id,
+        }
+        for who in (P1, P2)
+        for minute, point in ((0, points[0]), (20, points[1]))
+    ]
+    async with composed.engine.begin() as conn:
+        await conn.execute(t.events.insert(), rows)
+    # when the rollups run
+    await run(composed, tenant)
+    # then the day holds the move west → east of two visitors and their short stays
+    found = [r for r in await stored(composed, tenant) if r.stat in (Stat.PATHS, Stat.DWELL)]
+    west, east = str(zones[0].id), str(zones[1].id)
+    assert {(r.stat, r.subject, r.via, r.count, r.identified) for r in found} == {
+        (Stat.PATHS, west, east, 2, 2),
+        (Stat.DWELL, west, "<5", 2, 2),
+        (Stat.DWELL, east, "<5", 2, 2),
+    }

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from marktplatz.domain.journey import EventKind
 from marktplatz.domain.rollups import CONSENTED, COOKIELESS, HOUR, NONE, RollupRow, Stat
+from marktplatz.domain.sequences import day_rows
 from marktplatz.store import tables as t
+from marktplatz.store.sequences import SqlSightings
 
 _e = t.events.c
 _tp = t.touchpoints.c
@@ -81,17 +83,20 @@ class SqlRollups:
         ]
 
     async def compute_day(self, city_id: UUID, start: datetime, end: datetime) -> list[RollupRow]:
-        """Distinct visitors of one local day [start, end), consented and cookieless apart."""
+        """One local day [start, end): its distinct visitors (consented and cookieless apart),
+        and the paths between zones and the dwell per zone of its sighting sequences."""
         within = and_(_e.city_id == city_id, _e.occurred_at >= start, _e.occurred_at < end)
         query = select(
             func.count(_e.pseudonym.distinct()), func.count(_e.daily_hash.distinct())
         ).where(within)
         consented, cookieless = (await self.conn.execute(query)).one()
-        return [
+        visitors = [
             RollupRow(Stat.VISITORS, start, subject, NONE, int(n), int(n), 0)
             for subject, n in ((CONSENTED, consented), (COOKIELESS, cookieless))
             if n
         ]
+        sightings = await SqlSightings(self.conn).by_pseudonym(city_id, start, end)
+        return visitors + day_rows(sightings, start)
 
     # --- storing -----------------------------------------------------------------------------
 
