@@ -18,6 +18,7 @@ from marktplatz.adapters.passwords import Argon2Passwords
 from marktplatz.adapters.pdf import ReportlabPosters
 from marktplatz.adapters.qr import SegnoQr
 from marktplatz.adapters.ratelimit import LimitsRateLimiter
+from marktplatz.adapters.report_pdf import ReportlabReports
 from marktplatz.adapters.secretbox import AesGcmSecretBox
 from marktplatz.services import decisions
 from marktplatz.services.context import Context
@@ -84,6 +85,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         retention_days=settings.retention_days,
         attribution_days=settings.attribution_days,
         charts=VlConvertCharts(),
+        reports=ReportlabReports(),
     )
     return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 

@@ -1,4 +1,5 @@
-"""The `marktplatz` command: serve, migrate, demo, create-user, check, purge, rollup, simulate."""
+"""The `marktplatz` command: serve, migrate, demo, create-user, check, purge, rollup, report,
+simulate."""
 
 from __future__ import annotations
 
@@ -210,6 +211,42 @@ def _moment(value: str, option: str) -> Any:
         typer.secho(f"{option}: give the time with an offset, e.g. +01:00", fg="red", err=True)
         raise typer.Exit(2)
     return moment
+
+
+@app.command()
+def report(
+    city: Annotated[str, typer.Option(help="Short name (slug) of the city.")] = "musterstadt",
+    month: Annotated[
+        str | None, typer.Option(help="The month, e.g. 2026-11; default: the last full month.")
+    ] = None,
+    shop: Annotated[str | None, typer.Option(help="Only this shop (its slug).")] = None,
+    language: Annotated[str, typer.Option(help="de or en.")] = "de",
+    out: Annotated[Path, typer.Option(help="Folder to write the PDF files to.")] = Path("reports"),
+) -> None:
+    """Write each shop's monthly report as a PDF (or one shop's): its offers and stories shown,
+    opened, saved and redeemed, against the month before and its category."""
+    from marktplatz.catalogues import LANGUAGES, translations
+    from marktplatz.services import reports
+
+    if language not in LANGUAGES:
+        typer.secho(f"--language: one of {', '.join(LANGUAGES)}", fg="red", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    migrate_database(settings)
+    t = translations(language).gettext
+    try:
+        files = asyncio.run(
+            _with_app(
+                settings, lambda ctx: reports.city_reports(ctx, city, month, shop, language, t)
+            )
+        )
+    except InvalidInput as exc:
+        typer.secho(t(exc.message) % dict(exc.params), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    for name, pdf in files:
+        (out / name).write_bytes(pdf)
+    typer.echo(f"Wrote {len(files)} reports to {out}/.")
 
 
 @app.command()

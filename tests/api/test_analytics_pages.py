@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,8 +63,9 @@ async def street_in_zone(composed: App, tenant: Tenant) -> uuid.UUID:
 
 
 def cells(html: str, row: str) -> list[str]:
-    """The cells of the table row whose header is `row`, as text."""
-    found = re.search(rf"<th scope=\"row\">{re.escape(row)}</th>(.*?)</tr>", html, re.S)
+    """The cells of the dashboard table row whose header is `row`, as text (not the charts')."""
+    tables = "".join(re.findall(r'<table class="table analytics-table.*?</table>', html, re.S))
+    found = re.search(rf"<th scope=\"row\">{re.escape(row)}</th>(.*?)</tr>", tables, re.S)
     assert found, row
     return [
         re.sub(r"<[^>]+>", "", c).strip()
@@ -159,3 +162,31 @@ async def test_a_retailer_sees_each_step_of_their_offer_and_no_median_below_five
         ["Gleitsichtbrille", "5", "<5", "0", "0"],
         ["All items", "5", "<5", "0", "0"],
     ]
+
+
+async def test_the_owner_downloads_the_monthly_report_as_pdf(
+    composed: App, en: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    # given a shop owner
+    tenant = await make_tenant(composed)
+    await login(en, tenant.users["retailer-owner"])
+    month = (datetime.now(tenant.city.tz).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    # when they ask for last month's report, and for a month that has not begun
+    found = await en.get(
+        f"/portal/shops/{tenant.shop_a.id}/analytics/report.pdf", params={"month": month}
+    )
+    future = await en.get(
+        f"/portal/shops/{tenant.shop_a.id}/analytics/report.pdf", params={"month": "2999-01"}
+    )
+    # then the first is a PDF naming the shop and the month; the second says what is wrong
+    assert found.status_code == 200
+    assert found.headers["content-type"] == "application/pdf"
+    assert found.content.startswith(b"%PDF-")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(found.content)
+    read = ["pdftotext", str(path), "-"]
+    text = (await asyncio.to_thread(subprocess.run, read, capture_output=True, text=True)).stdout
+    assert "Optik A" in text
+    assert "Monthly report" in text
+    assert future.status_code == 422
+    assert "The month cannot lie in the future." in future.text

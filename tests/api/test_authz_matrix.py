@@ -1862,6 +1862,11 @@ MATRIX: dict[tuple[str, str], Spec] = {
         shop_scope(200, edit=False, anon=303),
         url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics"),
     ),
+    ("GET", "/portal/shops/{shop_id}/analytics/report.pdf"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics/report.pdf"),
+    ),
     ("GET", "/portal/shops/{shop_id}/analytics/{table}.csv"): Spec(
         SHOP,
         shop_scope(200, edit=False, anon=303),

@@ -10,7 +10,15 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from marktplatz.adapters.pdf import BOLD, REGULAR, glyphs, printable
 from marktplatz.domain.analytics_tables import HIDDEN, Grid
@@ -75,6 +83,16 @@ def _grid(grid: Grid, lang: str) -> list[Flowable]:
     return parts
 
 
+def _picture(png: bytes) -> Image:
+    """A chart at the text width, its height in proportion."""
+    picture = Image(io.BytesIO(png))
+    width = A4[0] - 2 * MARGIN
+    # Charts come at twice their size (crisp in print): half a pixel per point, at most the width.
+    scale = min(0.5, width / picture.imageWidth)
+    picture.drawWidth, picture.drawHeight = picture.imageWidth * scale, picture.imageHeight * scale
+    return picture
+
+
 def render_report(report: Report) -> bytes:
     """The report as PDF bytes, with the fonts embedded (as a subset)."""
     glyphs()
@@ -98,6 +116,8 @@ def render_report(report: Report) -> bytes:
         _text(report.heading_figures, "h2"),
         _table(list(report.figure_columns), figures, None),
     ]
+    for alt, png in report.pictures:
+        story += [Spacer(1, 4 * mm), _picture(png), _text(alt, "body")]
     for grid in report.grids:
         story += _grid(grid, report.language)
     story.append(Spacer(1, 6 * mm))

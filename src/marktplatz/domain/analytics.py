@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from marktplatz.domain.content import Content
 from marktplatz.domain.errors import N_, InvalidInput
+from marktplatz.domain.flows import Dwell, Flows
 from marktplatz.domain.kanon import Cell, suppressed
 from marktplatz.domain.rollups import RollupRow, Stat, combine
 from marktplatz.domain.shops import Shop
@@ -171,6 +172,8 @@ class CityFootfall:
     page_views: Table[date]
     visitors: dict[str, Table[date]]  # consented / cookieless distinct visitors per day
     counters: int  # how many people counters the city has
+    flows: Flows  # moves between zones (consented visitors only)
+    dwell: list[Dwell]  # stays per zone and band
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,12 @@ from babel.dates import format_date, get_day_names
 from marktplatz.domain.analytics import STEPS, CityFootfall, Period, ShopResults, Table
 from marktplatz.domain.errors import N_
 from marktplatz.domain.rollups import CONSENTED, COOKIELESS, Stat
+from marktplatz.domain.sequences import BAND_LABELS, Band
 from marktplatz.domain.text import spreadsheet_csv
 
 Translate = Callable[[str], str]  # a msgid to the reader's language
 
+PATHS_NOTE = N_("Moves between zones of visitors with consent; paths of fewer than 5 are left out.")
 HIDDEN = "<5"  # a suppressed cell in a CSV file: fewer than 5 visitors
 STEP_LABELS = {
     Stat.EXPOSED: N_("Shown"),
@@ -104,6 +106,36 @@ def city_grids(found: CityFootfall, lang: str, t: Translate) -> list[Grid]:
             ],
             t(N_("Period")),
             t(N_("Visitors are counted per day: the period's line adds up the days.")),
+        ),
+        *_zone_grids(found, t),
+    ]
+
+
+def _zone_grids(found: CityFootfall, t: Translate) -> list[Grid]:
+    """Paths and stays (visitors with consent only): moves from fewer than 5 are left out."""
+    names = dict(found.zones)
+
+    def zone(key: str) -> str:
+        return names.get(key) or t(N_("Outside every zone"))
+
+    return [
+        Grid(
+            "paths",
+            t(N_("Paths between zones")),
+            [t(N_("From zone → into zone")), t(N_("Moves"))],
+            [(f"{zone(f.left)} → {zone(f.entered)}", [f.count]) for f in found.flows.shown],
+            [found.flows.total],
+            t(N_("All moves")),
+            t(PATHS_NOTE),
+        ),
+        Grid(
+            "dwell",
+            t(N_("How long visitors stay in each zone")),
+            [t(N_("Zone")), *(t(BAND_LABELS[b]) for b in Band), t(N_("All stays"))],
+            [(zone(d.zone), [*(d.stays.get(b, 0) for b in Band), d.total]) for d in found.dwell],
+            note=t(
+                N_("Stays of visitors with consent, from the first to the last sighting in a zone.")
+            ),
         ),
     ]
 

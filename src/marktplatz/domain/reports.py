@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -32,6 +32,7 @@ class Report:
     grids: list[Grid]
     notes: list[str]
     language: str
+    pictures: list[tuple[str, bytes]] = field(default_factory=list)  # (text alternative, PNG)
 
 
 def monthly_report(current: ShopResults, before: ShopResults, lang: str, t: Translate) -> Report:

@@ -24,6 +24,7 @@ from marktplatz.domain.analytics import (
 )
 from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, InvalidInput
+from marktplatz.domain.flows import dwell, flows
 from marktplatz.domain.kanon import K
 from marktplatz.domain.rollups import CONSENTED, COOKIELESS, RollupRow, Stat, combine
 from marktplatz.domain.shops import Shop
@@ -39,7 +40,10 @@ async def city_footfall(
     async with ctx.uow() as uow:
         city = await access_city(uow, actor, city_id)
         asked = period(first, last, ctx.clock.now().astimezone(city.tz).date(), city.tz)
-        stats = [Stat.ZONE_CONTACTS, Stat.COUNTER, Stat.PAGE_VIEWS, Stat.VISITORS]
+        stats = [
+            Stat.ZONE_CONTACTS, Stat.COUNTER, Stat.PAGE_VIEWS, Stat.VISITORS, Stat.PATHS,
+            Stat.DWELL,
+        ]  # fmt: skip
         rows = await uow.rollups.rows(city.id, stats, asked.start, asked.end)
         zones = await uow.zones.list_for_city(city.id)
         points = await uow.touchpoints.list_for_city(city.id)
@@ -67,6 +71,8 @@ async def city_footfall(
             for kind in (CONSENTED, COOKIELESS)
         },
         counters=sum(1 for p in points if p.kind.value == "people-counter"),
+        flows=flows(by_stat[Stat.PATHS]),
+        dwell=dwell(by_stat[Stat.DWELL]),
     )
 
 

@@ -16,6 +16,7 @@ from marktplatz.services.ports import (
     PosterPrinter,
     QrRenderer,
     RateLimiter,
+    ReportPrinter,
     SecretBox,
     UnitOfWorkFactory,
 )
@@ -64,3 +65,4 @@ class Context:
     retention_days: int  # default for cities without their own setting
     attribution_days: int  # how far back a redemption looks for the contacts that led to it
     charts: ChartRenderer  # SVG and PNG charts of the analytics pages and reports
+    reports: ReportPrinter  # the shops' monthly reports as PDF

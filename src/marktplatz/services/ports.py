@@ -23,6 +23,7 @@ from marktplatz.domain.fleet import ContactStats, StatsWindow
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
+from marktplatz.domain.reports import Report
 from marktplatz.domain.rollups import RollupRow, Stat
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
@@ -491,3 +492,9 @@ class ChartRenderer(Protocol):
         ...
 
     def png(self, spec: ChartSpec, scale: float = 2.0) -> bytes: ...
+
+
+class ReportPrinter(Protocol):
+    """A shop's monthly report as a PDF, with the fonts embedded."""
+
+    def pdf(self, report: Report) -> bytes: ...

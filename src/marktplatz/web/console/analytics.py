@@ -6,9 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.analytics import CityFootfall
+from marktplatz.domain.analytics_charts import city_charts
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.services import analytics
 from marktplatz.web.analytics import city_grids, csv_download
+from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language
 from marktplatz.web.pages import field_errors
@@ -37,6 +39,7 @@ async def city_analytics(
     """Footfall by zone and hour of the week, and by day against the people counters."""
     found, errors = await _footfall(request, staff, first, last)
     values = {k: v for k, v in (("first", first), ("last", last)) if v is not None}
+    charts = city_charts(found, chart_locale(request))
     return console_page(
         request,
         "console/analytics.html",
@@ -45,6 +48,8 @@ async def city_analytics(
         status=422 if errors else 200,
         found=found,
         grids=city_grids(found, pick_language(request)),
+        charts=charts,
+        svgs={name: await chart_svg(request, spec) for name, spec in charts.items()},
         values=values if errors else {},
         errors=errors,
         query=request.url.query,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -9,10 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.analytics import ShopResults
+from marktplatz.domain.analytics_charts import shop_charts
 from marktplatz.domain.errors import InvalidInput, NotFound
-from marktplatz.services import analytics
+from marktplatz.services import analytics, reports
 from marktplatz.web.analytics import STEP_LABELS, csv_download, shop_grids
-from marktplatz.web.i18n import pick_language
+from marktplatz.web.charts import chart_locale, chart_svg
+from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.portal.routes import LoggedIn
 from marktplatz.web.security import csrf_guard
@@ -44,6 +47,7 @@ async def shop_analytics(
     """Shown, opened, saved and redeemed per item and touchpoint, and against the category."""
     found, errors = await _results(request, user, shop_id, first, last)
     values = {k: v for k, v in (("first", first), ("last", last)) if v is not None}
+    charts = shop_charts(found, chart_locale(request))
     return render(
         request,
         "portal/analytics.html",
@@ -51,7 +55,10 @@ async def shop_analytics(
         shop=found.shop,
         found=found,
         grids=shop_grids(found, pick_language(request)),
+        charts=charts,
+        svgs={name: await chart_svg(request, spec) for name, spec in charts.items()},
         step_labels=STEP_LABELS,
+        report_month=(found.period.last.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
         values=values if errors else {},
         errors=errors,
     )
@@ -72,3 +79,22 @@ async def shop_analytics_csv(
     if grid is None:
         raise NotFound("table")
     return csv_download(grid, found.shop.slug, found.period)
+
+
+@router.get("/portal/shops/{shop_id}/analytics/report.pdf")
+async def shop_report_pdf(
+    request: Request, shop_id: UUID, user: LoggedIn, month: str | None = None
+) -> Response:
+    """The shop's monthly report as a PDF, in the reader's language."""
+    lang = pick_language(request)
+    name, pdf = await reports.shop_report(
+        app_of(request).ctx, user, shop_id, month, lang, translations(lang).gettext
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
+    )

@@ -1,0 +1,109 @@
+"""The pictures of the dashboards: which chart shows which figures, with translated titles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marktplatz.domain.analytics import STEPS, CityFootfall, ShopResults, Table
+from marktplatz.domain.analytics_tables import STEP_LABELS
+from marktplatz.domain.chart_bars import Bar, bars, funnel
+from marktplatz.domain.chart_base import ChartLocale, ChartSpec
+from marktplatz.domain.charts import Flow, HeatRow, Series, flow, heatmap, time_series
+from marktplatz.domain.errors import N_
+from marktplatz.domain.rollups import CONSENTED
+from marktplatz.domain.sequences import BAND_LABELS, Band
+
+
+def city_charts(found: CityFootfall, locale: ChartLocale) -> dict[str, ChartSpec]:
+    """By the name of the table each chart pictures (its CSV download)."""
+    t = locale.translate
+    charts = {
+        "week": heatmap(
+            t(N_("Contacts by zone and hour of the week")),
+            [
+                HeatRow(
+                    name or t(N_("Outside every zone")),
+                    [found.heat.values.get((zone, hour), 0) for hour in range(7 * 24)],
+                )
+                for zone, name in found.zones
+                if any(key[0] == zone for key in found.heat.values)
+            ],
+            row_title=t(N_("Zone")),
+            value_title=t(N_("Touchpoint contacts")),
+            locale=locale,
+        ),
+        "days": time_series(
+            t(N_("Footfall by day")),
+            [
+                Series(t(N_("Touchpoint contacts")), _points(found, found.contacts)),
+                Series(t(N_("People counted")), _points(found, found.people)),
+                Series(t(N_("Visitors with consent")), _points(found, found.visitors[CONSENTED])),
+            ],
+            x_title=t(N_("Day")),
+            y_title=t(N_("Count")),
+            locale=locale,
+        ),
+    }
+    names = dict(found.zones)
+    if found.flows.shown:
+        charts["paths"] = flow(
+            t(N_("Paths between zones")),
+            [
+                Flow(names.get(f.left, f.left), names.get(f.entered, f.entered), f.count)
+                for f in found.flows.shown
+            ],
+            source_title=t(N_("From zone")),
+            target_title=t(N_("Into zone")),
+            value_title=t(N_("Moves")),
+            locale=locale,
+        )
+    if found.dwell:
+        charts["dwell"] = flow(
+            t(N_("How long visitors stay in each zone")),
+            [
+                Flow(names.get(d.zone, d.zone), t(BAND_LABELS[band]), d.stays.get(band, 0))
+                for d in found.dwell
+                for band in Band
+            ],
+            source_title=t(N_("Zone")),
+            target_title=t(N_("Stay")),
+            value_title=t(N_("Stays")),
+            locale=locale,
+        )
+    return charts
+
+
+def _points(found: CityFootfall | ShopResults, table: Table[date]) -> list[tuple[date, int | None]]:
+    return [(day, table.values.get(day, 0)) for day in found.period.days]
+
+
+def shop_charts(found: ShopResults, locale: ChartLocale) -> dict[str, ChartSpec]:
+    """By the name of the table each chart pictures (its CSV download)."""
+    t = locale.translate
+    titles = {str(c.id): c.title for c in found.contents}
+    shown = found.by_content[STEPS[0]]
+    return {
+        "funnel": funnel(
+            t(N_("From shown to redeemed")),
+            [(t(STEP_LABELS[s]), found.by_content[s].total) for s in STEPS],
+            value_title=t(N_("Count")),
+            share_title=t(N_("Share of shown")),
+            locale=locale,
+        ),
+        "items": bars(
+            t(N_("How often each item was shown")),
+            [
+                Bar(titles.get(k, t(N_("(deleted item)"))), v)
+                for k, v in sorted(shown.values.items(), key=lambda kv: -(kv[1] or 0))
+            ],
+            value_title=t(STEP_LABELS[STEPS[0]]),
+            locale=locale,
+        ),
+        "days": time_series(
+            t(N_("Contacts at your touchpoints by day")),
+            [Series(t(N_("Touchpoint contacts")), _points(found, found.contacts))],
+            x_title=t(N_("Day")),
+            y_title=t(N_("Count")),
+            locale=locale,
+        ),
+    }
