@@ -17,8 +17,17 @@ from babel.dates import get_day_names
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.journey import EventKind, JourneyEvent
+from marktplatz.domain.rollups import hour_of
 from marktplatz.services import cities, rollups, touchpoints
-from support import SQUARE, Tenant, login, make_tenant, published_offer, unique
+from support import (
+    SQUARE,
+    Tenant,
+    login,
+    make_tenant,
+    published_event,
+    published_offer,
+    unique,
+)
 
 
 @pytest.fixture
@@ -190,3 +199,34 @@ async def test_the_owner_downloads_the_monthly_report_as_pdf(
     assert "Monthly report" in text
     assert future.status_code == 422
     assert "The month cannot lie in the future." in future.text
+
+
+async def test_a_city_event_is_compared_with_the_same_hours_of_the_weeks_before(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given a city market yesterday 10–12 with 12 contacts, and 6 in those hours of each of the
+    # four weeks before (the city's rollups are current, so only those hours are redone)
+    tenant = await make_tenant(composed)
+    point = await street_in_zone(composed, tenant)
+    start = yesterday_at(tenant, 10)
+    await published_event(
+        composed, tenant, None, "Bauernmarkt", start, ends_at=start + timedelta(hours=2)
+    )
+    async with composed.ctx.uow(write=True) as uow:
+        await uow.rollups.set_filled_until(tenant.city.id, hour_of(datetime.now(UTC)), start)
+        await uow.commit()
+    events = [contact(tenant, start + timedelta(minutes=9 * m), point) for m in range(12)]
+    for weeks in range(1, 5):
+        earlier = start - timedelta(weeks=weeks)
+        events += [contact(tenant, earlier + timedelta(minutes=17 * m), point) for m in range(6)]
+    await composed.writer.append(events)
+    await rollups.run_rollups(composed.ctx, only={tenant.city.id})
+    await login(en, tenant.users["city-editor"])
+    # when the city looks at a period that holds the event
+    page = await en.get(f"/console/{tenant.city.slug}/analytics")
+    # then the market brought twice the usual contacts: +100 %
+    day = start.astimezone(tenant.city.tz).strftime("%-d/%-m/%Y")
+    row = next(k for k in re.findall(r'<th scope="row">(Bauernmarkt[^<]*)</th>', page.text))
+    assert day in row
+    assert cells(page.text, row) == ["12", "6", "100"]
+    assert "Footfall during “Bauernmarkt”" in page.text

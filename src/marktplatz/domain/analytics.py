@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from marktplatz.domain.content import Content
+from marktplatz.domain.content import EVENT_LENGTH, Content
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.flows import Dwell, Flows
-from marktplatz.domain.kanon import Cell, suppressed
-from marktplatz.domain.rollups import RollupRow, Stat, combine
+from marktplatz.domain.kanon import Cell, K, suppressed
+from marktplatz.domain.rollups import HOUR, RollupRow, Stat, combine, hour_of
 from marktplatz.domain.shops import Shop
 
 MAX_DAYS = 366
@@ -174,6 +174,7 @@ class CityFootfall:
     counters: int  # how many people counters the city has
     flows: Flows  # moves between zones (consented visitors only)
     dwell: list[Dwell]  # stays per zone and band
+    events: list[EventUplift]  # the city's events of the period, against the weeks before
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +187,53 @@ class ShopResults:
     touchpoints: dict[str, str]  # id → name
     contacts: Table[date]  # contacts at the shop's own touchpoints per day
     category: dict[Stat, Comparison]
+
+
+BASELINE_WEEKS = 4  # an event's hours are compared with the same hours of the weeks before
+
+
+@dataclass(frozen=True, slots=True)
+class EventUplift:
+    """Footfall during an event beside the same weekday and hours of the weeks before.
+
+    `weeks` holds the contacts of the comparison weeks, oldest first (None: fewer than K
+    visitors). The uplift is relative (0.25 = 25 % more) against their mean.
+    """
+
+    title: str
+    start: datetime
+    end: datetime
+    during: int | None
+    weeks: list[int | None]
+
+    @property
+    def baseline(self) -> float | None:
+        shown = [w for w in self.weeks if w is not None]
+        return sum(shown) / len(shown) if shown else None
+
+    @property
+    def uplift(self) -> float | None:
+        base = self.baseline
+        if self.during is None or not base:
+            return None
+        return self.during / base - 1
+
+
+def event_hours(starts_at: datetime, ends_at: datetime | None) -> tuple[datetime, datetime]:
+    """The whole hours an event covers (an event without an end lasts EVENT_LENGTH)."""
+    end = ends_at or starts_at + EVENT_LENGTH
+    first = hour_of(starts_at)
+    last = hour_of(end)
+    return first, last if last == end else last + HOUR
+
+
+def uplift_of(title: str, start: datetime, end: datetime, rows: Sequence[RollupRow]) -> EventUplift:
+    """The event's cell and its comparison weeks' cells, each shown only from K visitors."""
+
+    def cell(shift: int) -> int | None:
+        since, until = start - timedelta(weeks=shift), end - timedelta(weeks=shift)
+        found = combine(r for r in rows if since <= r.hour < until)
+        return found.count if found.visitors >= K or found.visitors == 0 else None
+
+    weeks = [cell(shift) for shift in range(BASELINE_WEEKS, 0, -1)]
+    return EventUplift(title, start, end, cell(0), weeks)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from marktplatz.domain.analytics import STEPS, CityFootfall, ShopResults, Table
+from babel.dates import format_date
+
+from marktplatz.domain.analytics import STEPS, CityFootfall, EventUplift, ShopResults, Table
 from marktplatz.domain.analytics_tables import STEP_LABELS
-from marktplatz.domain.chart_bars import Bar, bars, funnel
+from marktplatz.domain.chart_bars import Bar, Week, bars, event_uplift, funnel
 from marktplatz.domain.chart_base import ChartLocale, ChartSpec
 from marktplatz.domain.charts import Flow, HeatRow, Series, flow, heatmap, time_series
 from marktplatz.domain.errors import N_
@@ -70,7 +72,31 @@ def city_charts(found: CityFootfall, locale: ChartLocale) -> dict[str, ChartSpec
             value_title=t(N_("Stays")),
             locale=locale,
         )
+    if found.events:
+        charts["events"] = _event_chart(found.events[-1], found, locale)
     return charts
+
+
+def _event_chart(event: EventUplift, found: CityFootfall, locale: ChartLocale) -> ChartSpec:
+    """The latest event's hours beside the same hours of each week before."""
+    t = locale.translate
+
+    def label(weeks_back: int) -> str:
+        day = (event.start - timedelta(weeks=weeks_back)).astimezone(found.period.tz).date()
+        return format_date(
+            day, "d.M." if locale.language == "de" else "d/M", locale=locale.language
+        )
+
+    weeks = [
+        Week(label(len(event.weeks) - i), value, event=False) for i, value in enumerate(event.weeks)
+    ]
+    weeks.append(Week(label(0), event.during, event=True))
+    return event_uplift(
+        t(N_("Footfall during “%(event)s”")) % {"event": event.title},
+        weeks,
+        value_title=t(N_("Touchpoint contacts")),
+        locale=locale,
+    )
 
 
 def _points(found: CityFootfall | ShopResults, table: Table[date]) -> list[tuple[date, int | None]]:

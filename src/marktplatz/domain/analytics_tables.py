@@ -17,6 +17,10 @@ from marktplatz.domain.text import spreadsheet_csv
 Translate = Callable[[str], str]  # a msgid to the reader's language
 
 PATHS_NOTE = N_("Moves between zones of visitors with consent; paths of fewer than 5 are left out.")
+EVENTS_NOTE = N_(
+    "Touchpoint contacts in the hours of each city event, against the same weekday and hours of "
+    "the four weeks before."
+)
 HIDDEN = "<5"  # a suppressed cell in a CSV file: fewer than 5 visitors
 STEP_LABELS = {
     Stat.EXPOSED: N_("Shown"),
@@ -108,7 +112,35 @@ def city_grids(found: CityFootfall, lang: str, t: Translate) -> list[Grid]:
             t(N_("Visitors are counted per day: the period's line adds up the days.")),
         ),
         *_zone_grids(found, t),
+        _event_grid(found, lang, t),
     ]
+
+
+def _event_grid(found: CityFootfall, lang: str, t: Translate) -> Grid:
+    def change(value: float | None) -> int | None:
+        return None if value is None else round(value * 100)
+
+    def mean(value: float | None) -> int | None:
+        return None if value is None else round(value)
+
+    return Grid(
+        "events",
+        t(N_("City events and footfall")),
+        [
+            t(N_("Event")),
+            t(N_("Contacts during the event")),
+            t(N_("Same hours, weeks before (mean)")),
+            t(N_("Change in %")),
+        ],
+        [
+            (
+                f"{e.title} · {_day(e.start.astimezone(found.period.tz).date(), lang)}",
+                [e.during, mean(e.baseline), change(e.uplift)],
+            )
+            for e in found.events
+        ],
+        note=t(EVENTS_NOTE),
+    )
 
 
 def _zone_grids(found: CityFootfall, t: Translate) -> list[Grid]:

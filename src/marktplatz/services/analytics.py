@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.analytics import (
+    BASELINE_WEEKS,
     STEPS,
     CityFootfall,
     Comparison,
+    EventUplift,
     Period,
     ShopResults,
     compare,
     counts,
     daily,
+    event_hours,
     heatmap,
     month_period,
     period,
     table,
+    uplift_of,
 )
 from marktplatz.domain.cities import City
+from marktplatz.domain.content import ContentKind, ContentStatus
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.flows import dwell, flows
 from marktplatz.domain.kanon import K
@@ -31,6 +36,8 @@ from marktplatz.domain.shops import Shop
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+
+SHOWN = frozenset({ContentStatus.PUBLISHED, ContentStatus.EXPIRED})
 
 
 async def city_footfall(
@@ -47,6 +54,7 @@ async def city_footfall(
         rows = await uow.rollups.rows(city.id, stats, asked.start, asked.end)
         zones = await uow.zones.list_for_city(city.id)
         points = await uow.touchpoints.list_for_city(city.id)
+        events = await _event_uplifts(uow, city.id, asked)
     by_stat: dict[Stat, list[RollupRow]] = defaultdict(list)
     for row in rows:
         by_stat[row.stat].append(row)
@@ -73,7 +81,24 @@ async def city_footfall(
         counters=sum(1 for p in points if p.kind.value == "people-counter"),
         flows=flows(by_stat[Stat.PATHS]),
         dwell=dwell(by_stat[Stat.DWELL]),
+        events=events,
     )
+
+
+async def _event_uplifts(uow: UnitOfWork, city_id: UUID, asked: Period) -> list[EventUplift]:
+    """The city's own events that began in the period, each against the weeks before."""
+    found = []
+    for item in await uow.contents.list_for_city(city_id, SHOWN):
+        starts = item.window.starts_at
+        if item.kind is not ContentKind.EVENT or item.shop_id or starts is None:
+            continue
+        if not asked.start <= starts < asked.end:
+            continue
+        start, end = event_hours(starts, item.window.ends_at)
+        since = start - timedelta(weeks=BASELINE_WEEKS)
+        rows = await uow.rollups.rows(city_id, [Stat.ZONE_CONTACTS], since, end)
+        found.append(uplift_of(item.title, start, end, rows))
+    return sorted(found, key=lambda e: e.start)
 
 
 async def shop_results(
