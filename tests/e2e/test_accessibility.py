@@ -182,6 +182,11 @@ STAFF_PAGES = {
     "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
     "console-audit": ("city-admin", Visit(f"{CONSOLE}/audit")),
     "console-events": ("city-admin", Visit(f"{CONSOLE}/events")),
+    "console-analytics": ("city-admin", Visit(f"{CONSOLE}/analytics")),
+    "portal-analytics": (
+        "retailer-owner",
+        Visit("/portal", follow="nav.subnav a[href$='/analytics']"),
+    ),
 }
 
 
