@@ -246,7 +246,7 @@ def test_locations_match_counters_by_name_or_identifier() -> None:
         Problem(
             4,
             "Standort",
-            "“%(location)s” (in %(rows)s rows) is not a people counter of this city. "
+            "“%(location)s” (rows naming it: %(rows)s) is not a people counter of this city. "
             "Its people counters are: %(counters)s.",
             {"location": "Rathaus", "rows": 2, "counters": "Bäckerstraße, Markt Nord"},
         )

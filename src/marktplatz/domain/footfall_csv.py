@@ -321,7 +321,7 @@ def _unknown(
     params: dict[str, object] = {"location": row.location[:80], "rows": uses}
     if found:
         message = N_(
-            "“%(location)s” (in %(rows)s rows) names more than one people counter; "
+            "“%(location)s” (rows naming it: %(rows)s) names more than one people counter; "
             "use their identifiers: %(counters)s."
         )
         params["counters"] = ", ".join(f"{p.name} ({p.identifier})" for p in found)
@@ -329,12 +329,12 @@ def _unknown(
     own = [p for p in counters if p.kind is TouchpointKind.PEOPLE_COUNTER]
     if not own:
         message = N_(
-            "“%(location)s” (in %(rows)s rows) is not a people counter of this city, and the "
-            "city has none yet: add them to the touchpoints first."
+            "“%(location)s” (rows naming it: %(rows)s) is not a people counter of this city, "
+            "and the city has none yet: add them to the touchpoints first."
         )
         return Problem(row.row, "location", message, params)
     message = N_(
-        "“%(location)s” (in %(rows)s rows) is not a people counter of this city. "
+        "“%(location)s” (rows naming it: %(rows)s) is not a people counter of this city. "
         "Its people counters are: %(counters)s."
     )
     params["counters"] = ", ".join(sorted(p.name for p in own))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,21 @@ from marktplatz.web.portal.routes import form_text
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
-router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+
+async def _close_form(request: Request) -> AsyncIterator[None]:
+    """Close the parsed form (and the upload's temporary file) also when a later dependency
+    refuses the request before the route could close it."""
+    try:
+        yield
+    finally:
+        await request.close()
+
+
+router = APIRouter(
+    prefix="/console",
+    include_in_schema=False,
+    dependencies=[Depends(_close_form), Depends(csrf_guard)],
+)
 SHOWN_PROBLEMS = 300  # a page with more rows helps nobody; the count says how many there are
 # A form field may hold 1 MB: the checked file travels to the confirm step compressed (hourly
 # counts shrink about tenfold), and must then fit with room to spare.
