@@ -8,7 +8,7 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
-from marktplatz.domain.errors import DomainError
+from marktplatz.domain.errors import DomainError, NotFound
 from marktplatz.domain.fleet_csv import Problem
 from marktplatz.domain.footfall_csv import (
     Count,
@@ -161,3 +161,16 @@ async def counter_spans(ctx: Context, actor: User | None, city_id: UUID) -> list
         (p for p in points if p.kind is TouchpointKind.PEOPLE_COUNTER), key=lambda p: p.name
     )
     return [CounterRow(point, spans.get(point.id)) for point in counters]
+
+
+async def import_footfall_as(
+    ctx: Context, email: str, city_slug: str, data: bytes, *, dry_run: bool
+) -> FootfallPlan:
+    """import_footfall for an operator's command line, in the name (and with the rights) of the
+    city staff account `email`, so the audit log names a person; NotFound for an unknown one."""
+    async with ctx.uow() as uow:
+        user = await uow.users.by_email(email.strip().lower())
+        city = await uow.cities.by_slug(city_slug)
+    if user is None or city is None:
+        raise NotFound("user" if user is None else "city")
+    return await import_footfall(ctx, user, city.id, data, dry_run=dry_run)
