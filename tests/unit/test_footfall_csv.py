@@ -211,6 +211,9 @@ def test_file_problems_are_row_zero() -> None:
     too_many = "Standort;Zeitpunkt;Passanten\n" + "Markt;01.05.2024 10:00;1\n" * (MAX_ROWS + 1)
     # when / then
     assert problems(parse("")) == [(0, "", "The file is empty.")]
+    assert problems(parse("Standort;Zeitpunkt;Passanten\n;;\n")) == [
+        (0, "", "The file has a header row but no counts.")
+    ]
     assert problems(parse(too_many)) == [
         (0, "", f"The file has {MAX_ROWS + 1} rows; at most {MAX_ROWS} can be imported at once.")
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import uuid
@@ -48,8 +49,9 @@ EXPECTED = {
     "time": "Zeitpunkt / timestamp",
     "count": "Passanten / pedestrians count",
 }
-_GERMAN_TIME = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y, %H:%M")
+_GERMAN_TIME = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}),? +(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _SPACES = re.compile(r"[\s_\-/]+")
+_NEGATIVE = re.compile(r"-\s*\d+")
 T = TypeVar("T")
 
 
@@ -91,6 +93,7 @@ class CounterSpan:
     rows: int
 
 
+@functools.lru_cache(maxsize=4096)  # a file names few locations, on every one of its rows
 def _key(text: str) -> str:
     return _SPACES.sub(" ", text.replace("\ufeff", "")).strip().casefold()
 
@@ -118,6 +121,9 @@ def parse_counts(data: bytes, tz: ZoneInfo, now: datetime) -> ParsedCounts:
     columns, ignored, problems = _columns(header)
     if problems:
         return ParsedCounts([], problems, encoding, ignored)
+    if len(records) == 1:
+        problem = Problem(FILE, "", N_("The file has a header row but no counts."))
+        return ParsedCounts([], [problem], encoding, ignored)
     reader = _RowReader(columns, tz, now)
     rows = [row for number, cells in records[1:] if (row := reader.read(number, cells))]
     problems = sorted(reader.problems, key=lambda p: p.row)
@@ -133,7 +139,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     start = 1
     try:
         for cells in reader:
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():
                 yield start, cells
             start = reader.line_num + 1
     except csv.Error:
@@ -166,7 +172,8 @@ def _columns(header: list[str]) -> tuple[dict[str, tuple[int, str]], list[str], 
             "the columns location, time and count, named for example Standort, Zeitpunkt and "
             "Passanten, or location, timestamp and pedestrians count."
         )
-        found = ", ".join(f"“{cell.strip()}”" for cell in header if cell.strip()) or "—"
+        named = [f"“{cell.strip()[:40]}”" for cell in header if cell.strip()]
+        found = ", ".join(named[:20]) + (" …" if len(named) > 20 else "") or "—"
         problems.insert(0, Problem(1, "", message, {"missing": "; ".join(missing), "found": found}))
     return columns, ignored, problems
 
@@ -179,31 +186,36 @@ class _RowReader:
         self.problems: list[Problem] = []
         self.seen: dict[tuple[str, datetime], int] = {}  # (location, hour) → first row
         self.repeated: set[tuple[str, datetime]] = set()  # (location, local time) met once
+        self.needed = max(index for index, _ in columns.values()) + 1
+        self.indexes = [columns[role][0] for role in ALIASES]
+        # Local time → its UTC hour(s): all counters of a file share their hours, so each local
+        # hour is placed once (a None: the hour the clocks skip).
+        self.placed: dict[datetime, tuple[datetime, datetime] | None] = {}
 
     def read(self, number: int, cells: list[str]) -> CountRow | None:
-        needed = max(index for index, _ in self.columns.values()) + 1
+        needed = self.needed
         if len(cells) < needed:
             message = N_("This row has %(n)s fields, but at least %(needed)s are needed.")
             self._problem(number, "", message, n=len(cells), needed=needed)
             return None
-        location, time, count = (cells[self.columns[r][0]].strip() for r in ALIASES)
-        hour = self._check(number, "time", lambda: self._hour(time, location))
-        amount = self._check(number, "count", lambda: clean_count(count))
+        location, time, count = (cells[index].strip() for index in self.indexes)
+        key = _key(location)
+        hour = self._check(number, "time", self._hour, time, key)
+        amount = self._check(number, "count", clean_count, count)
         if not location:
             self._problem(number, self.columns["location"][1], N_("The location is missing."))
         if hour is None or amount is None or not location:
             return None
-        key = (_key(location), hour)
-        if key in self.seen:
+        if (key, hour) in self.seen:
             message = N_("The same location and hour as in row %(other)s.")
-            self._problem(number, self.columns["time"][1], message, other=self.seen[key])
+            self._problem(number, self.columns["time"][1], message, other=self.seen[key, hour])
             return None
-        self.seen[key] = number
+        self.seen[key, hour] = number
         return CountRow(number, location, hour, amount)
 
-    def _check(self, number: int, role: str, rule: Callable[[], T]) -> T | None:
+    def _check(self, number: int, role: str, rule: Callable[..., T], *args: str) -> T | None:
         try:
-            return rule()
+            return rule(*args)
         except InvalidInput as exc:
             self.problems.append(Problem(number, self.columns[role][1], exc.message, exc.params))
             return None
@@ -213,9 +225,8 @@ class _RowReader:
 
     def _hour(self, text: str, location: str) -> datetime:
         moment = read_time(text)
-        if moment.tzinfo is None:
-            moment = self._local(moment, _key(location))
-        moment = moment.astimezone(UTC)
+        local = moment.tzinfo is None
+        moment = self._local(moment, location) if local else moment.astimezone(UTC)
         if moment.minute or moment.second or moment.microsecond:
             raise InvalidInput(
                 "time", N_("“%(value)s” is not the start of a full hour."), value=text[:40]
@@ -229,32 +240,43 @@ class _RowReader:
         return moment
 
     def _local(self, naive: datetime, location: str) -> datetime:
-        """A local wall-clock time: the missing hour of spring is refused; of the autumn hour
-        that comes twice, a location's first row is the first (summer time), its second the
+        """A local wall-clock time in UTC: the missing hour of spring is refused; of the autumn
+        hour that comes twice, a location's first row is the first (summer time), its second the
         second, as the exports list them."""
-        moment = naive.replace(tzinfo=self.tz)
-        if moment.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None) != naive:
+        if naive not in self.placed:
+            self.placed[naive] = _place(naive, self.tz)
+        placed = self.placed[naive]
+        if placed is None:
             raise InvalidInput(
                 "time",
                 N_("%(value)s does not exist here: the clocks went forward an hour that night."),
                 value=naive.strftime("%d.%m.%Y %H:%M"),
             )
-        if moment.utcoffset() == moment.replace(fold=1).utcoffset():
-            return moment
+        first, second = placed
+        if first == second:
+            return first
         if (location, naive) in self.repeated:
-            return moment.replace(fold=1)
+            return second
         self.repeated.add((location, naive))
-        return moment
+        return first
+
+
+def _place(naive: datetime, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The UTC moments of a local time (two in the hour the clocks go back), or None for one
+    the clocks skip."""
+    moment = naive.replace(tzinfo=tz)
+    if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        return None
+    return moment.astimezone(UTC), moment.replace(fold=1).astimezone(UTC)
 
 
 def read_time(text: str) -> datetime:
-    """ISO 8601 (with or without an offset) or German day.month.year hour:minute."""
-    for shape in _GERMAN_TIME:
-        try:
-            return datetime.strptime(text, shape)  # noqa: DTZ007 - local time, placed later
-        except ValueError:
-            pass
+    """German day.month.year hour:minute[:second], or ISO 8601 (with or without an offset)."""
+    found = _GERMAN_TIME.fullmatch(text)
     try:
+        if found:
+            day, month, year, hour, minute, second = map(int, found.groups("0"))
+            return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - placed later
         return datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
@@ -272,7 +294,7 @@ def clean_count(text: str) -> int:
             "count",
             N_("The count is empty; leave the row out if the counter has no figure for the hour."),
         )
-    if re.fullmatch(r"-\s*\d+", text):
+    if _NEGATIVE.fullmatch(text):
         raise InvalidInput("count", N_("A count cannot be negative."))
     if not text.isdigit():
         raise InvalidInput(
