@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from marktplatz.bootstrap import App
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.services import touchpoints
+from marktplatz.services.footfall import WRITE_BATCH, import_footfall
 from marktplatz.store import tables
 from marktplatz.web.console.footfall import pack
 from support import Tenant, login, make_tenant, new_client, unique
@@ -285,3 +286,27 @@ async def test_the_page_lists_counters_and_is_in_the_console_nav(
     assert 'aria-current="page"' in page.text
     assert f'href="/console/{tenant.city.slug}/footfall"' in overview.text
     assert '<label for="f-file">' in page.text
+
+
+async def test_a_file_larger_than_one_write_batch_is_stored_whole(
+    composed: App, tenant: Tenant
+) -> None:
+    # given 6,000 hours of one counter: more than the writer takes in one batch
+    point = await counter(composed, tenant, "Markt Nord")
+    start = utc(2023, 1, 1)
+    rows = [
+        f"Markt Nord;{(start + timedelta(hours=h)).isoformat()};{h % 50}"
+        for h in range(WRITE_BATCH + 1000)
+    ]
+    data = "\n".join(["location;timestamp;count", *rows]).encode()
+    editor = tenant.users["city-editor"]
+    # when imported twice through the service
+    first = await import_footfall(composed.ctx, editor, tenant.city.id, data, dry_run=False)
+    second = await import_footfall(composed.ctx, editor, tenant.city.id, data, dry_run=False)
+    # then every hour is stored once
+    assert (first.new, first.stored) == (6000, 0)
+    assert (second.new, second.stored) == (0, 6000)
+    stored = await stored_counts(composed, tenant)
+    assert len(stored) == 6000
+    assert stored[0] == (point.id, start, 0, "counter")
+    assert stored[-1][1] == start + timedelta(hours=5999)
