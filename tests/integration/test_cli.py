@@ -101,7 +101,26 @@ def test_check_fails_clearly_in_production_with_default_secret(tmp_path: Path) -
     assert "MARKTPLATZ_SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["serve", "migrate", "demo", "create-user", "check"])
+def test_rollup_fills_and_a_backfill_names_what_it_cannot_do(demo_dir: tuple[Path, str]) -> None:
+    # given the demo city
+    var_dir, _ = demo_dir
+    # when the rollups run, and a backfill asks for a range long past the kept raw events
+    filled = run(var_dir, "rollup")
+    refused = run(
+        var_dir, "rollup", "--city", "musterstadt", "--start", "2001-01-01T00:00+01:00",
+        "--end", "2001-01-02T00:00+01:00",
+    )  # fmt: skip
+    half = run(var_dir, "rollup", "--city", "musterstadt")
+    # then the first fills, the second refuses with the reason, the third says what is missing
+    assert filled.returncode == 0, filled.stderr
+    assert filled.stdout.startswith("Filled ")
+    assert refused.returncode == 1
+    assert "are no longer kept" in refused.stderr
+    assert half.returncode == 2
+    assert "needs --city, --start and --end" in half.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "demo", "create-user", "check", "rollup"])
 def test_every_command_has_help(tmp_path: Path, command: str) -> None:
     result = run(tmp_path, command, "--help")
     assert result.returncode == 0

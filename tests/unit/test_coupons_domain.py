@@ -196,7 +196,8 @@ def test_no_shown_cell_or_total_rests_on_fewer_than_k_visitors(found: dict[int, 
             assert found[key].visitors >= K or found[key].visitors == 0
             assert count == found[key].count
     if total is not None:
-        visitors = sum(c.visitors for c in found.values())
+        # cells may share visitors: only the largest cell's number is sure
+        visitors = max((c.visitors for c in found.values()), default=0)
         assert visitors == 0 or visitors >= K
         assert total == sum(c.count for c in found.values())
 
@@ -207,9 +208,10 @@ def test_the_total_never_gives_a_suppressed_cell_away(found: dict[int, Cell]) ->
     hidden = [key for key, count in shown.items() if count is None]
     if total is None or not hidden:
         return
-    # total − shown is the sum of the hidden cells: it must cover several cells and K visitors
+    # total − shown is the sum of the hidden cells: it must cover several cells and surely K
+    # visitors, even if they all shared the same ones
     assert len(hidden) >= 2
-    assert sum(found[key].visitors for key in hidden) >= K
+    assert max(found[key].visitors for key in hidden) >= K
 
 
 def test_suppression_examples() -> None:
@@ -219,7 +221,12 @@ def test_suppression_examples() -> None:
     assert suppressed({"a": Cell(4, 4)}) == ({"a": None}, None)
     assert suppressed({"a": Cell(0, 0), "b": Cell(0, 0)}) == ({"a": 0, "b": 0}, 0)
     assert suppressed({"a": Cell(0, 0), "b": Cell(2, 2)}) == ({"a": 0, "b": None}, None)
+    # a and b may be the same three visitors: c goes too, or 26 - 20 would tell their sum
     assert suppressed({"a": Cell(3, 3), "b": Cell(3, 3), "c": Cell(20, 20)}) == (
-        {"a": None, "b": None, "c": 20},
+        {"a": None, "b": None, "c": None},
         26,
+    )
+    assert suppressed({"a": Cell(3, 3), "b": Cell(8, 6), "c": Cell(20, 20)}) == (
+        {"a": None, "b": None, "c": 20},
+        31,
     )

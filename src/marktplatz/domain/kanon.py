@@ -23,21 +23,26 @@ def suppressed(cells: Mapping[Key, Cell]) -> tuple[dict[Key, int | None], int | 
     """The counts to show per key (None: suppressed) and the total (None: suppressed).
 
     A cell from 1 to K-1 visitors is hidden (an empty cell is no one's secret). The total would
-    give away what is hidden as `total - shown`, so while the hidden cells come from fewer than K
-    visitors together, the smallest other non-empty cell is hidden too. The total itself is shown
-    only when it comes from K visitors or more (or from none).
+    give away what is hidden as `total - shown`, so while the hidden cells may come from fewer
+    than K visitors together, the smallest other non-empty cell is hidden too. The total itself
+    is shown only when it surely comes from K visitors or more (or from none).
+
+    Cells may share visitors (one visitor meets several touchpoints, is seen in several hours),
+    so the visitors of several cells together are counted as the largest cell's: the only
+    number that is sure. A cell's `visitors` must itself be a sure lower bound
+    (domain/rollups.combine makes one for rows of several hours).
     """
     hidden = {key for key, cell in cells.items() if 0 < cell.visitors < K}
 
     def together() -> int:
-        return sum(cells[key].visitors for key in hidden)
+        return max((cells[key].visitors for key in hidden), default=0)
 
     while hidden and together() < K:
         shown = [key for key, cell in cells.items() if key not in hidden and cell.visitors > 0]
         if not shown:
             break
         hidden.add(min(shown, key=lambda key: (cells[key].visitors, cells[key].count)))
-    visitors = sum(cell.visitors for cell in cells.values())
+    visitors = max((cell.visitors for cell in cells.values()), default=0)
     safe = (visitors >= K or visitors == 0) and (not hidden or together() >= K)
     total = sum(cell.count for cell in cells.values()) if safe else None
     return {key: None if key in hidden else cell.count for key, cell in cells.items()}, total

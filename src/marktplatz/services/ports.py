@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -23,6 +23,7 @@ from marktplatz.domain.footfall_csv import CounterSpan
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
+from marktplatz.domain.rollups import RollupRow, Stat
 from marktplatz.domain.rules import CityRules
 from marktplatz.domain.shops import ProcessedImage, Shop, ShopImage
 from marktplatz.domain.story import StoryVersion
@@ -286,6 +287,31 @@ class RegistrationRepository(Protocol):
     async def delete_ended_before(self, before: datetime) -> int: ...
 
 
+class RollupRepository(Protocol):
+    """Hourly and daily aggregates of the events, their fill state and the hours to redo."""
+
+    async def compute_hour(self, city_id: UUID, hour: datetime) -> list[RollupRow]: ...
+    async def compute_day(
+        self, city_id: UUID, start: datetime, end: datetime
+    ) -> list[RollupRow]: ...
+    async def replace(
+        self, city_id: UUID, stats: Iterable[Stat], hour: datetime, rows: Sequence[RollupRow]
+    ) -> None: ...
+    async def filled_until(self, city_id: UUID) -> datetime | None: ...
+    async def set_filled_until(self, city_id: UUID, until: datetime, now: datetime) -> None: ...
+    async def first_event(self, city_id: UUID) -> datetime | None: ...
+    async def marked(self, city_id: UUID, before: datetime) -> list[tuple[datetime, int]]: ...
+    async def unmark(self, city_id: UUID, hour: datetime, version: int | None = None) -> None: ...
+    async def rows(
+        self,
+        city_id: UUID,
+        stats: Iterable[Stat],
+        start: datetime,
+        end: datetime,
+        subjects: Iterable[str] | None = None,
+    ) -> list[RollupRow]: ...
+
+
 class FootfallRepository(Protocol):
     """Reads for the footfall import (the counts themselves go through the EventSink)."""
 
@@ -342,6 +368,8 @@ class UnitOfWork(Protocol):
     def registrations(self) -> RegistrationRepository: ...
     @property
     def content_versions(self) -> ContentVersionRepository: ...
+    @property
+    def rollups(self) -> RollupRepository: ...
     @property
     def footfall(self) -> FootfallRepository: ...
 

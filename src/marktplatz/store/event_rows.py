@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from marktplatz.domain.journey import JourneyEvent
+from marktplatz.domain.rollups import hour_of, is_late
 from marktplatz.store import tables as t
 
 EVENT_COLUMNS = (
@@ -51,3 +55,14 @@ def event_tuple(event: JourneyEvent) -> tuple[Any, ...]:
         event.decision_id,
         event.reasons,
     )
+
+
+def late_hours(events: Sequence[JourneyEvent]) -> list[tuple[UUID, datetime, datetime]]:
+    """(city, hour, now) for each hour the events reach that may have been rolled up already."""
+    hours = {
+        (e.city_id, hour_of(e.occurred_at)) for e in events if is_late(e.occurred_at, e.received_at)
+    }
+    if not hours:
+        return []
+    now = max(e.received_at for e in events)
+    return [(city_id, hour, now) for city_id, hour in sorted(hours)]

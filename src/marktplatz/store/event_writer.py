@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marktplatz.domain.errors import StoreUnavailable, WriterBusy
 from marktplatz.domain.journey import JourneyEvent
-from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple
+from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple, late_hours
 from marktplatz.store.sqlite_events import SqliteEventFile
 
 UNSAFE_ACK_WINDOW = 0.01  # seconds between the early ack and the commit in the control mode
@@ -163,6 +163,12 @@ FROM incoming i LEFT JOIN latest l ON l.pseudonym = i.pseudonym
 -- A retried request carries the same event ids: acknowledged again, stored once.
 ON CONFLICT (event_id) DO NOTHING
 """  # noqa: S608
+# Late events mark their hour for the rollups, in the same transaction (domain/rollups.py).
+_PG_MARK = """
+INSERT INTO rollup_dirty (city_id, hour, version, marked_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (city_id, hour) DO UPDATE SET version = rollup_dirty.version + 1,
+    marked_at = excluded.marked_at
+"""
 
 
 class PostgresEventConnection:
@@ -183,8 +189,14 @@ class PostgresEventConnection:
         if db is None or db.is_closed():
             db = self._db = await asyncpg.connect(**self.options)
         columns = list(zip(*(event_tuple(e) for e in events), strict=True))
+        marks = late_hours(events)
         try:
-            await db.execute(_PG_INSERT, *columns)
+            if not marks:
+                await db.execute(_PG_INSERT, *columns)
+            else:  # rare (late or imported events): worth the BEGIN and COMMIT round trips
+                async with db.transaction():
+                    await db.execute(_PG_INSERT, *columns)
+                    await db.executemany(_PG_MARK, marks)
         except BaseException:
             # A connection in an unknown state is not reused: the next group opens a new one.
             self._db = None

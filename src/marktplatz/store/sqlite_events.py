@@ -13,13 +13,19 @@ from sqlalchemy.engine import Dialect
 from marktplatz.domain.consent import Purpose
 from marktplatz.domain.journey import JourneyEvent, strip_unconsented
 from marktplatz.store import tables as t
-from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple
+from marktplatz.store.event_rows import EVENT_COLUMNS, event_tuple, late_hours
 
 _NAMES = ", ".join(f'"{name}"' for name in EVENT_COLUMNS)
 _INSERT = (
     f"INSERT INTO events ({_NAMES}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))}) "  # noqa: S608
     # A retried request carries the same event ids: acknowledged again, stored once.
     "ON CONFLICT (event_id) DO NOTHING"
+)
+# Late events mark their hour for the rollups, in the same transaction (domain/rollups.py).
+_MARK = (
+    "INSERT INTO rollup_dirty (city_id, hour, version, marked_at) VALUES (?, ?, 1, ?) "
+    "ON CONFLICT (city_id, hour) DO UPDATE SET version = rollup_dirty.version + 1, "
+    "marked_at = excluded.marked_at"
 )
 
 
@@ -44,6 +50,10 @@ class SqliteEventFile:
         ]
         self.processors: list[tuple[int, Callable[[Any], Any]]] = [
             (i, p) for i, p in enumerate(processors) if p is not None
+        ]
+        self.mark_processors = [
+            t.rollup_dirty.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in ("city_id", "hour", "marked_at")
         ]
         if EVENT_COLUMNS[0] != "event_id":
             raise RuntimeError("_rows() expects the event id first")  # pragma: no cover
@@ -88,6 +98,9 @@ class SqliteEventFile:
             if pseudonyms:
                 events = strip_unconsented(list(events), _consented(db, pseudonyms))
             db.executemany(_INSERT, self._rows(events))
+            marks = late_hours(events)
+            if marks:
+                db.executemany(_MARK, [self._mark(values) for values in marks])
             db.execute("COMMIT")
         except BaseException:
             self._abandon(db)
@@ -127,6 +140,9 @@ class SqliteEventFile:
                 values[i] = converted
             rows.append(values)
         return rows
+
+    def _mark(self, values: tuple[Any, ...]) -> list[Any]:
+        return [p(v) if p else v for p, v in zip(self.mark_processors, values, strict=True)]
 
     def _abandon(self, db: sqlite3.Connection) -> None:
         # A connection in an unknown state is not reused: the next group commit opens a new one.

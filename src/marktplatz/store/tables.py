@@ -480,3 +480,39 @@ content_versions = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_content_versions_content", "content_id", "id"),
 )
+
+
+# Rollups (domain/rollups.py): aggregates only, no visitor column; they outlive raw events.
+rollup_rows = Table(
+    "rollup_rows",
+    metadata,
+    Column("city_id", Uuid, primary_key=True),
+    Column("stat", String(20), primary_key=True),
+    Column("hour", TS, primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("via", String(64), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("identified", Integer, nullable=False),
+    Column("anonymous", BigInteger, nullable=False),
+)
+
+# Per city: every hour before `filled_until` has its rollup rows (the fill state).
+rollup_fill = Table(
+    "rollup_fill",
+    metadata,
+    Column("city_id", Uuid, primary_key=True),
+    Column("filled_until", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# Hours that got events after they may have been filled; the writer marks them in the same
+# transaction as the events, the rollup run redoes them. Each new mark bumps `version`: a run
+# removes a mark only if no writer marked the hour again while the run recomputed it.
+rollup_dirty = Table(
+    "rollup_dirty",
+    metadata,
+    Column("city_id", Uuid, primary_key=True),
+    Column("hour", TS, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("marked_at", TS, nullable=False),
+)

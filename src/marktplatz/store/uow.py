@@ -23,6 +23,7 @@ from marktplatz.store.footfall import SqlFootfall
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.registrations import SqlRegistrations
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
+from marktplatz.store.rollups import SqlRollups
 from marktplatz.store.story import SqlStoryVersions
 from marktplatz.store.two_factor import SqlTwoFactor
 
@@ -85,6 +86,7 @@ class SqlUnitOfWork:
     fitness: SqlFitness
     registrations: SqlRegistrations
     content_versions: SqlContentVersions
+    rollups: SqlRollups
     footfall: SqlFootfall
 
     async def __aenter__(self) -> Self:
@@ -113,6 +115,7 @@ class SqlUnitOfWork:
         self.fitness = SqlFitness(conn)
         self.registrations = SqlRegistrations(conn)
         self.content_versions = SqlContentVersions(conn)
+        self.rollups = SqlRollups(conn)
         self.footfall = SqlFootfall(conn)
         return self
 

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marktplatz import __version__
 from marktplatz.bootstrap import build
-from marktplatz.services import retention
+from marktplatz.services import retention, rollups
 from marktplatz.services.ports import Clock
 from marktplatz.settings import Settings
 from marktplatz.web import errors
@@ -124,12 +124,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # The retention purge runs hourly while the server runs, and stops with it.
         purging = asyncio.create_task(retention.purge_forever(composed.ctx), name="purge")
+        # The rollups catch up at start and then every five minutes.
+        rolling = asyncio.create_task(rollups.rollups_forever(composed.ctx), name="rollups")
         try:
             yield
         finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
+            for task in (purging, rolling):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await composed.close()
 
     app = MarktplatzApp(

@@ -1,0 +1,204 @@
+"""SQL of the rollups: each hour (or day) recomputed from the raw events, stored and read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from marktplatz.domain.journey import EventKind
+from marktplatz.domain.rollups import CONSENTED, COOKIELESS, HOUR, NONE, RollupRow, Stat
+from marktplatz.store import tables as t
+
+_e = t.events.c
+_tp = t.touchpoints.c
+_r = t.rollup_rows.c
+_CONTENT_STATS = {
+    EventKind.CONTENT_EXPOSED.value: Stat.EXPOSED,
+    EventKind.CONTENT_VIEWED.value: Stat.VIEWED,
+    EventKind.CONTENT_SAVED.value: Stat.SAVED,
+    EventKind.COUPON_REDEEMED.value: Stat.REDEEMED,
+}
+_CONTACT = EventKind.TOUCHPOINT_CONTACT.value
+
+
+def _who() -> tuple[Any, ...]:
+    """Events, distinct visitors told apart (pseudonyms and daily hashes), events with neither."""
+    nobody = and_(_e.pseudonym.is_(None), _e.daily_hash.is_(None))
+    return (
+        func.count(),
+        func.count(_e.pseudonym.distinct()) + func.count(_e.daily_hash.distinct()),
+        func.coalesce(func.sum(case((nobody, 1), else_=0)), 0),
+    )
+
+
+def _text(value: object) -> str:
+    return NONE if value is None else str(value)
+
+
+class SqlRollups:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # --- computing from raw events ---------------------------------------------------------
+
+    async def compute_hour(self, city_id: UUID, hour: datetime) -> list[RollupRow]:
+        """Every hourly stat of one city and hour, from the events that occurred in it."""
+        within = and_(_e.city_id == city_id, _e.occurred_at >= hour, _e.occurred_at < hour + HOUR)
+        rows: list[RollupRow] = []
+        for stat, keys, where in self._hourly_queries():
+            query = select(*keys, *_who(), func.coalesce(func.sum(_e.count), 0))
+            query = (
+                query.where(within, where).group_by(*keys) if keys else query.where(within, where)
+            )
+            if stat in (Stat.ZONE_CONTACTS, Stat.SHOP_CONTACTS):
+                query = query.join_from(t.events, t.touchpoints, _tp.id == _e.touchpoint_id)
+            for found in await self.conn.execute(query):
+                rows.extend(_hour_rows(stat, hour, found))
+        return rows
+
+    @staticmethod
+    def _hourly_queries() -> list[tuple[Stat, list[Any], ColumnElement[bool]]]:
+        return [
+            (Stat.CONTACTS, [_e.touchpoint_id], _e.kind == _CONTACT),
+            (Stat.ZONE_CONTACTS, [_tp.zone_id], _e.kind == _CONTACT),
+            (
+                Stat.SHOP_CONTACTS,
+                [_tp.shop_id],
+                and_(_e.kind == _CONTACT, _tp.shop_id.is_not(None)),
+            ),
+            (Stat.PAGE_VIEWS, [], _e.kind == EventKind.PAGE_VIEW.value),
+            (
+                Stat.EXPOSED,  # all four content stats: the kind tells them apart
+                [_e.kind, _e.content_id, _e.touchpoint_id],
+                _e.kind.in_(list(_CONTENT_STATS)),
+            ),
+            (Stat.COUNTER, [_e.touchpoint_id], _e.kind == EventKind.COUNTER_COUNT.value),
+        ]
+
+    async def compute_day(self, city_id: UUID, start: datetime, end: datetime) -> list[RollupRow]:
+        """Distinct visitors of one local day [start, end), consented and cookieless apart."""
+        within = and_(_e.city_id == city_id, _e.occurred_at >= start, _e.occurred_at < end)
+        query = select(
+            func.count(_e.pseudonym.distinct()), func.count(_e.daily_hash.distinct())
+        ).where(within)
+        consented, cookieless = (await self.conn.execute(query)).one()
+        return [
+            RollupRow(Stat.VISITORS, start, subject, NONE, int(n), int(n), 0)
+            for subject, n in ((CONSENTED, consented), (COOKIELESS, cookieless))
+            if n
+        ]
+
+    # --- storing -----------------------------------------------------------------------------
+
+    async def replace(
+        self, city_id: UUID, stats: Iterable[Stat], hour: datetime, rows: Sequence[RollupRow]
+    ) -> None:
+        """The rows of these stats at this hour become exactly `rows` (idempotent)."""
+        await self.conn.execute(
+            delete(t.rollup_rows).where(
+                _r.city_id == city_id, _r.hour == hour, _r.stat.in_([s.value for s in stats])
+            )
+        )
+        if rows:
+            await self.conn.execute(
+                t.rollup_rows.insert(),
+                [{"city_id": city_id, **_stored(row)} for row in rows],
+            )
+
+    async def filled_until(self, city_id: UUID) -> datetime | None:
+        query = select(t.rollup_fill.c.filled_until).where(t.rollup_fill.c.city_id == city_id)
+        found: datetime | None = (await self.conn.execute(query)).scalar()
+        return found
+
+    async def set_filled_until(self, city_id: UUID, until: datetime, now: datetime) -> None:
+        """Move the fill state forward (never back: two runs may overlap)."""
+        f = t.rollup_fill.c
+        done = await self.conn.execute(
+            update(t.rollup_fill)
+            .where(f.city_id == city_id, f.filled_until < until)
+            .values(filled_until=until, updated_at=now)
+        )
+        if done.rowcount == 0 and await self.filled_until(city_id) is None:
+            await self.conn.execute(
+                t.rollup_fill.insert().values(city_id=city_id, filled_until=until, updated_at=now)
+            )
+
+    async def first_event(self, city_id: UUID) -> datetime | None:
+        query = select(func.min(_e.occurred_at)).where(_e.city_id == city_id)
+        found: datetime | None = (await self.conn.execute(query)).scalar()
+        return found
+
+    async def marked(self, city_id: UUID, before: datetime) -> list[tuple[datetime, int]]:
+        """Hours marked for a recompute that lie before `before`, with their mark's version."""
+        d = t.rollup_dirty.c
+        query = (
+            select(d.hour, d.version).where(d.city_id == city_id, d.hour < before).order_by(d.hour)
+        )
+        return [(r.hour, int(r.version)) for r in await self.conn.execute(query)]
+
+    async def unmark(self, city_id: UUID, hour: datetime, version: int | None = None) -> None:
+        """Remove a mark, unless a writer marked the hour again since `version` was read."""
+        d = t.rollup_dirty.c
+        where = [d.city_id == city_id, d.hour == hour]
+        if version is not None:
+            where.append(d.version == version)
+        await self.conn.execute(delete(t.rollup_dirty).where(*where))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def rows(
+        self,
+        city_id: UUID,
+        stats: Iterable[Stat],
+        start: datetime,
+        end: datetime,
+        subjects: Iterable[str] | None = None,
+    ) -> list[RollupRow]:
+        """The stored rows of these stats in [start, end), optionally of some subjects only."""
+        query: Select[Any] = select(t.rollup_rows).where(
+            _r.city_id == city_id,
+            _r.stat.in_([s.value for s in stats]),
+            _r.hour >= start,
+            _r.hour < end,
+        )
+        if subjects is not None:
+            query = query.where(_r.subject.in_(list(subjects)))
+        return [
+            RollupRow(
+                Stat(r.stat), r.hour, r.subject, r.via, int(r.count), int(r.identified),
+                int(r.anonymous),
+            )
+            for r in await self.conn.execute(query.order_by(_r.hour, _r.stat, _r.subject, _r.via))
+        ]  # fmt: skip
+
+
+def _hour_rows(stat: Stat, hour: datetime, found: Any) -> list[RollupRow]:
+    *keys, count, identified, anonymous, people = found
+    if not count:  # an aggregate without GROUP BY answers an empty hour with a row of zeros
+        return []
+    if stat is Stat.COUNTER:
+        people = int(people)  # counters count people, not visitors we could tell apart
+        return [RollupRow(stat, hour, _text(keys[0]), NONE, people, 0, people)]
+    if stat is Stat.EXPOSED:
+        kind, content_id, touchpoint_id = keys
+        stat, keys = _CONTENT_STATS[kind], [content_id, touchpoint_id]
+    subject = _text(keys[0]) if keys else NONE
+    via = _text(keys[1]) if len(keys) > 1 else NONE
+    return [RollupRow(stat, hour, subject, via, int(count), int(identified), int(anonymous))]
+
+
+def _stored(row: RollupRow) -> dict[str, Any]:
+    return {
+        "stat": row.stat.value,
+        "hour": row.hour,
+        "subject": row.subject,
+        "via": row.via,
+        "count": row.count,
+        "identified": row.identified,
+        "anonymous": row.anonymous,
+    }
