@@ -277,3 +277,14 @@ def test_event_ids_depend_on_city_counter_and_hour_only() -> None:
     assert count_event_id(city, point, hour) == count_event_id(city, point, hour.astimezone(BERLIN))
     assert count_event_id(city, point, hour) != count_event_id(city, point, utc(2024, 5, 1, 9))
     assert count_event_id(city, point, hour) != count_event_id(uuid.uuid4(), point, hour)
+
+
+def test_a_date_without_an_hour_is_not_taken_for_midnight() -> None:
+    # when a daily export is given
+    parsed = parse("Standort;Zeitpunkt;Passanten\nMarkt;2024-05-01;4000\nMarkt;01.05.2024;4000\n")
+    # then
+    message = "“%s” is not a time; write it like 01.05.2024 10:00 or 2024-05-01T10:00+02:00."
+    assert problems(parsed) == [
+        (2, "Zeitpunkt", message % "2024-05-01"),
+        (3, "Zeitpunkt", message % "01.05.2024"),
+    ]

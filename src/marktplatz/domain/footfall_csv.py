@@ -277,14 +277,16 @@ def read_time(text: str) -> datetime:
         if found:
             day, month, year, hour, minute, second = map(int, found.groups("0"))
             return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - placed later
-        return datetime.fromisoformat(text)
+        if len(text) > len("2024-05-01"):  # a date alone would read as its midnight hour
+            return datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            "time",
-            N_("“%(value)s” is not a time; write it like 01.05.2024 10:00 or %(iso)s."),
-            iso="2024-05-01T10:00+02:00",
-            value=text[:40],
-        ) from None
+        pass
+    raise InvalidInput(
+        "time",
+        N_("“%(value)s” is not a time; write it like 01.05.2024 10:00 or %(iso)s."),
+        iso="2024-05-01T10:00+02:00",
+        value=text[:40],
+    )
 
 
 def clean_count(text: str) -> int:
