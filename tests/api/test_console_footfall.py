@@ -271,6 +271,24 @@ async def test_the_confirm_step_needs_the_csrf_token(
     assert await stored_counts(composed, tenant) == []
 
 
+async def test_a_confirm_field_that_is_no_packed_file_imports_nothing(
+    composed: App, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # given
+    await counter(composed, tenant, "Markt Nord")
+    token = await login(client, tenant.users["city-editor"])
+    client.headers.update(EN)
+    # when the hidden field was changed by hand
+    response = await client.post(
+        f"/console/{tenant.city.slug}/footfall/confirm",
+        data={"csrf_token": token, "file": "Markt Nord;01.05.2024 10:00;5"},
+    )
+    # then
+    assert response.status_code == 422
+    assert "<td>whole file</td><td>—</td><td>The file is empty.</td>" in response.text
+    assert await stored_counts(composed, tenant) == []
+
+
 async def test_the_page_lists_counters_and_is_in_the_console_nav(
     composed: App, client: httpx.AsyncClient, tenant: Tenant
 ) -> None:

@@ -95,7 +95,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             return b"", ""
-        return await upload.read(MAX_BYTES + 1), upload.filename or ""
+        return await upload.read(MAX_BYTES + 1), (upload.filename or "")[:200]
 
 
 @router.post("/{city}/footfall", response_class=HTMLResponse)
