@@ -31,6 +31,12 @@ async def counter(composed: App, tenant: Tenant, name: str) -> Touchpoint:
     )
 
 
+async def editor(client: httpx.AsyncClient, tenant: Tenant) -> str:
+    """The city editor logged in, reading English pages; returns the CSRF token."""
+    client.headers.update(EN)
+    return await login(client, tenant.users["city-editor"])
+
+
 async def stored_counts(composed: App, tenant: Tenant) -> list[tuple[Any, ...]]:
     e = tables.events.c
     query = (
@@ -82,8 +88,7 @@ async def test_a_clean_export_is_imported_after_confirming_and_audited(
     # given the city's two counters and the hystreet export naming them
     bakery = await counter(composed, tenant, "Bäckerstraße")
     north = await counter(composed, tenant, "Markt Nord")
-    token = await login(client, tenant.users["city-editor"])
-    client.headers.update(EN)
+    token = await editor(client, tenant)
     # when
     checked, done = await check_and_confirm(client, tenant, token, "footfall_hystreet.csv")
     # then the dry run stored nothing and said what would happen; the import stored every hour
@@ -153,8 +158,7 @@ async def test_a_stored_hour_with_another_count_keeps_its_count_and_says_so(
 ) -> None:
     # given one imported hour
     await counter(composed, tenant, "Markt Nord")
-    token = await login(client, tenant.users["city-editor"])
-    client.headers.update(EN)
+    token = await editor(client, tenant)
     base = f"/console/{tenant.city.slug}/footfall"
     first = {"file": ("a.csv", b"Standort;Zeitpunkt;Passanten\nMarkt Nord;01.05.2024 10:00;7\n")}
     checked = await client.post(base, data={"csrf_token": token}, files=first)
@@ -172,8 +176,7 @@ async def test_a_file_with_two_bad_rows_stores_nothing_even_when_confirmed(
 ) -> None:
     # given
     await counter(composed, tenant, "Markt Nord")
-    token = await login(client, tenant.users["city-editor"])
-    client.headers.update(EN)
+    token = await editor(client, tenant)
     base = f"/console/{tenant.city.slug}/footfall"
     name = "footfall_two_bad_rows.csv"
     # when the dry run, and then the confirm step, get the file
@@ -206,8 +209,7 @@ async def test_an_unknown_location_names_the_counters_there_are(
     # given
     await counter(composed, tenant, "Markt Nord")
     await counter(composed, tenant, "Bahnhofstraße")
-    token = await login(client, tenant.users["city-editor"])
-    client.headers.update(EN)
+    token = await editor(client, tenant)
     # when
     response = await client.post(
         f"/console/{tenant.city.slug}/footfall",
@@ -276,8 +278,7 @@ async def test_a_confirm_field_that_is_no_packed_file_imports_nothing(
 ) -> None:
     # given
     await counter(composed, tenant, "Markt Nord")
-    token = await login(client, tenant.users["city-editor"])
-    client.headers.update(EN)
+    token = await editor(client, tenant)
     # when the hidden field was changed by hand
     response = await client.post(
         f"/console/{tenant.city.slug}/footfall/confirm",
