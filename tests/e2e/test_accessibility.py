@@ -182,6 +182,7 @@ STAFF_PAGES = {
     "console-fleet-import": ("city-admin", Visit(f"{CONSOLE}/fleet/import")),
     "console-audit": ("city-admin", Visit(f"{CONSOLE}/audit")),
     "console-events": ("city-admin", Visit(f"{CONSOLE}/events")),
+    "console-footfall": ("city-editor", Visit(f"{CONSOLE}/footfall")),
 }
 
 
