@@ -382,6 +382,56 @@ async def _with_app(settings: Settings, use: Any) -> Any:
         await composed.close()
 
 
+@app.command("import-footfall")
+def import_footfall(
+    file: Annotated[Path, typer.Argument(help="CSV export of the people counters.")],
+    city: Annotated[str, typer.Option(help="Short name (slug) of the city.")],
+    as_user: Annotated[
+        str, typer.Option("--as", help="E-mail of the city staff account the import is made as.")
+    ],
+    dry_run: Annotated[bool, typer.Option(help="Only check the file; store nothing.")] = False,
+) -> None:
+    """Import hourly people counts (hystreet or open-data CSV); every problem is printed by row
+    and nothing is stored unless the whole file is clean."""
+    from marktplatz.domain.footfall_csv import MAX_BYTES
+    from marktplatz.services import footfall
+
+    settings = _settings()
+    migrate_database(settings)
+    with file.open("rb") as source:
+        data = source.read(MAX_BYTES + 1)
+    try:
+        plan = asyncio.run(
+            _with_app(
+                settings,
+                lambda ctx: footfall.import_footfall_as(ctx, as_user, city, data, dry_run=dry_run),
+            )
+        )
+    except footfall.FootfallRefused as exc:
+        _print_problems(exc.problems)
+    except DomainError as exc:
+        typer.secho(f"Refused: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    _print_problems(plan.problems)
+    if plan.encoding == "cp1252":
+        typer.echo("The file is not UTF-8; it was read as Windows-1252.")
+    verb = "Would import" if dry_run else "Imported"
+    typer.echo(f"{verb} {plan.rows} rows: {plan.new} new hours, {plan.stored} already stored.")
+
+
+def _print_problems(problems: list[Any]) -> None:
+    """Each problem on a line of its own, then exit 1; nothing for a clean file."""
+    if not problems:
+        return
+    for problem in problems:
+        where = f"row {problem.row}" if problem.row else "file"
+        column = f", {problem.column}" if problem.column else ""
+        text = problem.message % problem.params if problem.params else problem.message
+        typer.echo(f"{where}{column}: {text}", err=True)
+    typer.secho(f"{len(problems)} problems; nothing was imported.", fg="red", err=True)
+    raise typer.Exit(1)
+
+
 def _owner_shop(data: dict[str, Any]) -> str:
     slugs = [s["slug"] for s in data["shops"]]
     return DEMO_OWNER_SHOP if DEMO_OWNER_SHOP in slugs else slugs[0]

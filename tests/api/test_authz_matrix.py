@@ -62,6 +62,7 @@ from marktplatz.services import story as story_service
 from marktplatz.services.content import ContentInput
 from marktplatz.services.decisions import ContactInput
 from marktplatz.store import tables
+from marktplatz.web.console.footfall import pack as pack_footfall
 from marktplatz.web.i18n import gettext
 from marktplatz.web.security import SESSION_COOKIE
 from marktplatz.web.static import has_asset
@@ -2269,6 +2270,57 @@ MATRIX |= {
 }
 
 
+# --- people counts imported from counter exports ------------------------------------------
+
+
+def with_footfall_csv(path: str, *, upload: bool) -> Builder:
+    """A clean counter export naming a people counter made for this cell in the target's city:
+    as a file (the dry run) or packed as the confirm form's field. A new counter each time, so
+    each allowed import stores a new hour."""
+
+    async def build(cell: Cell) -> Req:
+        tenant = cell.w.foreign if cell.target == "foreign" else cell.w.own
+        name = unique("Zähler")
+        place = {"kind": "people-counter", "name": name, "lat": LAT, "lon": LON}
+        await touchpoints.create_touchpoint(
+            cell.w.app.ctx, tenant.users[ADMIN], tenant.city.id, place
+        )
+        data = f"Standort;Zeitpunkt;Passanten\n{name};01.05.2024 10:00;42\n".encode()
+        target = f"/console/{city_of(cell.w, cell.target)}{path}"
+        if upload:
+            return Req(target, files={"file": ("zaehler.csv", data, "text/csv")})
+        return Req(target, data={"file": pack_footfall(data)})
+
+    return build
+
+
+async def counter_count_rows(w: World) -> list[Any]:
+    """Both tenants' stored people counts."""
+    e = tables.events.c
+    query = select(e.event_id, e.touchpoint_id, e.count).where(
+        e.city_id.in_([w.own.city.id, w.foreign.city.id]), e.kind == "counter.count"
+    )
+    async with w.app.engine.connect() as conn:
+        return sorted(tuple(row) for row in await conn.execute(query))
+
+
+MATRIX |= {
+    ("GET", "/console/{city}/footfall"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/footfall")
+    ),
+    # (the dry run: a POST for its CSRF check, yet it stores nothing)
+    ("POST", "/console/{city}/footfall"): Spec(
+        CITY, city_scope(200, anon=303), with_footfall_csv("/footfall", upload=True)
+    ),
+    ("POST", "/console/{city}/footfall/confirm"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        with_footfall_csv("/footfall/confirm", upload=False),
+        writes=True,
+    ),
+}
+
+
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 
@@ -2312,6 +2364,7 @@ async def snapshot(w: World) -> list[Any]:
     state.append(await story_version_rows(w))
     state.append(await registration_rows(w))
     state.append(await content_version_rows(w))
+    state.append(await counter_count_rows(w))
     return state
 
 

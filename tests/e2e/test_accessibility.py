@@ -187,6 +187,7 @@ STAFF_PAGES = {
         "retailer-owner",
         Visit("/portal", follow="nav.subnav a[href$='/analytics']"),
     ),
+    "console-footfall": ("city-editor", Visit(f"{CONSOLE}/footfall")),
 }
 
 

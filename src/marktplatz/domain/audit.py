@@ -94,6 +94,7 @@ ACTION_LABELS: dict[str, str] = {
     "coupon.redemption_undone": N_("Redemption undone"),
     "coupon.unknown_code": N_("Unknown coupon code entered"),
     "fitness.checked": N_("Digital fitness checked"),
+    "footfall.imported": N_("People counts imported"),
     "invitation.accepted": N_("Invitation accepted"),
     "invitation.created": N_("Invitation sent"),
     "invitation.withdrawn": N_("Invitation withdrawn"),

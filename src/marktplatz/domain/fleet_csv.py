@@ -92,18 +92,23 @@ class ParsedFile:
 
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else Windows-1252 (what older German Excel saves)."""
-    if len(data) > MAX_BYTES:
+    return decode_as(data, MAX_BYTES)[0]
+
+
+def decode_as(data: bytes, max_bytes: int) -> tuple[str, str]:
+    """The text and the encoding it was read in: "utf-8" (BOM or not), else "cp1252"."""
+    if len(data) > max_bytes:
         raise InvalidInput(
             "file",
             N_("The file is larger than %(max)s kB; please split it."),
-            max=MAX_BYTES // 1000,
+            max=max_bytes // 1000,
         )
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252")
+        return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         raise InvalidInput(
             "file", N_("This is not a CSV text file; please save it as CSV (UTF-8).")

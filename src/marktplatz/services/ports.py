@@ -20,6 +20,7 @@ from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
 from marktplatz.domain.fleet import ContactStats, StatsWindow
+from marktplatz.domain.footfall_csv import CounterSpan
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
@@ -313,6 +314,13 @@ class RollupRepository(Protocol):
     ) -> list[RollupRow]: ...
 
 
+class FootfallRepository(Protocol):
+    """Reads for the footfall import (the counts themselves go through the EventSink)."""
+
+    async def stored_counts(self, event_ids: Sequence[UUID]) -> dict[UUID, int | None]: ...
+    async def counter_spans(self, city_id: UUID) -> dict[UUID, CounterSpan]: ...
+
+
 class EventSink(Protocol):
     """The event writer: returns once the events are committed (group commit)."""
 
@@ -364,6 +372,8 @@ class UnitOfWork(Protocol):
     def content_versions(self) -> ContentVersionRepository: ...
     @property
     def rollups(self) -> RollupRepository: ...
+    @property
+    def footfall(self) -> FootfallRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

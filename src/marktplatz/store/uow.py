@@ -19,6 +19,7 @@ from marktplatz.store.content import SqlContents
 from marktplatz.store.content_versions import SqlContentVersions
 from marktplatz.store.coupons import SqlCoupons
 from marktplatz.store.fitness import SqlFitness
+from marktplatz.store.footfall import SqlFootfall
 from marktplatz.store.journey import SqlConsents, SqlRetention, SqlVisitorData, SqlVisitors
 from marktplatz.store.registrations import SqlRegistrations
 from marktplatz.store.repositories import SqlCities, SqlShops, SqlTouchpoints, SqlUsers, SqlZones
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
     registrations: SqlRegistrations
     content_versions: SqlContentVersions
     rollups: SqlRollups
+    footfall: SqlFootfall
 
     async def __aenter__(self) -> Self:
         conn = await self.engine.connect()
@@ -114,6 +116,7 @@ class SqlUnitOfWork:
         self.registrations = SqlRegistrations(conn)
         self.content_versions = SqlContentVersions(conn)
         self.rollups = SqlRollups(conn)
+        self.footfall = SqlFootfall(conn)
         return self
 
     async def __aexit__(

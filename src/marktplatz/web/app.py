@@ -27,6 +27,7 @@ from marktplatz.web.console.content import router as console_content_router
 from marktplatz.web.console.events import router as console_events_router
 from marktplatz.web.console.fitness import router as console_fitness_router
 from marktplatz.web.console.fleet import router as console_fleet_router
+from marktplatz.web.console.footfall import router as console_footfall_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
 from marktplatz.web.console.routes import router as console_router
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_fitness_router)
     app.include_router(console_analytics_router)
     app.include_router(console_fleet_router)
+    app.include_router(console_footfall_router)
     app.include_router(console_router)
     app.include_router(console_users_router)
     app.include_router(console_audit_router)

@@ -113,7 +113,7 @@ async def fleet_export(request: Request, staff: StaffOf) -> Response:
     )
 
 
-def _problems(request: Request, problems: list[Problem]) -> list[tuple[int, str, str]]:
+def problem_rows(request: Request, problems: list[Problem]) -> list[tuple[int, str, str]]:
     """(row, column, translated message) for the page."""
     gettext = translations(pick_language(request)).gettext
     found = []
@@ -158,7 +158,7 @@ async def import_check(request: Request, staff: StaffOf) -> Response:
     data, filename = await _upload(request)
     plan = await fleet.check_import(app_of(request).ctx, staff.user, staff.city.id, data)
     if plan.problems:
-        problems = _problems(request, plan.problems)
+        problems = problem_rows(request, plan.problems)
         return _import_page(request, staff, 422, problems=problems, filename=filename)
     # The checked file goes back to the browser with the confirm button, and is checked again
     # in the transaction that imports it: nothing is kept on the server in between.
@@ -173,7 +173,7 @@ async def import_confirm(request: Request, staff: StaffOf) -> Response:
     try:
         plan = await fleet.import_fleet(app_of(request).ctx, staff.user, staff.city.id, data)
     except fleet.ImportRefused as exc:
-        problems = _problems(request, exc.problems)
+        problems = problem_rows(request, exc.problems)
         return _import_page(
             request, staff, 422, problems=problems, filename=form_text(form, "filename")
         )
