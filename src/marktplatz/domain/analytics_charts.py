@@ -20,20 +20,6 @@ def city_charts(found: CityFootfall, locale: ChartLocale) -> dict[str, ChartSpec
     """By the name of the table each chart pictures (its CSV download)."""
     t = locale.translate
     charts = {
-        "week": heatmap(
-            t(N_("Contacts by zone and hour of the week")),
-            [
-                HeatRow(
-                    name or t(N_("Outside every zone")),
-                    [found.heat.values.get((zone, hour), 0) for hour in range(7 * 24)],
-                )
-                for zone, name in found.zones
-                if any(key[0] == zone for key in found.heat.values)
-            ],
-            row_title=t(N_("Zone")),
-            value_title=t(N_("Touchpoint contacts")),
-            locale=locale,
-        ),
         "days": time_series(
             t(N_("Footfall by day")),
             [
@@ -46,6 +32,22 @@ def city_charts(found: CityFootfall, locale: ChartLocale) -> dict[str, ChartSpec
             locale=locale,
         ),
     }
+    rows = [
+        HeatRow(
+            name or t(N_("Outside every zone")),
+            [found.heat.values.get((zone, hour), 0) for hour in range(7 * 24)],
+        )
+        for zone, name in found.zones
+        if any(key[0] == zone for key in found.heat.values)
+    ]
+    if rows:
+        charts["week"] = heatmap(
+            t(N_("Contacts by zone and hour of the week")),
+            rows,
+            row_title=t(N_("Zone")),
+            value_title=t(N_("Touchpoint contacts")),
+            locale=locale,
+        )
     names = dict(found.zones)
     if found.flows.shown:
         charts["paths"] = flow(
@@ -104,27 +106,10 @@ def _points(found: CityFootfall | ShopResults, table: Table[date]) -> list[tuple
 
 
 def shop_charts(found: ShopResults, locale: ChartLocale) -> dict[str, ChartSpec]:
-    """By the name of the table each chart pictures (its CSV download)."""
+    """By the name of the table each chart pictures (its CSV download); a funnel or bars with
+    nothing shown yet are left out (an empty axis tells a reader nothing)."""
     t = locale.translate
-    titles = {str(c.id): c.title for c in found.contents}
-    shown = found.by_content[STEPS[0]]
-    return {
-        "funnel": funnel(
-            t(N_("From shown to redeemed")),
-            [(t(STEP_LABELS[s]), found.by_content[s].total) for s in STEPS],
-            value_title=t(N_("Count")),
-            share_title=t(N_("Share of shown")),
-            locale=locale,
-        ),
-        "items": bars(
-            t(N_("How often each item was shown")),
-            [
-                Bar(titles.get(k, t(N_("(deleted item)"))), v)
-                for k, v in sorted(shown.values.items(), key=lambda kv: -(kv[1] or 0))
-            ],
-            value_title=t(STEP_LABELS[STEPS[0]]),
-            locale=locale,
-        ),
+    charts = {
         "days": time_series(
             t(N_("Contacts at your touchpoints by day")),
             [Series(t(N_("Touchpoint contacts")), _points(found, found.contacts))],
@@ -133,3 +118,24 @@ def shop_charts(found: ShopResults, locale: ChartLocale) -> dict[str, ChartSpec]
             locale=locale,
         ),
     }
+    if found.by_content[STEPS[0]].total != 0:
+        charts["funnel"] = funnel(
+            t(N_("From shown to redeemed")),
+            [(t(STEP_LABELS[s]), found.by_content[s].total) for s in STEPS],
+            value_title=t(N_("Count")),
+            share_title=t(N_("Share of shown")),
+            locale=locale,
+        )
+    titles = {str(c.id): c.title for c in found.contents}
+    shown = found.by_content[STEPS[0]].values
+    if any(v != 0 for v in shown.values()):
+        charts["items"] = bars(
+            t(N_("How often each item was shown")),
+            [
+                Bar(titles.get(k, t(N_("(deleted item)"))), v)
+                for k, v in sorted(shown.items(), key=lambda kv: -(kv[1] or 0))
+            ],
+            value_title=t(STEP_LABELS[STEPS[0]]),
+            locale=locale,
+        )
+    return charts

@@ -46,6 +46,7 @@ async def _pdf(
     pictures = [
         (charts[name].alt, await asyncio.to_thread(ctx.charts.png, charts[name]))
         for name in PICTURES
+        if name in charts
     ]
     pdf = await asyncio.to_thread(ctx.reports.pdf, replace(report, pictures=pictures))
     name = f"{current.shop.slug}-{current.period.first.strftime('%Y-%m')}.pdf"
