@@ -410,3 +410,33 @@ async def test_pushes_one_after_another_stop_at_the_budget(
     # then three pushes arrive, one each, and the budget left is told truthfully
     assert [len(a["picks"]) for a in answers] == [1, 1, 1, 0, 0]
     assert [a["budget_left"] for a in answers] == [2, 1, 0, 0, 0]
+
+
+async def test_the_control_group_records_the_offer_it_did_not_see(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given half of all contacts in the control group, and one offer next to the touchpoint
+    await open_all_day(composed, tenant)
+    await content_service.set_rules(
+        composed.ctx,
+        tenant.users["city-admin"],
+        tenant.city.id,
+        {"quiet_start": None, "quiet_end": None, "control_share": 0.5},
+    )
+    tp = await point(composed, tenant)
+    item = await published(composed, tenant, offer(radius_m=200))
+    # when twenty visitors scan the code
+    answers = [(await decide(client, tenant, tp)).json() for _ in range(20)]
+    await drain()
+    # then each decision either showed the offer or held it back, and says which in its events
+    async with composed.engine.connect() as conn:
+        query = select(t.events.c.kind, t.events.c.decision_id).where(
+            t.events.c.content_id == str(item.id)
+        )
+        rows = (await conn.execute(query)).all()
+    shown = {a["decision_id"] for a in answers if a["picks"]}
+    held = {a["decision_id"] for a in answers if not a["picks"]}
+    assert shown and held  # 20 draws of one half: both groups occur (p of not = 2 × 2^-20)
+    assert {str(d) for k, d in rows if k == "content.exposed"} == shown
+    assert {str(d) for k, d in rows if k == "content.withheld"} == held
+    assert len(rows) == 20

@@ -152,3 +152,20 @@ async def test_an_app_cannot_claim_a_redemption(
         "Einlösungen erfasst die Kasse; eine App kann sie nicht senden."
     )
     assert await stored(composed, [batch[0]["event_id"]]) == []
+
+
+async def test_an_app_cannot_claim_a_held_back_offer(
+    client: httpx.AsyncClient, tenant: Tenant, composed: App
+) -> None:
+    # given a forged control-group record (it would skew every campaign's uplift)
+    batch = [event(tenant, kind="content.withheld", content_id=str(uuid.uuid4()))]
+    # when
+    response = await client.post("/e", json=batch, headers={"accept-language": "de"})
+    # then it is refused by index, in German, and nothing is stored
+    body = response.json()
+    assert (body["accepted"], [(e["index"], e["field"]) for e in body["rejected"]]) == (
+        0,
+        [(0, "kind")],
+    )
+    assert body["rejected"][0]["message"] == "Diese Art von Ereignis zeichnet nur der Server auf."
+    assert await stored(composed, [batch[0]["event_id"]]) == []

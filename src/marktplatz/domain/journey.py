@@ -28,6 +28,9 @@ class EventKind(StrEnum):
     REVIEW_WRITTEN = "review.written"
     TOUR_STEP = "tour.step"
     COUNTER_COUNT = "counter.count"
+    # An offer the decision would have shown, held back because the contact is in the control
+    # group: what campaign uplift compares the exposed visitors with.
+    CONTENT_WITHHELD = "content.withheld"
 
 
 class Channel(StrEnum):
@@ -60,11 +63,13 @@ NEEDS_CONTENT = frozenset(
         EventKind.COUPON_REDEEMED,
         EventKind.REVIEW_WRITTEN,
         EventKind.TOUR_STEP,
+        EventKind.CONTENT_WITHHELD,
     }
 )
 
-# Written by the server only: a redemption happens at the till, never on the visitor's word.
-SERVER_ONLY = frozenset({EventKind.COUPON_REDEEMED})
+# Written by the server only: a redemption happens at the till, never on the visitor's word,
+# and only the decision knows what it held back.
+SERVER_ONLY = frozenset({EventKind.COUPON_REDEEMED, EventKind.CONTENT_WITHHELD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +111,12 @@ def check_references(
     kind: EventKind, touchpoint_id: UUID | None, content_id: str | None, count: int | None
 ) -> None:
     """Each kind names what it is about: a touchpoint, a piece of content, a count."""
-    if kind in SERVER_ONLY:
+    if kind is EventKind.COUPON_REDEEMED:
         raise InvalidInput(
             "kind", N_("Redemptions are recorded by the till; an app cannot send them.")
         )
+    if kind in SERVER_ONLY:
+        raise InvalidInput("kind", N_("Only the server records this kind of event."))
     if kind in NEEDS_TOUCHPOINT and touchpoint_id is None:
         raise InvalidInput("touchpoint_id", N_("This kind of event needs a touchpoint."))
     if kind in NEEDS_CONTENT and not content_id:

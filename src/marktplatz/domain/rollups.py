@@ -27,6 +27,7 @@ class Stat(StrEnum):
     VIEWED = "viewed"
     SAVED = "saved"
     REDEEMED = "redeemed"
+    WITHHELD = "withheld"  # offers held back from the control group
     COUNTER = "counter"  # people counters; subject: touchpoint id; count: people counted
     # Daily rows (hour = the city's local midnight): distinct visitors of the day, with
     # subject "consented" (pseudonyms) or "cookieless" (salted daily hashes); never joined.

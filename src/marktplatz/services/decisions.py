@@ -14,12 +14,13 @@ from uuid import UUID
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
 from marktplatz.domain.consent import Purpose, current_consent
-from marktplatz.domain.content import Content, ContentStatus, clean_interests
+from marktplatz.domain.content import Content, ContentKind, ContentStatus, clean_interests
 from marktplatz.domain.decision import (
     Contact,
     Decision,
     Exclusion,
     Mode,
+    Pick,
     Reason,
     Usage,
     Visitor,
@@ -289,7 +290,8 @@ async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
     decision_id = new_decision_id(now)
     # The server draws the seed (from the random part of the decision id): it decides the
     # control group, which no client may choose.
-    decision = decide(index, contact, usage, decision_id.int & 0xFFFFFFFF)
+    seed = decision_id.int & 0xFFFFFFFF
+    decision = decide(index, contact, usage, seed)
     admitted = await ctx.decisions.admit(
         index.city_id,
         day,
@@ -307,7 +309,19 @@ async def decide_for_contact(ctx: Context, given: ContactInput) -> Outcome:
         decision = replace(decision, picks=decision.picks[:admitted], budget_left=left)
     outcome = Outcome(decision_id, decision, touchpoint_id)
     _record(ctx, outcome, index.city_id, given.visitor)
+    if decision.control:
+        _record(ctx, outcome, index.city_id, given.visitor, _withheld(index, contact, usage, seed))
     return outcome
+
+
+def _withheld(index: CityIndex, contact: Contact, usage: Usage, seed: int) -> tuple[Pick, ...]:
+    """The offers a contact of the control group would have been shown (the group's baseline).
+
+    Decided again without the control group: a second ranking only for that share of contacts.
+    """
+    free = replace(index, rules=replace(index.rules, control_share=0.0))
+    picks = decide(free, contact, usage, seed).picks
+    return tuple(p for p in picks if p.content.kind is ContentKind.OFFER)
 
 
 def new_decision_id(now: datetime) -> UUID:
@@ -350,14 +364,25 @@ async def _visitor(ctx: Context, given: ContactInput) -> Visitor | None:
     return Visitor(pseudonym, interests)
 
 
-def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None) -> None:
-    """Queue the exposures; they are written after the answer, in one batch per FLUSH_EVERY."""
-    if not outcome.decision.picks:
+def _record(
+    ctx: Context,
+    outcome: Outcome,
+    city_id: UUID,
+    pseudonym: str | None,
+    withheld: tuple[Pick, ...] | None = None,
+) -> None:
+    """Queue the exposures (or the offers held back from the control group); they are written
+    after the answer, in one batch per FLUSH_EVERY."""
+    picks = outcome.decision.picks if withheld is None else withheld
+    if not picks:
         return
     now = ctx.clock.now()
     kept = check_pseudonym(pseudonym)  # the writer keeps it only while analytics consent holds
     decision_id, touchpoint_id = outcome.decision_id, outcome.touchpoint_id
-    exposed, version = EventKind.CONTENT_EXPOSED, SCHEMA_VERSION
+    exposed = EventKind.CONTENT_EXPOSED if withheld is None else EventKind.CONTENT_WITHHELD
+    version = SCHEMA_VERSION
+    # A held-back offer gets an id of its own: the exposure id of the same pick flipped.
+    flip = 0 if withheld is None else _LOW_64 + 1
     _EXPOSURES.add(
         ctx,
         [
@@ -366,7 +391,7 @@ def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None
             # channel, proximity, rssi, count, path, pseudonym, daily hash, schema, decision,
             # reasons.
             JourneyEvent(
-                UUID(int=decision_id.int ^ (pick.content.id.int & _LOW_64)),
+                UUID(int=decision_id.int ^ (pick.content.id.int & _LOW_64) ^ flip),
                 exposed,
                 city_id,
                 now,
@@ -384,7 +409,7 @@ def _record(ctx: Context, outcome: Outcome, city_id: UUID, pseudonym: str | None
                 decision_id,
                 reasons_json(pick.reasons),
             )
-            for pick in outcome.decision.picks
+            for pick in picks
         ],
     )
 

@@ -24,6 +24,7 @@ _CONTENT_STATS = {
     EventKind.CONTENT_VIEWED.value: Stat.VIEWED,
     EventKind.CONTENT_SAVED.value: Stat.SAVED,
     EventKind.COUPON_REDEEMED.value: Stat.REDEEMED,
+    EventKind.CONTENT_WITHHELD.value: Stat.WITHHELD,
 }
 _CONTACT = EventKind.TOUCHPOINT_CONTACT.value
 
