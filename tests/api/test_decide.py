@@ -436,7 +436,9 @@ async def test_the_control_group_records_the_offer_it_did_not_see(
         rows = (await conn.execute(query)).all()
     shown = {a["decision_id"] for a in answers if a["picks"]}
     held = {a["decision_id"] for a in answers if not a["picks"]}
-    assert shown and held  # 20 draws of one half: both groups occur (p of not = 2 × 2^-20)
+    # 20 draws of one half: both groups occur (the chance that one does not is 2 × 2^-20)
+    assert shown
+    assert held
     assert {str(d) for k, d in rows if k == "content.exposed"} == shown
     assert {str(d) for k, d in rows if k == "content.withheld"} == held
     assert len(rows) == 20
