@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from marktplatz.domain.analytics import STEPS, CityFootfall, EventUplift, ShopResults, Table
 from marktplatz.domain.analytics_tables import STEP_LABELS
@@ -62,21 +64,41 @@ def city_charts(found: CityFootfall, locale: ChartLocale) -> dict[str, ChartSpec
             locale=locale,
         )
     if found.dwell:
-        charts["dwell"] = flow(
-            t(N_("How long visitors stay in each zone")),
-            [
-                Flow(names.get(d.zone, d.zone), t(BAND_LABELS[band]), d.stays.get(band, 0))
-                for d in found.dwell
-                for band in Band
-            ],
-            source_title=t(N_("Zone")),
-            target_title=t(N_("Stay")),
-            value_title=t(N_("Stays")),
-            locale=locale,
-        )
+        charts["dwell"] = _dwell_chart(found, names, locale)
     if found.events:
         charts["events"] = _event_chart(found.events[-1], found, locale)
     return charts
+
+
+def _dwell_chart(found: CityFootfall, names: dict[str, str], locale: ChartLocale) -> ChartSpec:
+    """Zones × dwell bands, with a text alternative of its own (a stay is not a move)."""
+    t = locale.translate
+    cells = [
+        Flow(names.get(d.zone, d.zone), t(BAND_LABELS[band]), d.stays.get(band, 0))
+        for d in found.dwell
+        for band in Band
+    ]
+    chart = flow(
+        t(N_("How long visitors stay in each zone")),
+        cells,
+        source_title=t(N_("Zone")),
+        target_title=t(N_("Stay")),
+        value_title=t(N_("Stays")),
+        locale=locale,
+    )
+    top = max(cells, key=lambda c: c.value or 0)
+    alt = t(N_("Most stays: %(zone)s, %(band)s (%(count)s).")) % {
+        "zone": top.source,
+        "band": top.target,
+        "count": format_decimal(top.value or 0, locale=locale.language),
+    }
+    medians = [
+        t(N_("%(zone)s: median stay %(band)s."))
+        % {"zone": names.get(d.zone, d.zone), "band": t(BAND_LABELS[d.median])}
+        for d in found.dwell
+        if d.median is not None
+    ]
+    return replace(chart, alt=" ".join([alt, *medians]))
 
 
 def _event_chart(event: EventUplift, found: CityFootfall, locale: ChartLocale) -> ChartSpec:
