@@ -354,3 +354,21 @@ async def test_a_closed_day_rolls_up_its_paths_and_dwell(composed: App) -> None:
         (Stat.DWELL, west, "<5", 2, 2),
         (Stat.DWELL, east, "<5", 2, 2),
     }
+
+
+async def test_many_marked_hours_are_redone_over_several_runs(composed: App) -> None:
+    # given a rolled-up city that then gets three late hours (an imported counter file)
+    tenant = await make_tenant(composed)
+    hour = base_hour()
+    async with composed.ctx.uow(write=True) as uow:
+        await uow.rollups.set_filled_until(tenant.city.id, hour_of(datetime.now(UTC)), hour)
+        await uow.commit()
+    await composed.writer.append(
+        [event(tenant, EventKind.PAGE_VIEW, hour - k * HOUR, path="/") for k in range(3)]
+    )
+    # when runs may redo two hours each
+    first = await run(composed, tenant, max_hours=2)
+    second = await run(composed, tenant, max_hours=2)
+    # then the first redoes two and says it is behind, the second the last one
+    assert (first.redone, first.behind) == (2, [tenant.city.slug])
+    assert (second.redone, second.behind) == (1, [])

@@ -71,6 +71,10 @@ async def _run_city(
         run.behind.append(city.slug)
     async with ctx.uow() as uow:
         marked = await uow.rollups.marked(city.id, stop)
+    if len(marked) > max_hours:  # a year of imported counts: redone over several runs
+        marked = marked[:max_hours]
+        if city.slug not in run.behind:
+            run.behind.append(city.slug)
     for hour, version in marked:
         await _redo_hour(ctx, city.id, hour, version=version)
         days.add(_local_day(hour, city.tz))
