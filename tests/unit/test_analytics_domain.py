@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from marktplatz.domain.analytics import (
+    CampaignUplift,
+    Group,
     compare,
     event_hours,
+    group,
     heatmap,
     month_period,
     period,
@@ -99,3 +102,18 @@ def test_the_heatmap_folds_weeks_onto_the_hours_of_the_week() -> None:
     monday = datetime(2026, 11, 23, 8, tzinfo=UTC)
     found = heatmap([row(monday, 6), row(monday + timedelta(weeks=1), 4)], BERLIN)
     assert found.values == {("z", 9): 10}
+
+
+def test_a_campaign_group_shows_only_what_rests_on_five_visitors() -> None:
+    assert group(40, 10) == Group(40, 10)
+    assert group(40, 10).rate == 0.25
+    assert group(4, 1) == Group(None, None)  # too few in the group
+    assert group(40, 3) == Group(40, None)  # too few came
+    assert group(40, 38) == Group(40, None)  # too few did not come: that is about 2 people
+    assert group(40, 0) == Group(40, 0)  # nobody came: no one's secret
+
+
+def test_uplift_is_the_difference_of_the_rates() -> None:
+    found = CampaignUplift("c", "Sehtest", "Optik", group(100, 30), group(50, 10))
+    assert found.uplift == pytest.approx(0.1)
+    assert CampaignUplift("c", "t", "s", group(100, 30), group(4, 1)).uplift is None

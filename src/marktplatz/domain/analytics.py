@@ -237,3 +237,50 @@ def uplift_of(title: str, start: datetime, end: datetime, rows: Sequence[RollupR
 
     weeks = [cell(shift) for shift in range(BASELINE_WEEKS, 0, -1)]
     return EventUplift(title, start, end, cell(0), weeks)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Visitors of one group of a campaign and how many of them came to the shop afterwards.
+
+    `visitors` and `came` are None where fewer than K visitors stand behind them; `came` is
+    also hidden when fewer than K did not come (that, too, would be about a few people).
+    """
+
+    visitors: int | None
+    came: int | None
+
+    @property
+    def rate(self) -> float | None:
+        if not self.visitors or self.came is None:
+            return None
+        return self.came / self.visitors
+
+
+def group(visitors: int, came: int) -> Group:
+    """A campaign group's counts, each shown only where it rests on K visitors (or on none)."""
+
+    def safe(n: int) -> bool:
+        return n == 0 or n >= K
+
+    if not safe(visitors):
+        return Group(None, None)
+    return Group(visitors, came if safe(came) and safe(visitors - came) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignUplift:
+    """An offer's exposed visitors against the control group, who would have seen it."""
+
+    content_id: str
+    title: str
+    shop: str
+    exposed: Group
+    control: Group
+
+    @property
+    def uplift(self) -> float | None:
+        """The difference of the two rates, in shares (0.04 = 4 percentage points)."""
+        if self.exposed.rate is None or self.control.rate is None:
+            return None
+        return self.exposed.rate - self.control.rate
