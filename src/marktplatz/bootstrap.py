@@ -25,6 +25,7 @@ from marktplatz.settings import Environment, Settings
 from marktplatz.store import migrate
 from marktplatz.store.database import create_engine
 from marktplatz.store.event_writer import GroupCommitWriter
+from marktplatz.store.funnel_engine import DuckFunnels
 from marktplatz.store.uow import SqlUnitOfWorkFactory, database_ok
 
 __all__ = ["App", "build", "migrate_database"]
@@ -82,6 +83,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         erasure_key=settings.secret_key.get_secret_value().encode(),
         retention_days=settings.retention_days,
         attribution_days=settings.attribution_days,
+        funnels=DuckFunnels(engine, settings.extract_dir),
     )
     return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 

@@ -9,6 +9,7 @@ from marktplatz.services.ports import (
     Clock,
     DecisionCounters,
     EventSink,
+    FunnelEngine,
     ImageProcessor,
     MediaStore,
     PasswordHasher,
@@ -62,3 +63,4 @@ class Context:
     erasure_key: bytes
     retention_days: int  # default for cities without their own setting
     attribution_days: int  # how far back a redemption looks for the contacts that led to it
+    funnels: FunnelEngine  # ad-hoc funnels on raw events

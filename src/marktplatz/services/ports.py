@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
@@ -19,6 +19,7 @@ from marktplatz.domain.coupons import Coupon
 from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
 from marktplatz.domain.fleet import ContactStats, StatsWindow
+from marktplatz.domain.funnels import Matcher
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
@@ -448,4 +449,28 @@ class DecisionCounters(Protocol):
 
     async def aclose(self) -> None:
         """Release connections (Redis); the in-process twin has nothing to release."""
+        ...
+
+
+class FunnelEngine(Protocol):
+    """Counts funnels on a city's raw consented events, and keeps whatever copy of them it
+    holds in step with erasure and retention (store/funnel_engine: DuckDB over an extract)."""
+
+    async def count(
+        self,
+        city_id: UUID,
+        matchers: Sequence[Matcher],
+        window: timedelta,
+        period: tuple[datetime, datetime],
+        now: datetime,
+    ) -> list[int]:
+        """Distinct visitors reaching each step, unsuppressed (see domain.funnels)."""
+        ...
+
+    async def forget(self, pseudonym: str) -> int:
+        """Drop the visitor's events from every copy, after their erasure was committed."""
+        ...
+
+    async def purge(self, city_id: UUID, before: datetime) -> int:
+        """Drop the city's events that occurred before `before`, after the purge committed."""
         ...
