@@ -82,6 +82,7 @@ class EventExtract:
 
     def _append(self, city_id: UUID, table: pa.Table, until: datetime) -> None:
         city = self.directory / city_id.hex
+        city.mkdir(parents=True, exist_ok=True)
         self._drop_unmarked(city_id)
         stamp = micros(until)
         if table.num_rows:

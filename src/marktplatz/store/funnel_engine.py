@@ -84,10 +84,7 @@ def _run(
         con.register("tail", tail)
         parts = [_TAIL]
         if files:
-            con.execute(
-                f"CREATE VIEW stored AS SELECT {COLUMNS} FROM read_parquet(?)",
-                [files],  # noqa: S608
-            )
+            con.read_parquet(files).create_view("stored")
             parts.append(f"SELECT {COLUMNS} FROM stored")  # noqa: S608
         con.execute(f"CREATE VIEW visits AS {' UNION ALL '.join(parts)}")
         return count_funnel(con, "visits", matchers, window, *period)
