@@ -14,18 +14,22 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from marktplatz.store.event_reader import EventReader
+from marktplatz.store.event_reader import stamp as _stamp
 
 # Small files from frequent catch-ups are merged once a bucket holds this many.
 MAX_FILES = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_AHEAD = timedelta(minutes=1)
+_ROWIDS = 50  # the newest reads' top rowids kept per city
 _TYPED = (
     "SELECT pseudonym, kind, CAST(occurred_at AS TIMESTAMP) AS ts, touchpoint, content, "
     "substr(pseudonym, 1, 1) AS b FROM incoming"
@@ -71,14 +75,42 @@ class EventExtract:
             return None
         return _EPOCH + int(path.read_text()) * _MICRO
 
-    async def catch_up(self, city_id: UUID, until: datetime) -> int:
-        """Add the events received from the mark up to `until`; returns how many (hold lock)."""
+    async def catch_up(self, city_id: UUID, until: datetime, now: datetime) -> tuple[pa.Table, int]:
+        """Add the events received from the mark up to `until` to the files, and return
+        those received since then (the tail, which may still grow), and how many were added.
+        Hold `locked`."""
         since = self.mark(city_id)
-        if since is not None and since >= until:
-            return 0
-        table = await self.reader.read(city_id, since, until)
-        await asyncio.to_thread(self._append, city_id, table, until)
-        return int(table.num_rows)
+        table, top = await self.reader.read(city_id, since, now + _AHEAD, self._floor(city_id))
+        late = pc.less(table["received_at"], _stamp(until))
+        stored = table.filter(late)
+        if since is None or since < until:
+            await asyncio.to_thread(self._append, city_id, stored, until)
+        if top is not None:
+            # Any event stored after this read gets a larger rowid; the margin covers the
+            # moments between `now` and the read.
+            self._remember(city_id, now + _AHEAD, top)
+        return table.filter(pc.invert(late)), stored.num_rows
+
+    def _floor(self, city_id: UUID) -> int | None:
+        """A rowid below every event received from the mark on: one read before the mark."""
+        mark, path = self.mark(city_id), self.directory / city_id.hex / "rowids"
+        if mark is None or not path.exists():
+            return None
+        seen = [line.split() for line in path.read_text().splitlines()]
+        below = [int(top) for at, top in seen if int(at) <= micros(mark)]
+        return max(below) if below else None
+
+    def _remember(self, city_id: UUID, at: datetime, top: int) -> None:
+        path = self.directory / city_id.hex / "rowids"
+        lines = path.read_text().splitlines() if path.exists() else []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, "\n".join([*lines[-_ROWIDS:], f"{micros(at)} {top}"]))
+
+    def _forget_rowids(self) -> None:
+        # A deletion at the top of the table lets SQLite hand out its rowids again: the
+        # next catch-up takes the index instead of a floor.
+        for path in self.directory.glob("*/rowids"):
+            path.unlink()
 
     def _append(self, city_id: UUID, table: pa.Table, until: datetime) -> None:
         city = self.directory / city_id.hex
@@ -114,6 +146,7 @@ class EventExtract:
 
     def forget(self, pseudonym: str) -> int:
         """Rewrite every file holding the pseudonym's events without them (hold lock)."""
+        self._forget_rowids()
         removed = 0
         for bucket in self.directory.glob(f"*/b={pseudonym[0]}"):
             for file in sorted(bucket.glob("*.parquet")):
@@ -122,6 +155,7 @@ class EventExtract:
 
     def purge(self, city_id: UUID, before: datetime) -> int:
         """Drop the city's events that occurred before `before` (the retention purge)."""
+        self._forget_rowids()
         removed = 0
         cutoff = before.astimezone(UTC).replace(tzinfo=None)
         for file in (self.directory / city_id.hex).glob("b=*/*.parquet"):

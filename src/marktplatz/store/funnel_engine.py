@@ -51,16 +51,15 @@ class DuckFunnels:
         """Distinct visitors reaching each step (not suppressed): step 1 in the period, the
         rest within `window` of it (domain.funnels.reference_counts is the definition)."""
         async with self.extract.locked():
-            await self.extract.catch_up(city_id, now - SETTLE)
-            mark = self.extract.mark(city_id)
-            tail = await self.reader.read(city_id, mark, now + SETTLE)
+            tail, _ = await self.extract.catch_up(city_id, now - SETTLE, now)
             files = self.extract.files(city_id)
             return await asyncio.to_thread(_run, files, tail, matchers, window, period)
 
     async def catch_up(self, city_id: UUID, now: datetime) -> int:
         """Bring the city's extract up to SETTLE ago; how many events were added."""
         async with self.extract.locked():
-            return await self.extract.catch_up(city_id, now - SETTLE)
+            _, added = await self.extract.catch_up(city_id, now - SETTLE, now)
+            return added
 
     async def forget(self, pseudonym: str) -> int:
         """Remove a visitor's events from every extract (their erasure)."""
