@@ -147,13 +147,14 @@ def write_sqlite(path: str, data: Generated) -> None:
 
 
 async def write_postgres(url: str, data: Generated) -> None:
+    names = [*COLUMNS.split(", "), "schema_version"]
     db = await asyncpg.connect(url)
     try:
         for lo in range(0, data.n, CHUNK * 4):
-            names = COLUMNS.split(", ")
-            table = pa.table(
-                dict(zip(names, data.text_columns(lo, min(lo + CHUNK * 4, data.n)), strict=True))
-            )
+            columns = data.text_columns(lo, min(lo + CHUNK * 4, data.n))
+            for i in (3, 4):  # the stamps are UTC
+                columns[i] = [f"{stamp}+00" for stamp in columns[i]]
+            table = pa.table(dict(zip(names, [*columns, [1] * len(columns[0])], strict=True)))
             out = io.BytesIO()
             pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False))
             out.seek(0)

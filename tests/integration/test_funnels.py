@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from marktplatz.domain.kanon import K
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.services import funnels, retention, touchpoints
 from marktplatz.store import tables as t
+from marktplatz.store.event_extract import MAX_FILES
 from support import Tenant, make_tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -139,8 +141,6 @@ async def test_erasure_and_retention_leave_nothing_of_theirs_in_the_extract(
     await retention.purge(composed.ctx)
     # then no file of the extract holds either of them
     files = composed.ctx.funnels.extract.files(city_id)  # type: ignore[attr-defined]
-    import duckdb
-
     found = duckdb.execute(
         "SELECT count(*) FROM read_parquet(?) WHERE pseudonym IN (?, ?)", [files, gone, other]
     ).fetchone()
@@ -164,7 +164,7 @@ async def test_city_staff_see_steps_of_at_least_k_visitors_and_none_after_a_smal
     door = await shop_point(composed, tenant, shop=True)
     rows = []
     for n in range(7):
-        who = uuid.uuid4().hex
+        who = "a" + uuid.uuid4().hex[1:]  # all in one bucket, which must merge
         rows += [row(tenant.city.id, who, 0, 1, 0), row(tenant.city.id, who, 2, 2, 0)]
         rows[-1]["touchpoint_id"] = door.id
         if n < 3:
@@ -227,3 +227,29 @@ async def test_a_step_naming_nothing_in_the_city_is_refused(composed: App, tenan
             caught.value.message
             == "Step %(number)s: there is nothing named “%(name)s” in this city."
         )
+
+
+async def test_many_catch_ups_merge_their_files_and_count_every_event_once(
+    composed: App, tenant: Tenant
+) -> None:
+    # given one new visitor journey after each of twelve catch-ups, ten minutes apart
+    engine, city_id = composed.ctx.funnels, tenant.city.id
+    period = (NOW - timedelta(days=2), NOW + timedelta(days=1))
+    for n in range(12):
+        at = NOW + timedelta(minutes=10 * n)
+        who = "a" + uuid.uuid4().hex[1:]  # all in one bucket, which must merge
+        journey = [row(city_id, who, choice, 0, 0) for choice in (0, 1)]
+        for i, event in enumerate(journey):
+            event["occurred_at"] = event["received_at"] = at + timedelta(seconds=i)
+        await store(composed, journey)
+        await engine.count(city_id, MATCHERS[:2], timedelta(days=1), period, at)
+    # when
+    counts = await engine.count(
+        city_id, MATCHERS[:2], timedelta(days=1), period, NOW + timedelta(hours=3)
+    )
+    # then every bucket holds at most MAX_FILES files and each journey counts once
+    files = engine.extract.files(city_id)  # type: ignore[attr-defined]
+    buckets = [f.rsplit("/", 2)[1] for f in files]
+    assert buckets == ["b=a"] * len(buckets)
+    assert 1 <= len(files) <= MAX_FILES
+    assert counts == [12, 12]
