@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from ingest import admin  # the throw-away PostgreSQL database, as the ingest benchmark makes it
 
 from marktplatz.bootstrap import App, build, migrate_database
 from marktplatz.domain.funnels import Matcher
@@ -41,7 +42,6 @@ from marktplatz.domain.journey import EventKind
 from marktplatz.settings import Settings
 from marktplatz.store.funnel_sql import count_funnel
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DAYS = 28
 TOUCHPOINTS, SHOP_SHARE, OFFERS = 400, 0.4, 200
 # A journey's stages, how often each kind of event is, and how many hours after the visitor's
@@ -210,14 +210,6 @@ def run(settings: Settings, data: Generated, runs: int, postgres_url: str | None
     print(f"  funnel, ours:   {mine * 1000:8.0f} ms  steps {got}")
     print(f"  funnel, DuckDB: {base * 1000:8.0f} ms  steps {expected} (Arrow in memory)")
     print(f"  ratio {mine / base:.2f}× (target ≤ 3×); results equal: {got == expected}")
-
-
-async def admin(sql: str) -> None:
-    db = await asyncpg.connect(PG_ADMIN)
-    try:
-        await db.execute(sql)
-    finally:
-        await db.close()
 
 
 def main() -> None:
