@@ -27,6 +27,7 @@ from marktplatz.settings import Environment, Settings
 from marktplatz.store import migrate
 from marktplatz.store.database import create_engine
 from marktplatz.store.event_writer import GroupCommitWriter
+from marktplatz.store.funnel_engine import DuckFunnels
 from marktplatz.store.uow import SqlUnitOfWorkFactory, database_ok
 
 __all__ = ["App", "build", "migrate_database"]
@@ -86,6 +87,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> App:
         attribution_days=settings.attribution_days,
         charts=VlConvertCharts(),
         reports=ReportlabReports(),
+        funnels=DuckFunnels(engine, settings.extract_dir),
     )
     return App(settings=settings, engine=engine, ctx=ctx, media=media, writer=writer)
 

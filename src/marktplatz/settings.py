@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     def media_dir(self) -> Path:
         return self.var_dir / "media"
 
+    @property
+    def extract_dir(self) -> Path:
+        """Columnar copies of consented events for ad-hoc funnels (store/event_extract)."""
+        return self.var_dir / "extracts"
+
 
 def settings_documentation() -> list[tuple[str, Any, str]]:
     """(variable name, default, help) for every setting, for docs and `marktplatz check`."""

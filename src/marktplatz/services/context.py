@@ -10,6 +10,7 @@ from marktplatz.services.ports import (
     Clock,
     DecisionCounters,
     EventSink,
+    FunnelEngine,
     ImageProcessor,
     MediaStore,
     PasswordHasher,
@@ -66,3 +67,4 @@ class Context:
     attribution_days: int  # how far back a redemption looks for the contacts that led to it
     charts: ChartRenderer  # SVG and PNG charts of the analytics pages and reports
     reports: ReportPrinter  # the shops' monthly reports as PDF
+    funnels: FunnelEngine  # ad-hoc funnels on raw events

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
@@ -21,6 +21,7 @@ from marktplatz.domain.decision import Usage
 from marktplatz.domain.fitness import FitnessCheck
 from marktplatz.domain.fleet import ContactStats, StatsWindow
 from marktplatz.domain.footfall_csv import CounterSpan
+from marktplatz.domain.funnels import Matcher
 from marktplatz.domain.journey import JourneyEvent
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
@@ -508,3 +509,27 @@ class ReportPrinter(Protocol):
     """A shop's monthly report as a PDF, with the fonts embedded."""
 
     def pdf(self, report: Report) -> bytes: ...
+
+
+class FunnelEngine(Protocol):
+    """Counts funnels on a city's raw consented events, and keeps whatever copy of them it
+    holds in step with erasure and retention (store/funnel_engine: DuckDB over an extract)."""
+
+    async def count(
+        self,
+        city_id: UUID,
+        matchers: Sequence[Matcher],
+        window: timedelta,
+        period: tuple[datetime, datetime],
+        now: datetime,
+    ) -> list[int]:
+        """Distinct visitors reaching each step, unsuppressed (see domain.funnels)."""
+        ...
+
+    async def forget(self, pseudonym: str) -> int:
+        """Drop the visitor's events from every copy, after their erasure was committed."""
+        ...
+
+    async def purge(self, city_id: UUID, before: datetime) -> int:
+        """Drop the city's events that occurred before `before`, after the purge committed."""
+        ...

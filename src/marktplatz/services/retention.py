@@ -50,6 +50,7 @@ async def purge(ctx: Context, *, batch: int = BATCH) -> Purged:
     for city_id, timezone, days in policies:
         before = now - timedelta(days=days or ctx.retention_days)
         events += await _purge_events(ctx, city_id, before, batch)
+        await ctx.funnels.purge(city_id, before)  # the extract keeps no more than the store
         salts += await _purge_salts(ctx, city_id, salt_cutoff(now, ZoneInfo(timezone)))
         coupons += await _purge_coupon_visitors(ctx, city_id, before)
     registrations = await purge_registrations(ctx)

@@ -134,4 +134,6 @@ async def erase_data(ctx: Context, *, visitor: object, secret: object) -> dict[s
         detail = [f"{table}={count}" for table, count in sorted(counts.items())]
         await _audit(uow, ctx, "visitor.erased", pseudonym, detail, cities)
         await uow.commit()
+    # After the commit: a funnel extract catching up meanwhile reads the store without them.
+    await ctx.funnels.forget(pseudonym)
     return counts
