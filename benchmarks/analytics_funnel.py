@@ -172,14 +172,18 @@ def median_time(runs: int, work: object) -> tuple[float, list[int]]:
     return statistics.median(times), result
 
 
-def run(settings: Settings, data: Generated, runs: int, postgres_url: str | None) -> None:
-    migrate_database(settings)
-    started = time.perf_counter()
-    if postgres_url:
-        asyncio.run(write_postgres(postgres_url, data))
-    else:
-        write_sqlite(str(Path(settings.var_dir) / "marktplatz.sqlite3"), data)
-    print(f"  store: {data.n:,} events written in {time.perf_counter() - started:.1f} s")
+def run(
+    settings: Settings, data: Generated, runs: int, postgres_url: str | None, written: bool = False
+) -> None:
+    """Write the events (unless `written`: benchmarks/analytics.py did), then time the funnel."""
+    if not written:
+        migrate_database(settings)
+        started = time.perf_counter()
+        if postgres_url:
+            asyncio.run(write_postgres(postgres_url, data))
+        else:
+            write_sqlite(str(Path(settings.var_dir) / "marktplatz.sqlite3"), data)
+        print(f"  store: {data.n:,} events written in {time.perf_counter() - started:.1f} s")
     matchers, window = data.matchers(), timedelta(days=7)
     period = (data.now - timedelta(days=DAYS), data.now)
     app: App = build(settings)

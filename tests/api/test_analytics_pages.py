@@ -230,3 +230,30 @@ async def test_a_city_event_is_compared_with_the_same_hours_of_the_weeks_before(
     assert day in row
     assert cells(page.text, row) == ["12", "6", "100"]
     assert "Footfall during “Bauernmarkt”" in page.text
+
+
+async def test_the_city_runs_a_funnel_and_is_told_what_is_wrong_with_a_step(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given a city editor
+    tenant = await make_tenant(composed)
+    await login(en, tenant.users["city-editor"])
+    base = f"/console/{tenant.city.slug}/analytics"
+    # when they open the funnel with its default steps, one with a step that does not exist,
+    # and the campaigns
+    default = await en.get(f"{base}/funnel")
+    wrong = await en.get(f"{base}/funnel", params={"steps": "web,flying"})
+    exported = await en.get(f"{base}/funnel.csv", params={"steps": "web,contact"})
+    listed = await en.get(f"{base}/campaigns")
+    # then the default funnel shows its four steps (nobody did them yet: 0 each)
+    assert default.status_code == 200
+    assert cells(default.text, "1. Visited the web app") == ["0", "0"]
+    assert cells(default.text, "4. Redeemed a coupon") == ["0", "0"]
+    # the wrong step is named, and what was typed is kept
+    assert wrong.status_code == 422
+    assert 'id="e-steps"' in wrong.text
+    assert 'value="web,flying"' in wrong.text
+    lines = list(csv.reader(io.StringIO(exported.content.decode()[1:]), delimiter=";"))
+    assert [line[0] for line in lines] == ["Step", "1. Visited the web app", "2. Met a touchpoint"]
+    assert listed.status_code == 200
+    assert "Nothing recorded in this period." in listed.text

@@ -1858,6 +1858,26 @@ MATRIX: dict[tuple[str, str], Spec] = {
         city_scope(200, anon=303),
         url(lambda w, t: f"/console/{city_of(w, t)}/analytics/days.csv"),
     ),
+    ("GET", "/console/{city}/analytics/funnel"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/analytics/funnel"),
+    ),
+    ("GET", "/console/{city}/analytics/funnel.csv"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/analytics/funnel.csv"),
+    ),
+    ("GET", "/console/{city}/analytics/campaigns"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/analytics/campaigns"),
+    ),
+    ("GET", "/console/{city}/analytics/campaigns.csv"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/analytics/campaigns.csv"),
+    ),
     ("GET", "/portal/shops/{shop_id}/analytics"): Spec(
         SHOP,
         shop_scope(200, edit=False, anon=303),

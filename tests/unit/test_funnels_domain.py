@@ -168,6 +168,13 @@ def test_every_shown_step_has_k_visitors_and_nothing_after_a_hidden_one(counts: 
     shown = suppress_steps(counts)
     # then
     for i, value in enumerate(shown):
-        assert value is None or (value == counts[i] and value >= K)
+        # a step nobody reached may show 0: it is about no one
+        assert value is None or (value == counts[i] and (value >= K or value == 0))
         if value is None:
             assert shown[i:] == [None] * (len(counts) - i)
+
+
+def test_a_step_nobody_reached_shows_zero_unless_one_before_is_hidden() -> None:
+    assert suppress_steps([9, 0]) == [9, 0]
+    assert suppress_steps([0, 0]) == [0, 0]
+    assert suppress_steps([3, 0]) == [None, None]

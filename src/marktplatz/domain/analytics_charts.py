@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from marktplatz.domain.analytics import STEPS, CityFootfall, EventUplift, ShopResults, Table
-from marktplatz.domain.analytics_tables import STEP_LABELS
-from marktplatz.domain.chart_bars import Bar, Week, bars, event_uplift, funnel
+from marktplatz.domain.analytics import (
+    STEPS,
+    CampaignUplift,
+    CityFootfall,
+    EventUplift,
+    ShopResults,
+    Table,
+)
+from marktplatz.domain.analytics_tables import STEP_LABELS, step_label
+from marktplatz.domain.chart_bars import Bar, Rate, Week, bars, event_uplift, funnel, uplift
 from marktplatz.domain.chart_base import ChartLocale, ChartSpec
 from marktplatz.domain.charts import Flow, HeatRow, Series, flow, heatmap, time_series
 from marktplatz.domain.errors import N_
+from marktplatz.domain.funnels import Step
 from marktplatz.domain.rollups import CONSENTED
 from marktplatz.domain.sequences import BAND_LABELS, Band
 
@@ -161,3 +170,26 @@ def shop_charts(found: ShopResults, locale: ChartLocale) -> dict[str, ChartSpec]
             locale=locale,
         )
     return charts
+
+
+def funnel_chart(steps: Sequence[tuple[Step, int | None]], locale: ChartLocale) -> ChartSpec:
+    t = locale.translate
+    return funnel(
+        t(N_("Funnel")),
+        [(f"{n}. {step_label(step, t)}", count) for n, (step, count) in enumerate(steps, 1)],
+        value_title=t(N_("Visitors")),
+        share_title=t(N_("Share of step 1")),
+        locale=locale,
+    )
+
+
+def campaign_chart(found: CampaignUplift, locale: ChartLocale) -> ChartSpec:
+    """The largest campaign: the exposed visitors' rate of coming beside the control group's."""
+    t = locale.translate
+    return uplift(
+        t(N_("“%(offer)s”: shown against held back")) % {"offer": found.title},
+        Rate(t(N_("Shown the offer")), found.exposed.rate),
+        Rate(t(N_("Control group")), found.control.rate),
+        rate_title=t(N_("Came to the shop")),
+        locale=locale,
+    )

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from babel.dates import format_date, get_day_names
 
-from marktplatz.domain.analytics import STEPS, CityFootfall, Period, ShopResults, Table
+from marktplatz.domain.analytics import (
+    STEPS,
+    CampaignUplift,
+    CityFootfall,
+    Period,
+    ShopResults,
+    Table,
+)
 from marktplatz.domain.errors import N_
+from marktplatz.domain.funnels import Step, StepKind
 from marktplatz.domain.rollups import CONSENTED, COOKIELESS, Stat
 from marktplatz.domain.sequences import BAND_LABELS, Band
 from marktplatz.domain.text import spreadsheet_csv
@@ -20,6 +28,14 @@ PATHS_NOTE = N_("Moves between zones of visitors with consent; paths of fewer th
 EVENTS_NOTE = N_(
     "Touchpoint contacts in the hours of each city event, against the same weekday and hours of "
     "the four weeks before."
+)
+FUNNEL_NOTE = N_(
+    "Visitors with consent who did step 1 in the period and each later step after it, within "
+    "the window. A step reached by fewer than 5 visitors is hidden, and every step after it."
+)
+CAMPAIGNS_NOTE = N_(
+    "Visitors with consent shown the offer, and those of the control group who would have seen "
+    "it; how many of each met a touchpoint of the shop within 7 days after."
 )
 HIDDEN = "<5"  # a suppressed cell in a CSV file: fewer than 5 visitors
 STEP_LABELS = {
@@ -218,3 +234,86 @@ def shop_grids(found: ShopResults, lang: str, t: Translate) -> list[Grid]:
             t(N_("Period")),
         ),
     ]
+
+
+IN_A_ZONE = N_("in a zone")
+AT_A_SHOP = N_("at a shop")
+STEP_KIND_LABELS = {
+    StepKind.WEB: N_("Visited the web app"),
+    StepKind.CONTACT: N_("Met a touchpoint"),
+    StepKind.EXPOSED: N_("Was shown an item"),
+    StepKind.VIEWED: N_("Opened an item"),
+    StepKind.SAVED: N_("Saved an item"),
+    StepKind.REDEEMED: N_("Redeemed a coupon"),
+}
+
+
+def step_label(step: Step, t: Translate) -> str:
+    """A funnel step in words: what was done, and where or what it was narrowed to."""
+    label = t(STEP_KIND_LABELS[step.kind])
+    if step.zone == "*":
+        return f"{label} · {t(IN_A_ZONE)}"
+    if step.shop == "*":
+        return f"{label} · {t(AT_A_SHOP)}"
+    for name, value in (
+        (N_("zone"), step.zone),
+        (N_("shop"), step.shop),
+        (N_("item"), step.content),
+    ):
+        if value is not None:
+            return f"{label} · {t(name)}: {value}"
+    return label
+
+
+def funnel_grid(steps: Sequence[tuple[Step, int | None]], t: Translate) -> Grid:
+    """Visitors reaching each step (a step from fewer than 5 hides the later ones too)."""
+    return Grid(
+        "funnel",
+        t(N_("Funnel")),
+        [t(N_("Step")), t(N_("Visitors")), t(N_("Share of step 1 in %"))],
+        [
+            (f"{n}. {step_label(step, t)}", [count, _percent(count, steps[0][1])])
+            for n, (step, count) in enumerate(steps, start=1)
+        ],
+        note=t(FUNNEL_NOTE),
+    )
+
+
+def campaign_grid(found: Sequence[CampaignUplift], t: Translate) -> Grid:
+    """Per offer: visitors shown it and held back from it, and who of each came to the shop."""
+
+    def points(value: float | None) -> int | None:
+        return None if value is None else round(value * 100)
+
+    return Grid(
+        "campaigns",
+        t(N_("Campaigns against the control group")),
+        [
+            t(N_("Offer")),
+            t(N_("Shown to (visitors)")),
+            t(N_("Came to the shop (%)")),
+            t(N_("Held back from (visitors)")),
+            t(N_("Came to the shop (%)")),
+            t(N_("Uplift (percentage points)")),
+        ],
+        [
+            (
+                f"{c.title} · {c.shop}",
+                [
+                    c.exposed.visitors,
+                    points(c.exposed.rate),
+                    c.control.visitors,
+                    points(c.control.rate),
+                    points(c.uplift),
+                ],
+            )
+            for c in found
+        ],
+        note=t(CAMPAIGNS_NOTE),
+    )
+
+
+def _percent(part: int | None, whole: int | None) -> int | None:
+    if part is None or whole is None:
+        return None
+    return round(part * 100 / whole) if whole else 0

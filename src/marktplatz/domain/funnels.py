@@ -249,10 +249,11 @@ def _hit(matcher: Matcher, visit: Visit) -> bool:
 
 def suppress_steps(counts: Sequence[int]) -> list[int | None]:
     """The counts to show: a step reached by fewer than K visitors is hidden, and so is every
-    later one (it can only be smaller, and would tell about the same few people)."""
+    later one (it can only be smaller, and would tell about the same few people). A step nobody
+    reached shows 0 (an empty step is no one's secret), unless one before it is hidden."""
     shown: list[int | None] = []
     for count in counts:
-        if (shown and shown[-1] is None) or count < K:
+        if (shown and shown[-1] is None) or 0 < count < K:
             shown.append(None)
         else:
             shown.append(count)

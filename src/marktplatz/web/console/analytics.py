@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from marktplatz.domain.analytics import CityFootfall
-from marktplatz.domain.analytics_charts import city_charts
+from marktplatz.domain.analytics import CityFootfall, Period, period
+from marktplatz.domain.analytics_charts import campaign_chart, city_charts, funnel_chart
+from marktplatz.domain.analytics_tables import STEP_KIND_LABELS, campaign_grid, funnel_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
-from marktplatz.services import analytics
+from marktplatz.domain.funnels import DEFAULT_SPEC, check_period, parse_funnel
+from marktplatz.services import analytics, campaigns, funnels
+from marktplatz.services.funnels import FunnelResult
 from marktplatz.web.analytics import city_grids, csv_download
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
-from marktplatz.web.i18n import pick_language
+from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import field_errors
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
@@ -54,6 +57,110 @@ async def city_analytics(
         errors=errors,
         query=request.url.query,
     )
+
+
+@router.get("/{city}/analytics/funnel", response_class=HTMLResponse)
+async def city_funnel(request: Request, staff: StaffOf) -> Response:
+    """An ad-hoc funnel of the city's consented journeys, with steps the team chooses."""
+    query = dict(request.query_params)
+    found, asked, errors = await _funnel(request, staff, query)
+    lang = pick_language(request)
+    t = translations(lang).gettext
+    steps = (
+        list(zip(found.spec.steps, [s.visitors for s in found.steps], strict=True)) if found else []
+    )
+    chart = funnel_chart(steps, chart_locale(request)) if found else None
+    return console_page(
+        request,
+        "console/analytics_funnel.html",
+        staff,
+        "analytics",
+        status=422 if errors else 200,
+        found=found,
+        period=asked,
+        grid=funnel_grid(steps, t) if found else None,
+        chart=chart,
+        svg=await chart_svg(request, chart) if chart else None,
+        values={
+            "steps": query.get("steps", DEFAULT_SPEC),
+            "window": query.get("window", "7"),
+            **query,
+        },
+        errors=errors,
+        kinds=STEP_KIND_LABELS,
+    )
+
+
+@router.get("/{city}/analytics/funnel.csv")
+async def city_funnel_csv(request: Request, staff: StaffOf) -> Response:
+    found, asked, errors = await _funnel(request, staff, dict(request.query_params))
+    if found is None:
+        raise InvalidInput(*next(iter(errors.items())))
+    steps = list(zip(found.spec.steps, [s.visitors for s in found.steps], strict=True))
+    grid = funnel_grid(steps, translations(pick_language(request)).gettext)
+    return csv_download(grid, staff.city.slug, asked)
+
+
+async def _funnel(
+    request: Request, staff: Staff, query: dict[str, str]
+) -> tuple[FunnelResult | None, Period, dict[str, str]]:
+    """The funnel asked for, or None with the errors that explain why not."""
+    ctx = app_of(request).ctx
+    today = ctx.clock.now().astimezone(staff.city.tz).date()
+    try:
+        asked = period(query.get("first"), query.get("last"), today, staff.city.tz)
+    except InvalidInput as exc:
+        return None, period(None, None, today, staff.city.tz), field_errors(request, exc)
+    try:
+        spec = parse_funnel(query.get("steps", DEFAULT_SPEC), query.get("window", "7"))
+        found = await funnels.run_funnel(
+            ctx, staff.user, staff.city.id, spec, check_period(asked.start, asked.end)
+        )
+    except InvalidInput as exc:
+        return None, asked, field_errors(request, exc)
+    return found, asked, {}
+
+
+@router.get("/{city}/analytics/campaigns", response_class=HTMLResponse)
+async def city_campaigns(
+    request: Request, staff: StaffOf, first: str | None = None, last: str | None = None
+) -> Response:
+    """Each offer with a control group: visitors shown it against those held back from it."""
+    ctx = app_of(request).ctx
+    errors: dict[str, str] = {}
+    try:
+        found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, first, last)
+    except InvalidInput as exc:
+        errors = field_errors(request, exc)
+        first = last = None
+        found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, None, None)
+    today = ctx.clock.now().astimezone(staff.city.tz).date()
+    asked = period(first, last, today, staff.city.tz)
+    chart = campaign_chart(found[0], chart_locale(request)) if found else None
+    return console_page(
+        request,
+        "console/analytics_campaigns.html",
+        staff,
+        "analytics",
+        status=422 if errors else 200,
+        period=asked,
+        grid=campaign_grid(found, translations(pick_language(request)).gettext),
+        chart=chart,
+        svg=await chart_svg(request, chart) if chart else None,
+        values={},
+        errors=errors,
+    )
+
+
+@router.get("/{city}/analytics/campaigns.csv")
+async def city_campaigns_csv(
+    request: Request, staff: StaffOf, first: str | None = None, last: str | None = None
+) -> Response:
+    ctx = app_of(request).ctx
+    found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, first, last)
+    asked = period(first, last, ctx.clock.now().astimezone(staff.city.tz).date(), staff.city.tz)
+    grid = campaign_grid(found, translations(pick_language(request)).gettext)
+    return csv_download(grid, staff.city.slug, asked)
 
 
 @router.get("/{city}/analytics/{table}.csv")
