@@ -257,3 +257,29 @@ async def test_the_city_runs_a_funnel_and_is_told_what_is_wrong_with_a_step(
     assert [line[0] for line in lines] == ["Step", "1. Visited the web app", "2. Met a touchpoint"]
     assert listed.status_code == 200
     assert "Nothing recorded in this period." in listed.text
+
+
+async def test_a_shop_sees_its_campaigns_and_downloads_them(
+    composed: App, en: httpx.AsyncClient
+) -> None:
+    # given a shop owner whose offers had no control group yet
+    tenant = await make_tenant(composed)
+    await login(en, tenant.users["retailer-owner"])
+    base = f"/portal/shops/{tenant.shop_a.id}/analytics"
+    # when they open their campaigns and download the table
+    page = await en.get(f"{base}/campaigns")
+    exported = await en.get(f"{base}/campaigns.csv")
+    # then the page says nothing was recorded, and the file holds the header only
+    assert page.status_code == 200
+    assert "Nothing recorded in this period." in page.text
+    lines = list(csv.reader(io.StringIO(exported.content.decode()[1:]), delimiter=";"))
+    assert lines == [
+        [
+            "Offer",
+            "Shown to (visitors)",
+            "Came to the shop (%)",
+            "Held back from (visitors)",
+            "Came to the shop (%)",
+            "Uplift (percentage points)",
+        ]
+    ]

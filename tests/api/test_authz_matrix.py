@@ -1883,6 +1883,16 @@ MATRIX: dict[tuple[str, str], Spec] = {
         shop_scope(200, edit=False, anon=303),
         url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics"),
     ),
+    ("GET", "/portal/shops/{shop_id}/analytics/campaigns"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics/campaigns"),
+    ),
+    ("GET", "/portal/shops/{shop_id}/analytics/campaigns.csv"): Spec(
+        SHOP,
+        shop_scope(200, edit=False, anon=303),
+        url(lambda w, t: f"/portal/shops/{shop_of(w, t)}/analytics/campaigns.csv"),
+    ),
     ("GET", "/portal/shops/{shop_id}/analytics/report.pdf"): Spec(
         SHOP,
         shop_scope(200, edit=False, anon=303),

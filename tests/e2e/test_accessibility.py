@@ -183,6 +183,8 @@ STAFF_PAGES = {
     "console-audit": ("city-admin", Visit(f"{CONSOLE}/audit")),
     "console-events": ("city-admin", Visit(f"{CONSOLE}/events")),
     "console-analytics": ("city-admin", Visit(f"{CONSOLE}/analytics")),
+    "console-funnel": ("city-admin", Visit(f"{CONSOLE}/analytics/funnel")),
+    "console-campaigns": ("city-admin", Visit(f"{CONSOLE}/analytics/campaigns")),
     "portal-analytics": (
         "retailer-owner",
         Visit("/portal", follow="nav.subnav a[href$='/analytics']"),

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.analytics import ShopResults
-from marktplatz.domain.analytics_charts import shop_charts
+from marktplatz.domain.analytics_charts import campaign_chart, shop_charts
+from marktplatz.domain.analytics_tables import campaign_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
-from marktplatz.services import analytics, reports
+from marktplatz.services import analytics, campaigns, reports
 from marktplatz.web.analytics import STEP_LABELS, csv_download, shop_grids
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.i18n import pick_language, translations
@@ -62,6 +63,53 @@ async def shop_analytics(
         values=values if errors else {},
         errors=errors,
     )
+
+
+@router.get("/portal/shops/{shop_id}/analytics/campaigns", response_class=HTMLResponse)
+async def shop_campaigns(
+    request: Request,
+    shop_id: UUID,
+    user: LoggedIn,
+    first: str | None = None,
+    last: str | None = None,
+) -> Response:
+    """The shop's offers against their control groups: what showing each one brought."""
+    ctx = app_of(request).ctx
+    errors: dict[str, str] = {}
+    try:
+        found = await campaigns.shop_campaigns(ctx, user, shop_id, first, last)
+    except InvalidInput as exc:
+        errors, first, last = field_errors(request, exc), None, None
+        found = await campaigns.shop_campaigns(ctx, user, shop_id, None, None)
+    results = await analytics.shop_results(ctx, user, shop_id, first, last)
+    chart = campaign_chart(found[0], chart_locale(request)) if found else None
+    return render(
+        request,
+        "portal/analytics_campaigns.html",
+        status_code=422 if errors else 200,
+        shop=results.shop,
+        period=results.period,
+        grid=campaign_grid(found, translations(pick_language(request)).gettext),
+        chart=chart,
+        svg=await chart_svg(request, chart) if chart else None,
+        values={},
+        errors=errors,
+    )
+
+
+@router.get("/portal/shops/{shop_id}/analytics/campaigns.csv")
+async def shop_campaigns_csv(
+    request: Request,
+    shop_id: UUID,
+    user: LoggedIn,
+    first: str | None = None,
+    last: str | None = None,
+) -> Response:
+    ctx = app_of(request).ctx
+    found = await campaigns.shop_campaigns(ctx, user, shop_id, first, last)
+    results = await analytics.shop_results(ctx, user, shop_id, first, last)
+    grid = campaign_grid(found, translations(pick_language(request)).gettext)
+    return csv_download(grid, results.shop.slug, results.period)
 
 
 @router.get("/portal/shops/{shop_id}/analytics/{table}.csv")
