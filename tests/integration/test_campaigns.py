@@ -78,11 +78,11 @@ async def test_an_offer_is_compared_with_its_control_group(composed: App) -> Non
         composed.ctx, tenant.users["retailer-owner"], tenant.shop_a.id, None, None
     )
     # then 7 of 12 shown came, against 5 of 10 held back: 8 points more
-    assert [(c.title, c.exposed, c.control) for c in found] == [
+    assert [(c.title, c.exposed, c.control) for c in found.found] == [
         ("Gleitsichtbrillen", Group(12, 7), Group(10, 5))
     ]
-    assert found[0].uplift == pytest.approx(7 / 12 - 0.5)
-    assert own == found
+    assert found.found[0].uplift == pytest.approx(7 / 12 - 0.5)
+    assert own.found == found.found
     # and another shop's owner finds nothing of it
     with pytest.raises(NotFound):
         await campaigns.shop_campaigns(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -20,20 +21,27 @@ WINDOW = timedelta(days=7)  # how long after being shown (or held back) a visit 
 MAX_CAMPAIGNS = 10  # the offers with the largest control groups; each costs two funnel queries
 
 
+@dataclass(frozen=True, slots=True)
+class Campaigns:
+    period: Period
+    shop: Shop | None  # None: the whole city's
+    found: list[CampaignUplift]
+
+
 async def city_campaigns(
     ctx: Context, actor: User | None, city_id: UUID, first: str | None, last: str | None
-) -> list[CampaignUplift]:
+) -> Campaigns:
     """The city's offers that had a control group in the period, each with its uplift."""
     async with ctx.uow() as uow:
         city = await access_city(uow, actor, city_id)
         asked = period(first, last, ctx.clock.now().astimezone(city.tz).date(), city.tz)
         plans = await _plans(uow, city_id, asked, None)
-    return [await _uplift(ctx, city_id, asked, *plan) for plan in plans]
+    return Campaigns(asked, None, [await _uplift(ctx, city_id, asked, *plan) for plan in plans])
 
 
 async def shop_campaigns(
     ctx: Context, actor: User | None, shop_id: UUID, first: str | None, last: str | None
-) -> list[CampaignUplift]:
+) -> Campaigns:
     """The same for one shop's offers (its people and the city's staff)."""
     async with ctx.uow() as uow:
         shop = await access_shop(uow, actor, shop_id)
@@ -41,7 +49,7 @@ async def shop_campaigns(
         assert city is not None  # a shop's city is never missing (foreign key)
         asked = period(first, last, ctx.clock.now().astimezone(city.tz).date(), city.tz)
         plans = await _plans(uow, city.id, asked, shop.id)
-    return [await _uplift(ctx, city.id, asked, *plan) for plan in plans]
+    return Campaigns(asked, shop, [await _uplift(ctx, city.id, asked, *plan) for plan in plans])
 
 
 async def _plans(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import Response
+from starlette.requests import Request
 
 from marktplatz.domain.analytics import CityFootfall, Period, ShopResults
-from marktplatz.domain.analytics_tables import STEP_LABELS, Grid
+from marktplatz.domain.analytics_charts import campaign_chart
+from marktplatz.domain.analytics_tables import STEP_LABELS, Grid, campaign_grid
 from marktplatz.domain.analytics_tables import city_grids as _city_grids
 from marktplatz.domain.analytics_tables import shop_grids as _shop_grids
-from marktplatz.web.i18n import translations
+from marktplatz.services.campaigns import Campaigns
+from marktplatz.web.charts import chart_locale, chart_svg
+from marktplatz.web.i18n import pick_language, translations
 
-__all__ = ["STEP_LABELS", "city_grids", "csv_download", "shop_grids"]
+__all__ = ["STEP_LABELS", "campaign_page", "city_grids", "csv_download", "shop_grids"]
 
 
 def city_grids(found: CityFootfall, lang: str) -> list[Grid]:
@@ -31,3 +37,16 @@ def csv_download(grid: Grid, prefix: str, period: Period) -> Response:
             "cache-control": "no-store",
         },
     )
+
+
+async def campaign_page(request: Request, found: Campaigns) -> dict[str, Any]:
+    """What the campaign pages of the console and the portal show: the period, the table and
+    a chart of the largest campaign."""
+    chart = campaign_chart(found.found[0], chart_locale(request)) if found.found else None
+    return {
+        "period": found.period,
+        "grid": campaign_grid(found.found, translations(pick_language(request)).gettext),
+        "chart": chart,
+        "svg": await chart_svg(request, chart) if chart else None,
+        "values": {},
+    }

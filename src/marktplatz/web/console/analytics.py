@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.analytics import CityFootfall, Period, period
-from marktplatz.domain.analytics_charts import campaign_chart, city_charts, funnel_chart
+from marktplatz.domain.analytics_charts import city_charts, funnel_chart
 from marktplatz.domain.analytics_tables import STEP_KIND_LABELS, campaign_grid, funnel_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.domain.funnels import DEFAULT_SPEC, check_period, parse_funnel
 from marktplatz.services import analytics, campaigns, funnels
 from marktplatz.services.funnels import FunnelResult
-from marktplatz.web.analytics import city_grids, csv_download
+from marktplatz.web.analytics import campaign_page, city_grids, csv_download
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language, translations
@@ -132,23 +132,15 @@ async def city_campaigns(
         found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, first, last)
     except InvalidInput as exc:
         errors = field_errors(request, exc)
-        first = last = None
         found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, None, None)
-    today = ctx.clock.now().astimezone(staff.city.tz).date()
-    asked = period(first, last, today, staff.city.tz)
-    chart = campaign_chart(found[0], chart_locale(request)) if found else None
     return console_page(
         request,
         "console/analytics_campaigns.html",
         staff,
         "analytics",
         status=422 if errors else 200,
-        period=asked,
-        grid=campaign_grid(found, translations(pick_language(request)).gettext),
-        chart=chart,
-        svg=await chart_svg(request, chart) if chart else None,
-        values={},
         errors=errors,
+        **await campaign_page(request, found),
     )
 
 
@@ -158,9 +150,8 @@ async def city_campaigns_csv(
 ) -> Response:
     ctx = app_of(request).ctx
     found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, first, last)
-    asked = period(first, last, ctx.clock.now().astimezone(staff.city.tz).date(), staff.city.tz)
-    grid = campaign_grid(found, translations(pick_language(request)).gettext)
-    return csv_download(grid, staff.city.slug, asked)
+    grid = campaign_grid(found.found, translations(pick_language(request)).gettext)
+    return csv_download(grid, staff.city.slug, found.period)
 
 
 @router.get("/{city}/analytics/{table}.csv")

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.analytics import ShopResults
-from marktplatz.domain.analytics_charts import campaign_chart, shop_charts
+from marktplatz.domain.analytics_charts import shop_charts
 from marktplatz.domain.analytics_tables import campaign_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.services import analytics, campaigns, reports
-from marktplatz.web.analytics import STEP_LABELS, csv_download, shop_grids
+from marktplatz.web.analytics import STEP_LABELS, campaign_page, csv_download, shop_grids
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import field_errors, render
@@ -79,21 +79,15 @@ async def shop_campaigns(
     try:
         found = await campaigns.shop_campaigns(ctx, user, shop_id, first, last)
     except InvalidInput as exc:
-        errors, first, last = field_errors(request, exc), None, None
+        errors = field_errors(request, exc)
         found = await campaigns.shop_campaigns(ctx, user, shop_id, None, None)
-    results = await analytics.shop_results(ctx, user, shop_id, first, last)
-    chart = campaign_chart(found[0], chart_locale(request)) if found else None
     return render(
         request,
         "portal/analytics_campaigns.html",
         status_code=422 if errors else 200,
-        shop=results.shop,
-        period=results.period,
-        grid=campaign_grid(found, translations(pick_language(request)).gettext),
-        chart=chart,
-        svg=await chart_svg(request, chart) if chart else None,
-        values={},
+        shop=found.shop,
         errors=errors,
+        **await campaign_page(request, found),
     )
 
 
@@ -105,11 +99,10 @@ async def shop_campaigns_csv(
     first: str | None = None,
     last: str | None = None,
 ) -> Response:
-    ctx = app_of(request).ctx
-    found = await campaigns.shop_campaigns(ctx, user, shop_id, first, last)
-    results = await analytics.shop_results(ctx, user, shop_id, first, last)
-    grid = campaign_grid(found, translations(pick_language(request)).gettext)
-    return csv_download(grid, results.shop.slug, results.period)
+    found = await campaigns.shop_campaigns(app_of(request).ctx, user, shop_id, first, last)
+    assert found.shop is not None
+    grid = campaign_grid(found.found, translations(pick_language(request)).gettext)
+    return csv_download(grid, found.shop.slug, found.period)
 
 
 @router.get("/portal/shops/{shop_id}/analytics/{table}.csv")
