@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from marktplatz.bootstrap import App
 from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.journey import EventKind, JourneyEvent
-from marktplatz.domain.rollups import HOUR, NONE, RollupRow, Stat, hour_of
+from marktplatz.domain.kanon import Cell
+from marktplatz.domain.rollups import HOUR, NONE, RollupRow, Stat, combine, hour_of
 from marktplatz.domain.touchpoints import Touchpoint
 from marktplatz.domain.zones import Zone
 from marktplatz.services import cities, rollups, touchpoints
@@ -306,6 +307,12 @@ async def test_incremental_rollups_equal_a_backfill(composed: App, arrivals: lis
     assert await stored(composed, tenant) == incremental
     views = [r for r in incremental if r.stat is Stat.PAGE_VIEWS]
     assert sum(r.count for r in views) == len(arrivals)
+    # and the totals the database adds up are the cells `combine` makes of the hourly rows
+    async with composed.ctx.uow() as uow:
+        totals = await uow.rollups.totals(tenant.city.id, [Stat.PAGE_VIEWS], hour, hour + 6 * HOUR)
+    assert [Cell(r.count, r.identified + r.anonymous) for r in totals] == (
+        [combine(views)] if views else []
+    )
 
 
 async def test_a_closed_day_rolls_up_its_paths_and_dwell(composed: App) -> None:

@@ -164,7 +164,8 @@ async def _figures(uow: UnitOfWork, shop: Shop, city: City, asked: Period) -> Sh
     items = await uow.contents.list_for_city(city.id)
     peer_ids = {p.id for p in peers}
     owner = {str(c.id): c.shop_id for c in items if c.shop_id and c.shop_id in peer_ids}
-    rows = await uow.rollups.rows(city.id, STEPS, asked.start, asked.end, subjects=owner)
+    # Added up in the database: a category's items over a year are many hourly rows.
+    rows = await uow.rollups.totals(city.id, STEPS, asked.start, asked.end, subjects=owner)
     contacts = await uow.rollups.rows(
         city.id, [Stat.SHOP_CONTACTS], asked.start, asked.end, subjects=[str(shop.id)]
     )

@@ -56,7 +56,7 @@ async def _plans(
     uow: UnitOfWork, city_id: UUID, asked: Period, only: UUID | None
 ) -> list[tuple[Content, Shop, frozenset[str]]]:
     """The offers with the largest control groups, their shops and the shops' touchpoints."""
-    held = await uow.rollups.rows(city_id, [Stat.WITHHELD], asked.start, asked.end)
+    held = await uow.rollups.totals(city_id, [Stat.WITHHELD], asked.start, asked.end)
     items = {str(c.id): c for c in await uow.contents.list_for_city(city_id)}
     shops = {s.id: s for s in await uow.shops.list_for_city(city_id)}
     points = await uow.touchpoints.list_for_city(city_id)

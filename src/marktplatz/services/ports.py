@@ -313,6 +313,16 @@ class RollupRepository(Protocol):
         end: datetime,
         subjects: Iterable[str] | None = None,
     ) -> list[RollupRow]: ...
+    async def totals(
+        self,
+        city_id: UUID,
+        stats: Iterable[Stat],
+        start: datetime,
+        end: datetime,
+        subjects: Iterable[str] | None = None,
+    ) -> list[RollupRow]:
+        """The rows added up per stat, subject and via the way domain.rollups.combine does."""
+        ...
 
 
 class FootfallRepository(Protocol):

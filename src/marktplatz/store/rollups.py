@@ -166,14 +166,7 @@ class SqlRollups:
         subjects: Iterable[str] | None = None,
     ) -> list[RollupRow]:
         """The stored rows of these stats in [start, end), optionally of some subjects only."""
-        query: Select[Any] = select(t.rollup_rows).where(
-            _r.city_id == city_id,
-            _r.stat.in_([s.value for s in stats]),
-            _r.hour >= start,
-            _r.hour < end,
-        )
-        if subjects is not None:
-            query = query.where(_r.subject.in_(list(subjects)))
+        query = _within(select(t.rollup_rows), city_id, stats, start, end, subjects)
         return [
             RollupRow(
                 Stat(r.stat), r.hour, r.subject, r.via, int(r.count), int(r.identified),
@@ -181,6 +174,42 @@ class SqlRollups:
             )
             for r in await self.conn.execute(query.order_by(_r.hour, _r.stat, _r.subject, _r.via))
         ]  # fmt: skip
+
+    async def totals(
+        self,
+        city_id: UUID,
+        stats: Iterable[Stat],
+        start: datetime,
+        end: datetime,
+        subjects: Iterable[str] | None = None,
+    ) -> list[RollupRow]:
+        """The rows of [start, end) added up per stat, subject and via, as `combine` would:
+        counts summed, the largest hour's visitors, anonymous events summed (hour: `start`)."""
+        keys = (_r.stat, _r.subject, _r.via)
+        added = select(*keys, func.sum(_r.count), func.max(_r.identified), func.sum(_r.anonymous))
+        query = _within(added, city_id, stats, start, end, subjects)
+        return [
+            RollupRow(Stat(r[0]), start, r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+            for r in await self.conn.execute(query.group_by(*keys).order_by(*keys))
+        ]
+
+
+def _within(
+    query: Select[Any],
+    city_id: UUID,
+    stats: Iterable[Stat],
+    start: datetime,
+    end: datetime,
+    subjects: Iterable[str] | None,
+) -> Select[Any]:
+    """The rows of some stats of a city in [start, end), optionally of some subjects only."""
+    query = query.where(
+        _r.city_id == city_id,
+        _r.stat.in_([s.value for s in stats]),
+        _r.hour >= start,
+        _r.hour < end,
+    )
+    return query if subjects is None else query.where(_r.subject.in_(list(subjects)))
 
 
 def _hour_rows(stat: Stat, hour: datetime, found: Any) -> list[RollupRow]:
