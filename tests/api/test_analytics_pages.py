@@ -245,6 +245,7 @@ async def test_the_city_runs_a_funnel_and_is_told_what_is_wrong_with_a_step(
     wrong = await en.get(f"{base}/funnel", params={"steps": "web,flying"})
     exported = await en.get(f"{base}/funnel.csv", params={"steps": "web,contact"})
     listed = await en.get(f"{base}/campaigns")
+    refused = await en.get(f"{base}/funnel.csv", params={"steps": "web,flying"})
     # then the default funnel shows its four steps (nobody did them yet: 0 each)
     assert default.status_code == 200
     assert cells(default.text, "1. Visited the web app") == ["0", "0"]
@@ -257,6 +258,9 @@ async def test_the_city_runs_a_funnel_and_is_told_what_is_wrong_with_a_step(
     assert [line[0] for line in lines] == ["Step", "1. Visited the web app", "2. Met a touchpoint"]
     assert listed.status_code == 200
     assert "Nothing recorded in this period." in listed.text
+    # and a download of a wrong funnel is refused, not an empty file
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
 
 
 async def test_a_shop_sees_its_campaigns_and_downloads_them(

@@ -9,9 +9,8 @@ from marktplatz.domain.analytics import CityFootfall, Period, period
 from marktplatz.domain.analytics_charts import city_charts, funnel_chart
 from marktplatz.domain.analytics_tables import STEP_KIND_LABELS, campaign_grid, funnel_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
-from marktplatz.domain.funnels import DEFAULT_SPEC, check_period, parse_funnel
+from marktplatz.domain.funnels import DEFAULT_SPEC, Step, check_period, parse_funnel
 from marktplatz.services import analytics, campaigns, funnels
-from marktplatz.services.funnels import FunnelResult
 from marktplatz.web.analytics import campaign_page, city_grids, csv_download
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
@@ -63,29 +62,32 @@ async def city_analytics(
 async def city_funnel(request: Request, staff: StaffOf) -> Response:
     """An ad-hoc funnel of the city's consented journeys, with steps the team chooses."""
     query = dict(request.query_params)
-    found, asked, errors = await _funnel(request, staff, query)
-    lang = pick_language(request)
-    t = translations(lang).gettext
-    steps = (
-        list(zip(found.spec.steps, [s.visitors for s in found.steps], strict=True)) if found else []
-    )
-    chart = funnel_chart(steps, chart_locale(request)) if found else None
+    ctx = app_of(request).ctx
+    try:
+        asked, steps = await _funnel(request, staff, query)
+        errors: dict[str, str] = {}
+    except InvalidInput as exc:
+        # The form keeps what was typed (values) and says what is wrong; no result is shown.
+        today = ctx.clock.now().astimezone(staff.city.tz).date()
+        asked, steps, errors = (
+            period(None, None, today, staff.city.tz),
+            None,
+            field_errors(request, exc),
+        )
+    chart = funnel_chart(steps, chart_locale(request)) if steps is not None else None
     return console_page(
         request,
         "console/analytics_funnel.html",
         staff,
         "analytics",
         status=422 if errors else 200,
-        found=found,
         period=asked,
-        grid=funnel_grid(steps, t) if found else None,
+        grid=None
+        if steps is None
+        else funnel_grid(steps, translations(pick_language(request)).gettext),
         chart=chart,
         svg=await chart_svg(request, chart) if chart else None,
-        values={
-            "steps": query.get("steps", DEFAULT_SPEC),
-            "window": query.get("window", "7"),
-            **query,
-        },
+        values={"steps": DEFAULT_SPEC, "window": "7", **query},
         errors=errors,
         kinds=STEP_KIND_LABELS,
     )
@@ -93,32 +95,23 @@ async def city_funnel(request: Request, staff: StaffOf) -> Response:
 
 @router.get("/{city}/analytics/funnel.csv")
 async def city_funnel_csv(request: Request, staff: StaffOf) -> Response:
-    found, asked, errors = await _funnel(request, staff, dict(request.query_params))
-    if found is None:
-        raise InvalidInput(*next(iter(errors.items())))
-    steps = list(zip(found.spec.steps, [s.visitors for s in found.steps], strict=True))
+    asked, steps = await _funnel(request, staff, dict(request.query_params))
     grid = funnel_grid(steps, translations(pick_language(request)).gettext)
     return csv_download(grid, staff.city.slug, asked)
 
 
 async def _funnel(
     request: Request, staff: Staff, query: dict[str, str]
-) -> tuple[FunnelResult | None, Period, dict[str, str]]:
-    """The funnel asked for, or None with the errors that explain why not."""
+) -> tuple[Period, list[tuple[Step, int | None]]]:
+    """The period and each step with its visitors; InvalidInput for a bad period or step."""
     ctx = app_of(request).ctx
     today = ctx.clock.now().astimezone(staff.city.tz).date()
-    try:
-        asked = period(query.get("first"), query.get("last"), today, staff.city.tz)
-    except InvalidInput as exc:
-        return None, period(None, None, today, staff.city.tz), field_errors(request, exc)
-    try:
-        spec = parse_funnel(query.get("steps", DEFAULT_SPEC), query.get("window", "7"))
-        found = await funnels.run_funnel(
-            ctx, staff.user, staff.city.id, spec, check_period(asked.start, asked.end)
-        )
-    except InvalidInput as exc:
-        return None, asked, field_errors(request, exc)
-    return found, asked, {}
+    asked = period(query.get("first"), query.get("last"), today, staff.city.tz)
+    spec = parse_funnel(query.get("steps", DEFAULT_SPEC), query.get("window", "7"))
+    found = await funnels.run_funnel(
+        ctx, staff.user, staff.city.id, spec, check_period(asked.start, asked.end)
+    )
+    return asked, list(zip(spec.steps, [s.visitors for s in found.steps], strict=True))
 
 
 @router.get("/{city}/analytics/campaigns", response_class=HTMLResponse)
