@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi.responses import Response
 from starlette.requests import Request
@@ -12,11 +13,15 @@ from marktplatz.domain.analytics_charts import campaign_chart
 from marktplatz.domain.analytics_tables import STEP_LABELS, Grid, campaign_grid
 from marktplatz.domain.analytics_tables import city_grids as _city_grids
 from marktplatz.domain.analytics_tables import shop_grids as _shop_grids
+from marktplatz.domain.errors import InvalidInput
 from marktplatz.services.campaigns import Campaigns
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.i18n import pick_language, translations
+from marktplatz.web.pages import field_errors
 
-__all__ = ["STEP_LABELS", "campaign_page", "city_grids", "csv_download", "shop_grids"]
+T = TypeVar("T")
+
+__all__ = ["STEP_LABELS", "campaign_page", "city_grids", "csv_download", "in_period", "shop_grids"]
 
 
 def city_grids(found: CityFootfall, lang: str) -> list[Grid]:
@@ -50,3 +55,15 @@ async def campaign_page(request: Request, found: Campaigns) -> dict[str, Any]:
         "svg": await chart_svg(request, chart) if chart else None,
         "values": {},
     }
+
+
+async def in_period(
+    request: Request, load: Callable[[str | None, str | None], Awaitable[T]]
+) -> tuple[T, dict[str, str]]:
+    """The figures of the period the page asks for (?first=&last=); a bad period shows the
+    default one, with the error next to the field that holds it."""
+    first, last = request.query_params.get("first"), request.query_params.get("last")
+    try:
+        return await load(first, last), {}
+    except InvalidInput as exc:
+        return await load(None, None), field_errors(request, exc)

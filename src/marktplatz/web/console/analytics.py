@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from marktplatz.domain.analytics import CityFootfall, Period, period
+from marktplatz.domain.analytics import Period, period
 from marktplatz.domain.analytics_charts import city_charts, funnel_chart
 from marktplatz.domain.analytics_tables import STEP_KIND_LABELS, campaign_grid, funnel_grid
 from marktplatz.domain.errors import InvalidInput, NotFound
 from marktplatz.domain.funnels import DEFAULT_SPEC, Step, check_period, parse_funnel
 from marktplatz.services import analytics, campaigns, funnels
-from marktplatz.web.analytics import campaign_page, city_grids, csv_download
+from marktplatz.web.analytics import campaign_page, city_grids, csv_download, in_period
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language, translations
@@ -22,24 +22,16 @@ from marktplatz.web.state import app_of
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 
 
-async def _footfall(
-    request: Request, staff: Staff, first: str | None, last: str | None
-) -> tuple[CityFootfall, dict[str, str]]:
-    """The figures of the period asked for; a bad period shows the default one with its error."""
-    ctx = app_of(request).ctx
-    try:
-        return await analytics.city_footfall(ctx, staff.user, staff.city.id, first, last), {}
-    except InvalidInput as exc:
-        errors = field_errors(request, exc)
-        return await analytics.city_footfall(ctx, staff.user, staff.city.id, None, None), errors
-
-
 @router.get("/{city}/analytics", response_class=HTMLResponse)
 async def city_analytics(
     request: Request, staff: StaffOf, first: str | None = None, last: str | None = None
 ) -> Response:
     """Footfall by zone and hour of the week, and by day against the people counters."""
-    found, errors = await _footfall(request, staff, first, last)
+    ctx = app_of(request).ctx
+    found, errors = await in_period(
+        request,
+        lambda since, until: analytics.city_footfall(ctx, staff.user, staff.city.id, since, until),
+    )
     values = {k: v for k, v in (("first", first), ("last", last)) if v is not None}
     charts = city_charts(found, chart_locale(request))
     return console_page(
@@ -120,12 +112,10 @@ async def city_campaigns(
 ) -> Response:
     """Each offer with a control group: visitors shown it against those held back from it."""
     ctx = app_of(request).ctx
-    errors: dict[str, str] = {}
-    try:
-        found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, first, last)
-    except InvalidInput as exc:
-        errors = field_errors(request, exc)
-        found = await campaigns.city_campaigns(ctx, staff.user, staff.city.id, None, None)
+    found, errors = await in_period(
+        request,
+        lambda since, until: campaigns.city_campaigns(ctx, staff.user, staff.city.id, since, until),
+    )
     return console_page(
         request,
         "console/analytics_campaigns.html",

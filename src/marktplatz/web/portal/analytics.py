@@ -8,33 +8,25 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from marktplatz.domain.accounts import User
-from marktplatz.domain.analytics import ShopResults
 from marktplatz.domain.analytics_charts import shop_charts
 from marktplatz.domain.analytics_tables import campaign_grid
-from marktplatz.domain.errors import InvalidInput, NotFound
+from marktplatz.domain.errors import NotFound
 from marktplatz.services import analytics, campaigns, reports
-from marktplatz.web.analytics import STEP_LABELS, campaign_page, csv_download, shop_grids
+from marktplatz.web.analytics import (
+    STEP_LABELS,
+    campaign_page,
+    csv_download,
+    in_period,
+    shop_grids,
+)
 from marktplatz.web.charts import chart_locale, chart_svg
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.pages import field_errors, render
+from marktplatz.web.pages import render
 from marktplatz.web.portal.routes import LoggedIn
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
-
-
-async def _results(
-    request: Request, user: User, shop_id: UUID, first: str | None, last: str | None
-) -> tuple[ShopResults, dict[str, str]]:
-    """The figures of the period asked for; a bad period shows the default one with its error."""
-    ctx = app_of(request).ctx
-    try:
-        return await analytics.shop_results(ctx, user, shop_id, first, last), {}
-    except InvalidInput as exc:
-        errors = field_errors(request, exc)
-        return await analytics.shop_results(ctx, user, shop_id, None, None), errors
 
 
 @router.get("/portal/shops/{shop_id}/analytics", response_class=HTMLResponse)
@@ -46,7 +38,10 @@ async def shop_analytics(
     last: str | None = None,
 ) -> Response:
     """Shown, opened, saved and redeemed per item and touchpoint, and against the category."""
-    found, errors = await _results(request, user, shop_id, first, last)
+    ctx = app_of(request).ctx
+    found, errors = await in_period(
+        request, lambda since, until: analytics.shop_results(ctx, user, shop_id, since, until)
+    )
     values = {k: v for k, v in (("first", first), ("last", last)) if v is not None}
     charts = shop_charts(found, chart_locale(request))
     return render(
@@ -75,12 +70,9 @@ async def shop_campaigns(
 ) -> Response:
     """The shop's offers against their control groups: what showing each one brought."""
     ctx = app_of(request).ctx
-    errors: dict[str, str] = {}
-    try:
-        found = await campaigns.shop_campaigns(ctx, user, shop_id, first, last)
-    except InvalidInput as exc:
-        errors = field_errors(request, exc)
-        found = await campaigns.shop_campaigns(ctx, user, shop_id, None, None)
+    found, errors = await in_period(
+        request, lambda since, until: campaigns.shop_campaigns(ctx, user, shop_id, since, until)
+    )
     return render(
         request,
         "portal/analytics_campaigns.html",
