@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marktplatz.bootstrap import App
+from marktplatz.domain.analytics import bucket_day, hour_of_week, local_days, week_hours
 from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.journey import EventKind, JourneyEvent
 from marktplatz.domain.kanon import Cell
@@ -379,3 +381,69 @@ async def test_many_marked_hours_are_redone_over_several_runs(composed: App) -> 
     # then the first redoes two and says it is behind, the second the last one
     assert (first.redone, first.behind) == (2, [tenant.city.slug])
     assert (second.redone, second.behind) == (1, [])
+
+
+# --- property: the database's local-time buckets equal the cells made in Python ------------
+
+stored_rows = st.lists(
+    st.tuples(
+        st.integers(0, 8 * 24 - 1),  # the hour, from 21 October: summer time ends on the 25th
+        st.sampled_from(["zone-a", "zone-b", NONE]),  # the subject
+        st.sampled_from(["via-a", "via-b"]),
+        st.integers(1, 40),  # count
+        st.integers(0, 9),  # identified
+        st.integers(0, 4),  # anonymous
+    ),
+    max_size=40,
+    unique_by=lambda r: (r[0], r[1], r[2]),
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(found=stored_rows)
+async def test_buckets_in_the_database_equal_the_cells_made_in_python(
+    composed: App, found: list[Any]
+) -> None:
+    # given hourly rows over eight days that cross the end of summer time in Berlin
+    tenant = await make_tenant(composed)
+    tz = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 10, 21, tzinfo=UTC)
+    end = start + timedelta(days=8)
+    rows = [
+        RollupRow(Stat.ZONE_CONTACTS, start + h * HOUR, subject, via, count, known, anonymous)
+        for h, subject, via, count, known, anonymous in found
+    ]
+    async with composed.ctx.uow(write=True) as uow:
+        for hour in {r.hour for r in rows}:
+            here = [r for r in rows if r.hour == hour]
+            await uow.rollups.replace(tenant.city.id, [Stat.ZONE_CONTACTS], hour, here)
+        await uow.commit()
+
+    def expected(key: Any) -> dict[tuple[Stat, str, Any], Cell]:
+        groups: dict[tuple[Stat, str, Any], list[RollupRow]] = {}
+        for r in rows:
+            groups.setdefault(key(r), []).append(r)
+        return {k: combine(rs) for k, rs in groups.items()}
+
+    # when the database groups them by hour of the week and by local day
+    async with composed.ctx.uow() as uow:
+        week = await uow.rollups.buckets(
+            tenant.city.id, [Stat.ZONE_CONTACTS], start, end, week_hours(tz, start, end)
+        )
+        days = await uow.rollups.buckets(
+            tenant.city.id,
+            [Stat.ZONE_CONTACTS],
+            start,
+            end,
+            local_days(tz, start, end),
+            by_subject=False,
+        )
+    # then each cell is the one `combine` makes of the rows with that local hour or day
+    assert week == expected(lambda r: (r.stat, r.subject, hour_of_week(r.hour, tz)))
+    assert {(s, who, bucket_day(b)): c for (s, who, b), c in days.items()} == expected(
+        lambda r: (r.stat, NONE, r.hour.astimezone(tz).date())
+    )

@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from marktplatz.domain.analytics import (
+    HOURS_OF_WEEK,
     CampaignUplift,
     Group,
     compare,
     event_hours,
     group,
-    heatmap,
     month_period,
     period,
     uplift_of,
+    utc_offsets,
+    week_hours,
 )
 from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.rollups import HOUR, NONE, RollupRow, Stat
@@ -97,11 +99,20 @@ def test_the_median_needs_five_shops() -> None:
     assert compare(None, [0, 0, 0, 5, 5]).own is None
 
 
-def test_the_heatmap_folds_weeks_onto_the_hours_of_the_week() -> None:
-    # given Monday 9:00 in Berlin in two weeks (8:00 UTC in winter)
-    monday = datetime(2026, 11, 23, 8, tzinfo=UTC)
-    found = heatmap([row(monday, 6), row(monday + timedelta(weeks=1), 4)], BERLIN)
-    assert found.values == {("z", 9): 10}
+def test_the_offsets_change_with_summer_time() -> None:
+    # given a week in Berlin in which summer time ends (25 October 2026, 3:00 → 2:00)
+    start = datetime(2026, 10, 21, tzinfo=UTC)
+    found = utc_offsets(BERLIN, start, start + timedelta(days=7))
+    # then two offsets hold: +2 h until 1:00 UTC of the 25th, +1 h from then on
+    switch = datetime(2026, 10, 25, 1, tzinfo=UTC)
+    assert found == ((int(start.timestamp()), 7200), (int(switch.timestamp()), 3600))
+    # and a winter week has one, whose buckets fold hours onto the week (Monday 0:00 = 0)
+    monday = datetime(2026, 11, 23, tzinfo=UTC)
+    winter = week_hours(BERLIN, monday, monday + timedelta(days=7))
+    monday_nine = datetime(2026, 11, 23, 8, tzinfo=UTC).timestamp()
+    bucket = (int(monday_nine) + 3600) // winter.size + winter.shift
+    assert len(winter.offsets) == 1
+    assert bucket % HOURS_OF_WEEK == 9
 
 
 def test_a_campaign_group_shows_only_what_rests_on_five_visitors() -> None:

@@ -110,7 +110,11 @@ def table(rows: Iterable[RollupRow], key: Callable[[RollupRow], Key | None]) -> 
         found = key(row)
         if found is not None:
             groups[found].append(row)
-    cells = {k: combine(rs) for k, rs in groups.items()}
+    return tabled({k: combine(rs) for k, rs in groups.items()})
+
+
+def tabled(cells: Mapping[Key, Cell]) -> Table[Key]:
+    """Cells (each from `combine`, here or in the database), suppressed together."""
     values, total = suppressed(cells)
     return Table(values, total)
 
@@ -121,23 +125,54 @@ def hour_of_week(moment: datetime, tz: ZoneInfo) -> int:
     return local.weekday() * 24 + local.hour
 
 
-def day_of(moment: datetime, tz: ZoneInfo) -> date:
-    return moment.astimezone(tz).date()
+EPOCH = date(1970, 1, 1)  # a Thursday: its hour 0 is hour 72 of the week
 
 
-def heatmap(rows: Iterable[RollupRow], tz: ZoneInfo) -> Table[tuple[str, int]]:
-    """Per subject (e.g. zone) and hour of the week, over every week of the rows."""
-    return table(rows, lambda r: (r.subject, hour_of_week(r.hour, tz)))
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """Local-time buckets of stored UTC hours, so the database can group by them.
+
+    A stored hour `h` falls in bucket ((epoch(h) + offset(h)) // size + shift) % cycle, where
+    epoch(h) counts seconds since 1970-01-01 UTC and offset(h) is the city's UTC offset at h:
+    `offsets` lists from which epoch second on which offset holds, the first from the start.
+    """
+
+    offsets: tuple[tuple[int, int], ...]
+    size: int
+    shift: int = 0
+    cycle: int | None = None
 
 
-def daily(rows: Iterable[RollupRow], tz: ZoneInfo) -> Table[date]:
-    return table(rows, lambda r: day_of(r.hour, tz))
+def utc_offsets(tz: ZoneInfo, start: datetime, end: datetime) -> tuple[tuple[int, int], ...]:
+    """The city's UTC offsets over [start, end), in seconds: each from its first whole hour."""
+    found: list[tuple[int, int]] = []
+    moment = hour_of(start)
+    while moment < end or not found:
+        offset = moment.astimezone(tz).utcoffset()
+        seconds = int(offset.total_seconds()) if offset is not None else 0
+        if not found or found[-1][1] != seconds:
+            found.append((int(moment.timestamp()), seconds))
+        moment += HOUR
+    return tuple(found)
+
+
+def week_hours(tz: ZoneInfo, start: datetime, end: datetime) -> Buckets:
+    """Buckets by hour of the week (as `hour_of_week`)."""
+    return Buckets(utc_offsets(tz, start, end), 3600, shift=72, cycle=HOURS_OF_WEEK)
+
+
+def local_days(tz: ZoneInfo, start: datetime, end: datetime) -> Buckets:
+    """Buckets by local day; `bucket_day` turns one into its date."""
+    return Buckets(utc_offsets(tz, start, end), 86400)
+
+
+def bucket_day(bucket: int) -> date:
+    return EPOCH + timedelta(days=bucket)
 
 
 def counts(cells: Mapping[Key, int]) -> Table[Key]:
     """Counts whose every unit is a person (people counters, distinct visitors of a day)."""
-    values, total = suppressed({k: Cell(v, v) for k, v in cells.items()})
-    return Table(values, total)
+    return tabled({k: Cell(v, v) for k, v in cells.items()})
 
 
 @dataclass(frozen=True, slots=True)

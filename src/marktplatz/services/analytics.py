@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from uuid import UUID
@@ -16,22 +15,24 @@ from marktplatz.domain.analytics import (
     EventUplift,
     Period,
     ShopResults,
+    bucket_day,
     compare,
     counts,
-    daily,
     event_hours,
-    heatmap,
+    local_days,
     month_period,
     period,
     table,
+    tabled,
     uplift_of,
+    week_hours,
 )
 from marktplatz.domain.cities import City
 from marktplatz.domain.content import ContentKind, ContentStatus
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.flows import dwell, flows
-from marktplatz.domain.kanon import K
-from marktplatz.domain.rollups import CONSENTED, COOKIELESS, RollupRow, Stat, combine
+from marktplatz.domain.kanon import Cell, K
+from marktplatz.domain.rollups import CONSENTED, COOKIELESS, NONE, RollupRow, Stat, combine
 from marktplatz.domain.shops import Shop
 from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.context import Context
@@ -47,40 +48,40 @@ async def city_footfall(
     async with ctx.uow() as uow:
         city = await access_city(uow, actor, city_id)
         asked = period(first, last, ctx.clock.now().astimezone(city.tz).date(), city.tz)
-        stats = [
-            Stat.ZONE_CONTACTS, Stat.COUNTER, Stat.PAGE_VIEWS, Stat.VISITORS, Stat.PATHS,
-            Stat.DWELL,
-        ]  # fmt: skip
-        rows = await uow.rollups.rows(city.id, stats, asked.start, asked.end)
+        start, end = asked.start, asked.end
+        week = week_hours(city.tz, start, end)
+        heat = await uow.rollups.buckets(city.id, [Stat.ZONE_CONTACTS], start, end, week)
+        days = local_days(city.tz, start, end)
+        totals = [Stat.ZONE_CONTACTS, Stat.COUNTER, Stat.PAGE_VIEWS]
+        per_day = await uow.rollups.buckets(city.id, totals, start, end, days, by_subject=False)
+        per_day |= await uow.rollups.buckets(city.id, [Stat.VISITORS], start, end, days)
+        moves = await uow.rollups.rows(city.id, [Stat.PATHS, Stat.DWELL], start, end)
         zones = await uow.zones.list_for_city(city.id)
         points = await uow.touchpoints.list_for_city(city.id)
         events = await _event_uplifts(uow, city.id, asked)
-    by_stat: dict[Stat, list[RollupRow]] = defaultdict(list)
-    for row in rows:
-        by_stat[row.stat].append(row)
-    people: dict[date, int] = defaultdict(int)
-    for row in by_stat[Stat.COUNTER]:
-        people[row.hour.astimezone(city.tz).date()] += row.count
+
+    def of_day(stat: Stat, subject: str = NONE) -> dict[date, Cell]:
+        return {
+            bucket_day(bucket): cell
+            for (kind, who, bucket), cell in per_day.items()
+            if kind is stat and who == subject
+        }
+
     return CityFootfall(
         period=asked,
         zones=[(str(z.id), z.name) for z in zones] + [("", "")],
-        heat=heatmap(by_stat[Stat.ZONE_CONTACTS], city.tz),
-        contacts=daily(by_stat[Stat.ZONE_CONTACTS], city.tz),
-        people=counts(people),
-        page_views=daily(by_stat[Stat.PAGE_VIEWS], city.tz),
+        heat=tabled({(subject, how): cell for (_, subject, how), cell in heat.items()}),
+        contacts=tabled(of_day(Stat.ZONE_CONTACTS)),
+        # counters count people, so their sum per day is its own number of people
+        people=counts({day: cell.count for day, cell in of_day(Stat.COUNTER).items()}),
+        page_views=tabled(of_day(Stat.PAGE_VIEWS)),
         visitors={
-            kind: counts(
-                {
-                    r.hour.astimezone(city.tz).date(): r.count
-                    for r in by_stat[Stat.VISITORS]
-                    if r.subject == kind
-                }
-            )
+            kind: counts({day: cell.count for day, cell in of_day(Stat.VISITORS, kind).items()})
             for kind in (CONSENTED, COOKIELESS)
         },
         counters=sum(1 for p in points if p.kind.value == "people-counter"),
-        flows=flows(by_stat[Stat.PATHS]),
-        dwell=dwell(by_stat[Stat.DWELL]),
+        flows=flows([r for r in moves if r.stat is Stat.PATHS]),
+        dwell=dwell([r for r in moves if r.stat is Stat.DWELL]),
         events=events,
     )
 
@@ -95,8 +96,14 @@ async def _event_uplifts(uow: UnitOfWork, city_id: UUID, asked: Period) -> list[
         if not asked.start <= starts < asked.end:
             continue
         start, end = event_hours(starts, item.window.ends_at)
-        since = start - timedelta(weeks=BASELINE_WEEKS)
-        rows = await uow.rollups.rows(city_id, [Stat.ZONE_CONTACTS], since, end)
+        rows = [  # each week's hours added up in the database (dated at their start)
+            row
+            for weeks in range(BASELINE_WEEKS + 1)
+            for row in await uow.rollups.totals(
+                city_id, [Stat.ZONE_CONTACTS], start - timedelta(weeks=weeks),
+                end - timedelta(weeks=weeks),
+            )
+        ]  # fmt: skip
         found.append(uplift_of(item.title, start, end, rows))
     return sorted(found, key=lambda e: e.start)
 
@@ -166,8 +173,9 @@ async def _figures(uow: UnitOfWork, shop: Shop, city: City, asked: Period) -> Sh
     owner = {str(c.id): c.shop_id for c in items if c.shop_id and c.shop_id in peer_ids}
     # Added up in the database: a category's items over a year are many hourly rows.
     rows = await uow.rollups.totals(city.id, STEPS, asked.start, asked.end, subjects=owner)
-    contacts = await uow.rollups.rows(
-        city.id, [Stat.SHOP_CONTACTS], asked.start, asked.end, subjects=[str(shop.id)]
+    days = local_days(city.tz, asked.start, asked.end)
+    contacts = await uow.rollups.buckets(
+        city.id, [Stat.SHOP_CONTACTS], asked.start, asked.end, days, [str(shop.id)]
     )
     points = await uow.touchpoints.list_for_city(city.id)
     own = [r for r in rows if owner.get(r.subject) == shop.id]
@@ -178,7 +186,7 @@ async def _figures(uow: UnitOfWork, shop: Shop, city: City, asked: Period) -> Sh
         by_content={s: table(own, _of(s, "subject")) for s in STEPS},
         by_touchpoint={s: table(own, _of(s, "via")) for s in STEPS},
         touchpoints={str(p.id): p.name for p in points},
-        contacts=daily(contacts, city.tz),
+        contacts=tabled({bucket_day(day): cell for (_, _, day), cell in contacts.items()}),
         category={s: _compare(s, rows, owner, [p.id for p in peers], shop.id) for s in STEPS},
     )
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from marktplatz.domain.accounts import Invitation, LoginSession, Membership, User
+from marktplatz.domain.analytics import Buckets
 from marktplatz.domain.audit import AuditEntry, AuditFilter, AuditRow
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.chart_base import ChartSpec
@@ -23,6 +24,7 @@ from marktplatz.domain.fleet import ContactStats, StatsWindow
 from marktplatz.domain.footfall_csv import CounterSpan
 from marktplatz.domain.funnels import Matcher
 from marktplatz.domain.journey import JourneyEvent
+from marktplatz.domain.kanon import Cell
 from marktplatz.domain.posters import Poster
 from marktplatz.domain.registrations import Registration, RegistrationTerms
 from marktplatz.domain.reports import Report
@@ -322,6 +324,20 @@ class RollupRepository(Protocol):
         subjects: Iterable[str] | None = None,
     ) -> list[RollupRow]:
         """The rows added up per stat, subject and via the way domain.rollups.combine does."""
+        ...
+
+    async def buckets(
+        self,
+        city_id: UUID,
+        stats: Iterable[Stat],
+        start: datetime,
+        end: datetime,
+        buckets: Buckets,
+        subjects: Iterable[str] | None = None,
+        *,
+        by_subject: bool = True,
+    ) -> dict[tuple[Stat, str, int], Cell]:
+        """The rows added up per stat, subject and local-time bucket, as `combine` would."""
         ...
 
 
