@@ -12,7 +12,8 @@ if ("serviceWorker" in navigator && window.isSecureContext) {
       .register("/sw.js")
       .then(() => (missed ? keepThisPage() : undefined))
       .catch(() => {
-        // no service worker built (npm missing at install): the pages simply need a network
+        // no service worker built (npm missing at install): the pages simply need a network;
+        // or this page could not be kept: it is kept on the next visit through the worker
       });
   });
 }
@@ -26,7 +27,8 @@ async function keepThisPage() {
     .map((entry) => new URL(entry.name))
     .filter((url) => url.origin === location.origin && url.pathname.startsWith("/static/"))
     .map((url) => url.href);
-  active.postMessage({ type: "CACHE_URLS", payload: { urlsToCache: [page, ...assets] } });
+  const urlsToCache = [page, ...new Set(assets)];
+  active.postMessage({ type: "CACHE_URLS", payload: { urlsToCache } });
 }
 
 // Notes for browsers without JavaScript ("the wallet needs JavaScript …"): shown by default, so
