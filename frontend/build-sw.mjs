@@ -11,6 +11,20 @@ const offline = createHash("sha256")
   .digest("hex")
   .slice(0, 16);
 
+// The page a visitor saw before the worker took over (the first visit) did not pass through it:
+// app.js then asks the worker to fetch it again (workbox's CACHE_URLS message), with the language
+// the page was shown in as the request header `x-shown-language`. Such a copy is kept only in
+// that language, so a German page never stands in for an English one, and never over a copy a
+// visit since then has kept (that one is newer). (Inlined: workbox copies the function.)
+const shownLanguageOnly = {
+  cacheWillUpdate: async ({ request, response }) => {
+    const shown = request.headers.get("x-shown-language");
+    if (!shown) return response;
+    if (response.headers.get("content-language") !== shown) return null;
+    return (await caches.match(request.url)) ? null : response;
+  },
+};
+
 const { count, size, warnings } = await generateSW({
   swDest: "src/marktplatz/web/static/vendor/sw.js",
   globDirectory: "src/marktplatz/web/static",
@@ -40,14 +54,16 @@ const { count, size, warnings } = await generateSW({
         cacheName: "marktplatz-wallet",
         networkTimeoutSeconds: 3,
         cacheableResponse: { statuses: [200], headers: { "x-offline-ok": "1" } },
+        plugins: [shownLanguageOnly],
       },
     },
     {
       // Visitor pages opened before: fresh when online, the last copy offline, else the
       // offline page. Only answers marked by the app (no logged-in user in them) are kept; the
-      // portal, the console, logins and the API never. (Inlined: workbox copies the function.)
+      // portal, the console, logins and the API never. A page seen before the worker took over
+      // comes as app.js's request, not as a navigation. (Inlined: workbox copies the function.)
       urlPattern: ({ request, url }) =>
-        request.mode === "navigate" &&
+        (request.mode === "navigate" || request.headers.has("x-shown-language")) &&
         !/^\/(portal|console|login|logout|invite|account|api|lang|q|e|decide)(\/|$)/.test(
           url.pathname,
         ),
@@ -57,6 +73,7 @@ const { count, size, warnings } = await generateSW({
         networkTimeoutSeconds: 4,
         cacheableResponse: { statuses: [200], headers: { "x-offline-ok": "1" } },
         precacheFallback: { fallbackURL: "/offline" },
+        plugins: [shownLanguageOnly],
       },
     },
   ],

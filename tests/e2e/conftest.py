@@ -249,11 +249,16 @@ def new_context(browser: Any, server: Server) -> Iterator[Any]:
     session's Chromium or in one from `launch_browser` (`in_browser`)."""
     contexts: list[Any] = []
 
-    def make(viewport: dict[str, int] | None = None, in_browser: Any = None, **options: Any) -> Any:
+    def make(
+        viewport: dict[str, int] | None = None,
+        in_browser: Any = None,
+        locale: str = "de-DE",
+        **options: Any,
+    ) -> Any:
         context = (in_browser or browser).new_context(
             base_url=server.base_url,
             viewport=viewport or DESKTOP,
-            locale="de-DE",
+            locale=locale,
             timezone_id="Europe/Berlin",
             **options,
         )
