@@ -62,6 +62,13 @@ async def session_count(composed: App, user: User) -> int:
         return len((await conn.execute(query)).all())
 
 
+async def assert_nothing_changed(composed: App, person: User) -> None:
+    """A refused change leaves the account, its one session and its audit lines as they were."""
+    assert await get_user(composed.ctx, person.id) == person
+    assert await session_count(composed, person) == 1
+    assert await audit_of(composed, person) == []
+
+
 async def form_login(client: httpx.AsyncClient, user: User) -> httpx.Response:
     page = await client.get("/login")
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -224,9 +231,7 @@ async def test_nobody_demotes_removes_or_disables_themselves(
     # then
     assert response.status_code == 422
     assert "You cannot change your own roles or account." in response.text
-    assert await get_user(composed.ctx, me.id) == me
-    assert await session_count(composed, me) == 1
-    assert await audit_of(composed, me) == []
+    await assert_nothing_changed(composed, me)
 
 
 async def test_the_page_offers_no_change_of_ones_own_roles(
@@ -358,9 +363,7 @@ async def test_a_shops_last_owner_is_neither_demoted_removed_nor_disabled(
         "have no owner. First give someone else the owner role of"
     ) in response.text
     assert staff_page.status_code == 200
-    assert await get_user(composed.ctx, owner.id) == owner
-    assert await session_count(composed, owner) == 1
-    assert await audit_of(composed, owner) == []
+    await assert_nothing_changed(composed, owner)
 
 
 @OWNER_CHANGES
