@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from starlette import formparsers
+from starlette.datastructures import UploadFile
 
 from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App
@@ -200,6 +202,46 @@ async def test_the_dry_run_reports_every_bad_row_and_stores_nothing(
     )
     assert "Import now" not in response.text
     assert await count_points(composed, tenant) == before
+
+
+@pytest.fixture
+def uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
+    """Every file the form parser makes in a test, kept to check that it was closed."""
+    made: list[UploadFile] = []
+
+    class Recorded(UploadFile):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(formparsers, "UploadFile", Recorded)
+    return made
+
+
+@pytest.mark.parametrize("page", ["fleet/import", "footfall"])
+@pytest.mark.parametrize(
+    ("role", "token"), [("city-admin", "wrong"), ("retailer-owner", "")], ids=["csrf", "retailer"]
+)
+async def test_an_upload_refused_before_the_route_runs_is_closed(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    uploads: list[UploadFile],
+    page: str,
+    role: str,
+    token: str,
+) -> None:
+    # given: a wrong CSRF token, or a retailer's right one who may not import
+    csrf = await login(client, tenant.users[role])
+    # when
+    response = await client.post(
+        f"/console/{tenant.city.slug}/{page}",
+        data={"csrf_token": token or csrf},
+        files=upload(BAD),
+    )
+    # then
+    assert response.status_code == 403
+    assert len(uploads) == 1
+    assert uploads[0].file.closed
 
 
 async def test_a_clean_file_is_imported_after_confirming_and_updates_by_identifier(

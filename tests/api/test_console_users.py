@@ -62,6 +62,13 @@ async def session_count(composed: App, user: User) -> int:
         return len((await conn.execute(query)).all())
 
 
+async def assert_nothing_changed(composed: App, person: User) -> None:
+    """A refused change leaves the account, its one session and its audit lines as they were."""
+    assert await get_user(composed.ctx, person.id) == person
+    assert await session_count(composed, person) == 1
+    assert await audit_of(composed, person) == []
+
+
 async def form_login(client: httpx.AsyncClient, user: User) -> httpx.Response:
     page = await client.get("/login")
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -102,9 +109,10 @@ async def test_admin_makes_an_editor_an_admin_which_applies_at_once(
 async def test_admin_makes_an_owner_the_cashier_of_their_shop(
     admin: tuple[httpx.AsyncClient, str], tenant: Tenant, composed: App, web: Any
 ) -> None:
-    # given
+    # given: the shop has a second owner, so it keeps one
     owner = tenant.users["retailer-owner"]
     shop = str(tenant.shop_a.id)
+    await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
     async with new_client(web) as their:
         await login(their, owner)
         # when
@@ -223,9 +231,7 @@ async def test_nobody_demotes_removes_or_disables_themselves(
     # then
     assert response.status_code == 422
     assert "You cannot change your own roles or account." in response.text
-    assert await get_user(composed.ctx, me.id) == me
-    assert await session_count(composed, me) == 1
-    assert await audit_of(composed, me) == []
+    await assert_nothing_changed(composed, me)
 
 
 async def test_the_page_offers_no_change_of_ones_own_roles(
@@ -317,14 +323,105 @@ async def test_someone_with_roles_in_another_city_is_not_disabled_here(
     assert (await get_user(composed.ctx, cashier.id)).is_active
 
 
+OWNER_CHANGES = pytest.mark.parametrize(
+    ("rest", "data"),
+    [
+        ("/role", {"role": "retailer-owner", "to": "retailer-staff"}),
+        ("/role/remove", {"role": "retailer-owner"}),
+        ("/disable", {}),
+    ],
+    ids=["demote", "remove", "disable"],
+)
+
+
+@OWNER_CHANGES
+async def test_a_shops_last_owner_is_neither_demoted_removed_nor_disabled(
+    admin: tuple[httpx.AsyncClient, str],
+    tenant: Tenant,
+    composed: App,
+    web: Any,
+    rest: str,
+    data: dict[str, str],
+) -> None:
+    # given: the shop's only owner, logged in; a disabled second owner does not count
+    owner = tenant.users["retailer-owner"]
+    away = await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
+    await city_people.set_active(
+        composed.ctx, tenant.users["city-admin"], tenant.city.id, away.id, active=False
+    )
+    async with new_client(web) as their:
+        await login(their, owner)
+        # when
+        response = await post(
+            admin, users_url(tenant, f"/{owner.id}{rest}"), shop=str(tenant.shop_a.id), **data
+        )
+        staff_page = await their.get(f"/portal/shops/{tenant.shop_a.id}/staff")
+    # then
+    assert response.status_code == 422
+    assert (
+        f"retailer-owner is the last active owner of {tenant.shop_a.name}; the shop would then "
+        "have no owner. First give someone else the owner role of"
+    ) in response.text
+    assert staff_page.status_code == 200
+    await assert_nothing_changed(composed, owner)
+
+
+@OWNER_CHANGES
+async def test_an_owner_goes_while_the_shop_keeps_another(
+    admin: tuple[httpx.AsyncClient, str],
+    tenant: Tenant,
+    composed: App,
+    rest: str,
+    data: dict[str, str],
+) -> None:
+    # given
+    owner = tenant.users["retailer-owner"]
+    second = await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
+    # when
+    response = await post(
+        admin, users_url(tenant, f"/{owner.id}{rest}"), shop=str(tenant.shop_a.id), **data
+    )
+    # then
+    assert response.status_code == 303
+    assert await get_user(composed.ctx, owner.id) != owner
+    assert (await get_user(composed.ctx, second.id)).shop_role(tenant.shop_a.id) is (
+        Role.RETAILER_OWNER
+    )
+    assert len(await audit_of(composed, owner)) == 1
+
+
+async def test_two_owners_removed_at_once_leave_the_shop_one(tenant: Tenant, composed: App) -> None:
+    # given: both requests passed their access check before either change was made
+    first = tenant.users["retailer-owner"]
+    second = await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
+    admin, city, shop = tenant.users["city-admin"], tenant.city.id, tenant.shop_a.id
+
+    async def remove(person: User) -> str:
+        try:
+            await city_people.remove_role(
+                composed.ctx, admin, city, person.id, role="retailer-owner", shop_id=shop
+            )
+        except Conflict:
+            return "refused"
+        return "done"
+
+    # when
+    outcomes = await asyncio.gather(remove(first), remove(second))
+    # then
+    assert sorted(outcomes) == ["done", "refused"]
+    roles = [(await get_user(composed.ctx, u.id)).shop_role(shop) for u in (first, second)]
+    assert sorted(str(r) for r in roles) == ["None", "retailer-owner"]
+
+
 # --- disable and enable --------------------------------------------------------------------
 
 
 async def test_disabling_ends_every_session_and_refuses_the_login(
     admin: tuple[httpx.AsyncClient, str], tenant: Tenant, composed: App, web: Any
 ) -> None:
-    # given
+    # given: the shop has a second owner, so it keeps one
     owner = tenant.users["retailer-owner"]
+    await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
     async with new_client(web) as their, new_client(web) as later:
         await login(their, owner)
         await login(later, owner)
@@ -353,10 +450,11 @@ async def test_disabling_ends_every_session_and_refuses_the_login(
 
 
 async def test_a_wrong_password_for_a_disabled_account_says_nothing_about_it(
-    admin: tuple[httpx.AsyncClient, str], tenant: Tenant, web: Any
+    admin: tuple[httpx.AsyncClient, str], tenant: Tenant, composed: App, web: Any
 ) -> None:
     # given
     owner = tenant.users["retailer-owner"]
+    await make_user(composed, "retailer-owner", tenant.city, tenant.shop_a)
     await post(admin, users_url(tenant, f"/{owner.id}/disable"))
     # when
     async with new_client(web) as stranger:

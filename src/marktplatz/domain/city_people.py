@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -83,6 +83,36 @@ def check_keeps_an_admin(before: User, after: User, people: Iterable[User], city
         ),
         name=before.display_name,
     )
+
+
+def _active_owner(user: User, shop_id: UUID) -> bool:
+    return user.is_active and user.shop_role(shop_id) is Role.RETAILER_OWNER
+
+
+def check_keeps_an_owner(
+    before: User, after: User, people: Iterable[User], shop_names: Mapping[UUID, str]
+) -> None:
+    """Refuse a change that would leave one of the person's shops without an active owner.
+
+    An owner keeps the shop's page, staff and coupons in hand; a shop without one can only be
+    run by the city, so the owner role is handed on first and taken away second.
+    """
+    others = [u for u in people if u.id != before.id]
+    for membership in before.memberships:
+        shop_id = membership.shop_id
+        if shop_id is None or not _active_owner(before, shop_id) or _active_owner(after, shop_id):
+            continue
+        if not any(_active_owner(u, shop_id) for u in others):
+            raise Conflict(
+                PERSON,
+                N_(
+                    "%(name)s is the last active owner of %(shop)s; the shop would then have no "
+                    "owner. First give someone else the owner role of %(shop)s (invite them, or "
+                    "change their role here), then try again."
+                ),
+                name=before.display_name,
+                shop=shop_names.get(shop_id, str(shop_id)),
+            )
 
 
 def check_only_in_city(user: User, city_id: UUID) -> None:

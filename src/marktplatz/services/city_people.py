@@ -10,6 +10,7 @@ from marktplatz.domain.city_people import (
     TwoFactorState,
     belongs_only_to,
     check_keeps_an_admin,
+    check_keeps_an_owner,
     check_not_self,
     check_only_in_city,
     memberships_in,
@@ -74,6 +75,16 @@ async def _person(
     return person, people
 
 
+async def _check_keeps(
+    uow: UnitOfWork, before: User, after: User, people: list[User], city_id: UUID
+) -> None:
+    """Refuse a change that leaves the city without an admin or one of its shops without an
+    owner; called before anything is written, so a refusal changes nothing."""
+    check_keeps_an_admin(before, after, people, city_id)
+    shop_names = {s.id: s.name for s in await uow.shops.list_for_city(city_id)}
+    check_keeps_an_owner(before, after, people, shop_names)
+
+
 def _held(person: User, city_id: UUID, role: object, shop_id: UUID | None) -> Membership:
     """One of the person's roles in this city, named by its role and shop."""
     wanted = Membership(clean_role(role), city_id, shop_id)
@@ -99,7 +110,7 @@ async def change_role(
         new = Membership(new_role(old.role, to), city_id, shop_id)
         kept = tuple(m for m in person.memberships if m not in (old, new))
         after = replace(person, memberships=(*kept, new))
-        check_keeps_an_admin(person, after, people, city_id)
+        await _check_keeps(uow, person, after, people, city_id)
         await uow.users.remove_membership(person.id, old)
         if new not in person.memberships:
             await uow.users.add_membership(person.id, new)
@@ -123,7 +134,7 @@ async def remove_role(
         person, people = await _person(uow, actor, city_id, person_id)
         old = _held(person, city_id, role, shop_id)
         after = replace(person, memberships=tuple(m for m in person.memberships if m != old))
-        check_keeps_an_admin(person, after, people, city_id)
+        await _check_keeps(uow, person, after, people, city_id)
         await uow.users.remove_membership(person.id, old)
         if not after.memberships:
             await uow.sessions.delete_for_user(person.id)
@@ -145,7 +156,7 @@ async def set_active(
         person, people = await _person(uow, actor, city_id, person_id)
         check_only_in_city(person, city_id)
         after = replace(person, is_active=active)
-        check_keeps_an_admin(person, after, people, city_id)
+        await _check_keeps(uow, person, after, people, city_id)
         if person.is_active is not active:
             await uow.users.update(after)
             if not active:

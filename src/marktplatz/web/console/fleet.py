@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
 
 from marktplatz.domain.fleet import FleetQuery, FleetRow, Health, select_rows
 from marktplatz.domain.fleet_csv import MAX_BYTES, MAX_ROWS, Problem, decode
@@ -18,8 +17,13 @@ from marktplatz.web.portal.routes import form_text
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 from marktplatz.web.static import has_asset
+from marktplatz.web.uploads import close_form, read_upload
 
-router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+router = APIRouter(
+    prefix="/console",
+    include_in_schema=False,
+    dependencies=[Depends(close_form), Depends(csrf_guard)],
+)
 HEALTH_MARKS = {  # a symbol per state: markers and badges differ without colour too
     Health.ALERT: "‼",
     Health.WARNING: "!",
@@ -143,19 +147,10 @@ async def import_form(request: Request, staff: StaffOf) -> Response:
     return _import_page(request, staff)
 
 
-async def _upload(request: Request) -> tuple[bytes, str]:
-    """The uploaded file's bytes (at most one byte past the limit) and its name."""
-    async with request.form() as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            return b"", ""
-        return await upload.read(MAX_BYTES + 1), upload.filename or ""
-
-
 @router.post("/{city}/fleet/import", response_class=HTMLResponse)
 async def import_check(request: Request, staff: StaffOf) -> Response:
     """The dry run: every problem by row, or a summary with the button that imports."""
-    data, filename = await _upload(request)
+    data, filename = await read_upload(request, MAX_BYTES)
     plan = await fleet.check_import(app_of(request).ctx, staff.user, staff.city.id, data)
     if plan.problems:
         problems = problem_rows(request, plan.problems)

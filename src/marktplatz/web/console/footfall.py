@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
 
 from marktplatz.domain.errors import N_
 from marktplatz.domain.fleet_csv import FILE, Problem
@@ -23,21 +21,12 @@ from marktplatz.web.console.routes import Staff, StaffOf, console_page
 from marktplatz.web.portal.routes import form_text
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
-
-
-async def _close_form(request: Request) -> AsyncIterator[None]:
-    """Close the parsed form (and the upload's temporary file) also when a later dependency
-    refuses the request before the route could close it."""
-    try:
-        yield
-    finally:
-        await request.close()
-
+from marktplatz.web.uploads import close_form, read_upload
 
 router = APIRouter(
     prefix="/console",
     include_in_schema=False,
-    dependencies=[Depends(_close_form), Depends(csrf_guard)],
+    dependencies=[Depends(close_form), Depends(csrf_guard)],
 )
 SHOWN_PROBLEMS = 300  # a page with more rows helps nobody; the count says how many there are
 # A form field may hold 1 MB: the checked file travels to the confirm step compressed (hourly
@@ -89,19 +78,10 @@ async def footfall_page(request: Request, staff: StaffOf) -> Response:
     return await _page(request, staff)
 
 
-async def _upload(request: Request) -> tuple[bytes, str]:
-    """The uploaded file's bytes (at most one byte past the limit) and its name."""
-    async with request.form() as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            return b"", ""
-        return await upload.read(MAX_BYTES + 1), (upload.filename or "")[:200]
-
-
 @router.post("/{city}/footfall", response_class=HTMLResponse)
 async def footfall_check(request: Request, staff: StaffOf) -> Response:
     """The dry run: every problem by row, or what the import would store and a confirm button."""
-    data, filename = await _upload(request)
+    data, filename = await read_upload(request, MAX_BYTES)
     ctx = app_of(request).ctx
     plan = await footfall.import_footfall(ctx, staff.user, staff.city.id, data, dry_run=True)
     packed = pack(data)
