@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -67,40 +67,36 @@ def _fleet_page(
     )
 
 
-@router.get("/{city}/fleet", response_class=HTMLResponse)
-async def fleet_page(
-    request: Request,
-    staff: StaffOf,
+def fleet_query(
     kind: str = "",
     zone: str = "",
     health: str = "",
     q: str = "",
     sort: str = "health",
     order: str = "asc",
-) -> Response:
+) -> FleetQuery:
+    """The table's filters and order from the query string (the page and the sheet's form)."""
+    return FleetQuery.of(kind, zone, health, q, sort, order)
+
+
+QueryOf = Annotated[FleetQuery, Depends(fleet_query)]
+
+
+@router.get("/{city}/fleet", response_class=HTMLResponse)
+async def fleet_page(request: Request, staff: StaffOf, query: QueryOf) -> Response:
     """The fleet's health, sorted and filtered on the server (a GET form: works without JS)."""
     rows = await fleet.fleet_health(app_of(request).ctx, staff.user, staff.city.id)
     zone_names = await _zone_names(request, staff)
-    query = FleetQuery.of(kind, zone, health, q, sort, order)
     return _fleet_page(request, staff, rows, query, zone_names)
 
 
 @router.get("/{city}/fleet/qr-codes.pdf")
 async def fleet_qr_sheet(
-    request: Request,
-    staff: StaffOf,
-    scope: str = "",
-    kind: str = "",
-    zone: str = "",
-    health: str = "",
-    q: str = "",
-    sort: str = "health",
-    order: str = "asc",
+    request: Request, staff: StaffOf, query: QueryOf, scope: str = ""
 ) -> Response:
     """The ticked QR codes, or all of the filtered list, as A4 sheets of labels to cut apart
     (a GET: printing changes nothing). A bad choice shows the fleet page again, with why."""
     ctx, lang = app_of(request).ctx, pick_language(request)
-    query = FleetQuery.of(kind, zone, health, q, sort, order)
     pick = CodePick.of(scope, request.query_params.getlist("id"), query)
     try:
         printed = await fleet.print_code_sheet(ctx, staff.user, staff.city.id, pick, lang, gettext)
