@@ -163,7 +163,7 @@ async def test_the_fleet_page_offers_tick_boxes_for_qr_codes_only(
     assert html.escape(f"Print the QR code “{code.name}”") in page
     assert str(other.id) not in page.replace(f"/touchpoints/{other.id}", "")
     assert '<input type="hidden" name="q" value="' + mark + '">' in page
-    assert "Print the 1 QR code of this list (PDF)" in page
+    assert 'name="scope" value="list">Print all QR codes of this list (PDF)</button>' in page
 
 
 def error_of(page: str) -> str:

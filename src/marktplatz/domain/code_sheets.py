@@ -80,7 +80,8 @@ def pick_codes(
         return found
     _check_count(len(pick.ids), _NONE_SELECTED)
     in_order = FleetQuery(sort=pick.query.sort, descending=pick.query.descending)
-    fleet = {str(row.touchpoint.id): row.touchpoint for row in select_rows(rows, in_order, {})}
+    ordered = select_rows(rows, in_order, zone_names)
+    fleet = {str(row.touchpoint.id): row.touchpoint for row in ordered}
     if any(value not in fleet for value in pick.ids):
         raise UnknownCodes("touchpoint")
     chosen = set(pick.ids)

@@ -15,6 +15,7 @@ from marktplatz.domain.code_sheets import (
     ZONE_LINE,
     CodePick,
     CodeSheet,
+    Label,
     code_label,
     pick_codes,
 )
@@ -77,19 +78,18 @@ async def print_code_sheet(
         found = translate(language, msgid)
         return found % params if params else found
 
-    labels = tuple(
-        code_label(
+    def label(point: Touchpoint) -> Label:
+        zone = zones.get(point.zone_id) if point.zone_id else None
+        return code_label(
             GRID,
             url=point.short_url(ctx.base_url) or "",
             code=point.code,
             name=point.name,
-            zone=text(ZONE_LINE, zone=zones[point.zone_id])
-            if point.zone_id in zones
-            else text(NO_ZONE),
+            zone=text(ZONE_LINE, zone=zone) if zone else text(NO_ZONE),
             url_label=text(URL_LABEL),
         )
-        for point in points
-    )
+
+    labels = tuple(label(point) for point in points)
     sheet = CodeSheet(GRID, labels, text(SHEET_TITLE, city=city.name))
     # Slugs hold only a-z, 0-9 and hyphens (clean_slug), so the name is a plain header value.
     return PrintedPoster(f"qr-codes-{city.slug}.pdf", ctx.posters.sheet(sheet))
