@@ -2351,6 +2351,23 @@ MATRIX |= {
 }
 
 
+# --- sheets of QR codes from the fleet page ------------------------------------------------
+
+
+def sheet_pick(w: World, target: str) -> str:
+    """The sheet of one ticked code: the target's touchpoint under the console's city."""
+    city, point = console_city(w, target), point_of(w, target)
+    return f"/console/{city}/fleet/qr-codes.pdf?scope=selected&id={point}"
+
+
+MATRIX |= {
+    # (a GET: printing changes nothing; a foreign or missing code looks missing to staff)
+    ("GET", "/console/{city}/fleet/qr-codes.pdf"): Spec(
+        SHOP_CHILD, console_child_scope(200), url(sheet_pick)
+    ),
+}
+
+
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 

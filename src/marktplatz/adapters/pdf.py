@@ -1,4 +1,4 @@
-"""Posters and stickers as PDF with reportlab: a vector QR code and text in an embedded font."""
+"""Posters, stickers and sheets of codes as PDF with reportlab: vector QR codes, embedded fonts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from marktplatz.adapters.qr import qr_modules
+from marktplatz.domain.code_sheets import CodeSheet, Label, LabelGrid
 from marktplatz.domain.posters import Line, Poster
 
 # Bitstream Vera ships inside reportlab: no system font, no download. It covers German
@@ -142,20 +143,30 @@ def _draw_code(canvas: Canvas, data: str, left: float, top: float, side: float) 
     canvas.drawPath(path, stroke=0, fill=1)
 
 
+def _canvas(out: io.BytesIO, width: float, height: float, title: str) -> Canvas:
+    glyphs()
+    canvas = Canvas(out, pagesize=(width, height), pageCompression=1, initialFontName=REGULAR)
+    canvas.setTitle(printable(title))
+    canvas.setCreator("Marktplatz")
+    return canvas
+
+
+def _black(canvas: Canvas) -> None:
+    """Pure black ink (K only), set anew on every page: crisp module edges, no colour fringes
+    from misregistered plates."""
+    canvas.setFillColorCMYK(0, 0, 0, 1)
+
+
 def render_poster(poster: Poster) -> bytes:
     """One page: lines above the code, the code, lines below it, the footer at the margin."""
-    glyphs()
     sheet = poster.sheet
     width, height, margin = sheet.width_mm * mm, sheet.height_mm * mm, sheet.margin_mm * mm
     side, code_top = sheet.qr_mm * mm, height - sheet.qr_top_mm * mm
     text_width = width - 2 * margin
     footer_top = margin + sheet.footer_mm * mm
     out = io.BytesIO()
-    canvas = Canvas(out, pagesize=(width, height), pageCompression=1, initialFontName=REGULAR)
-    canvas.setTitle(printable(poster.title))
-    canvas.setCreator("Marktplatz")
-    # Pure black ink (K only): crisp module edges, no colour fringes from misregistered plates.
-    canvas.setFillColorCMYK(0, 0, 0, 1)
+    canvas = _canvas(out, width, height, poster.title)
+    _black(canvas)
     above_bottom = code_top + GAP
     _draw_block(
         canvas, poster.above, (margin, above_bottom, text_width, height - margin - above_bottom)
@@ -169,11 +180,64 @@ def render_poster(poster: Poster) -> bytes:
     return out.getvalue()
 
 
+def _draw_cut_lines(canvas: Canvas, grid: LabelGrid) -> None:
+    """Thin grey dashes along every cut, run out to the paper's edge so a guillotine finds them."""
+    width, height, margin = grid.width_mm * mm, grid.height_mm * mm, grid.margin_mm * mm
+    label_width, label_height = (length * mm for length in grid.label_mm)
+    canvas.saveState()
+    canvas.setStrokeColorCMYK(0, 0, 0, 0.45)
+    canvas.setLineWidth(0.3)
+    canvas.setDash(3, 2)
+    for column in range(grid.columns + 1):
+        x = margin + column * label_width
+        canvas.line(x, 0, x, height)
+    for row in range(grid.rows + 1):
+        y = margin + row * label_height
+        canvas.line(0, y, width, y)
+    canvas.restoreState()
+
+
+def _draw_label(canvas: Canvas, label: Label, grid: LabelGrid, left: float, top: float) -> None:
+    """The code at the label's top left, its lines beside it, the address across the foot."""
+    label_width, label_height = (length * mm for length in grid.label_mm)
+    pad, side, gap = grid.pad_mm * mm, grid.qr_mm * mm, grid.gap_mm * mm
+    inner_left, inner_top = left + pad, top - pad
+    _draw_code(canvas, label.code_data, inner_left, inner_top, side)
+    beside_left = inner_left + side + gap
+    beside_width = left + label_width - pad - beside_left
+    _draw_block(canvas, label.beside, (beside_left, inner_top - side, beside_width, side))
+    bottom = top - label_height + pad
+    below = (inner_left, bottom, label_width - 2 * pad, inner_top - side - bottom)
+    _draw_block(canvas, label.below, below)
+
+
+def render_code_sheet(sheet: CodeSheet) -> bytes:
+    """A4 pages of labels in a grid, row by row, with cut lines between them."""
+    grid = sheet.grid
+    width, height, margin = grid.width_mm * mm, grid.height_mm * mm, grid.margin_mm * mm
+    label_width, label_height = (length * mm for length in grid.label_mm)
+    out = io.BytesIO()
+    canvas = _canvas(out, width, height, sheet.title)
+    for labels in sheet.pages():
+        _draw_cut_lines(canvas, grid)
+        _black(canvas)
+        for number, label in enumerate(labels):
+            row, column = divmod(number, grid.columns)
+            left, top = margin + column * label_width, height - margin - row * label_height
+            _draw_label(canvas, label, grid, left, top)
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
 class ReportlabPosters:
     """The poster printer handed to services."""
 
     def pdf(self, poster: Poster) -> bytes:
         return render_poster(poster)
+
+    def sheet(self, sheet: CodeSheet) -> bytes:
+        return render_code_sheet(sheet)
 
     def unprintable(self, text: str) -> str:
         drawable = glyphs()

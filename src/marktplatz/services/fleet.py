@@ -1,4 +1,4 @@
-"""Use cases of the touchpoint fleet: health at a glance, CSV export, CSV import with a dry run."""
+"""Use cases of the touchpoint fleet: health at a glance, CSV in and out, sheets of QR codes."""
 
 from __future__ import annotations
 
@@ -8,14 +8,27 @@ from uuid import UUID
 
 from marktplatz.domain.accounts import User
 from marktplatz.domain.cities import City
+from marktplatz.domain.code_sheets import (
+    GRID,
+    NO_ZONE,
+    SHEET_TITLE,
+    ZONE_LINE,
+    CodePick,
+    CodeSheet,
+    Label,
+    code_label,
+    pick_codes,
+)
 from marktplatz.domain.errors import N_, DomainError
 from marktplatz.domain.fleet import FleetRow, fleet_rows, stats_window
 from marktplatz.domain.fleet_csv import Problem, RowDraft, export_csv, parse_file
+from marktplatz.domain.posters import URL_LABEL
 from marktplatz.domain.touchpoints import Touchpoint, new_code
 from marktplatz.services.access import access_city
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.posters import PrintedPoster, Translate
 from marktplatz.services.touchpoints import zone_containing
 
 
@@ -40,6 +53,46 @@ async def export_fleet(ctx: Context, actor: User | None, city_id: UUID) -> bytes
         zones = {z.id: z.name for z in await uow.zones.list_for_city(city_id)}
         shops = {s.id: s.slug for s in await uow.shops.list_for_city(city_id)}
     return export_csv(rows, zones, shops, city.tz)
+
+
+async def print_code_sheet(
+    ctx: Context,
+    actor: User | None,
+    city_id: UUID,
+    pick: CodePick,
+    language: str,
+    translate: Translate,
+) -> PrintedPoster:
+    """A4 pages of the chosen QR codes to cut apart (city staff; printing changes nothing).
+
+    Each code holds the touchpoint's short address, exactly as its poster does, so a code
+    set into the pavement keeps working when its target changes.
+    """
+    async with ctx.uow() as uow:
+        city = await access_city(uow, actor, city_id)
+        rows = await _rows(ctx, uow, city)
+        zones = {z.id: z.name for z in await uow.zones.list_for_city(city_id)}
+    points = pick_codes(rows, zones, pick)
+
+    def text(msgid: str, **params: str) -> str:
+        found = translate(language, msgid)
+        return found % params if params else found
+
+    def label(point: Touchpoint) -> Label:
+        zone = zones.get(point.zone_id) if point.zone_id else None
+        return code_label(
+            GRID,
+            url=point.short_url(ctx.base_url) or "",
+            code=point.code,
+            name=point.name,
+            zone=text(ZONE_LINE, zone=zone) if zone else text(NO_ZONE),
+            url_label=text(URL_LABEL),
+        )
+
+    labels = tuple(label(point) for point in points)
+    sheet = CodeSheet(GRID, labels, text(SHEET_TITLE, city=city.name))
+    # Slugs hold only a-z, 0-9 and hyphens (clean_slug), so the name is a plain header value.
+    return PrintedPoster(f"qr-codes-{city.slug}.pdf", ctx.posters.sheet(sheet))
 
 
 @dataclass(frozen=True, slots=True)

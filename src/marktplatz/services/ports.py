@@ -15,6 +15,7 @@ from marktplatz.domain.audit import AuditEntry, AuditFilter, AuditRow
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.chart_base import ChartSpec
 from marktplatz.domain.cities import City
+from marktplatz.domain.code_sheets import CodeSheet
 from marktplatz.domain.consent import ConsentRecord, Visitor
 from marktplatz.domain.content import Content, ContentStatus, ContentVersion
 from marktplatz.domain.coupons import Coupon
@@ -449,6 +450,10 @@ class PosterPrinter(Protocol):
     """Posters and stickers as print-ready PDF, with the fonts embedded."""
 
     def pdf(self, poster: Poster) -> bytes: ...
+    def sheet(self, sheet: CodeSheet) -> bytes:
+        """Pages of labels to cut apart, each with its code."""
+        ...
+
     def unprintable(self, text: str) -> str:
         """The characters of `text` the print font has no glyph for (in order, each once)."""
         ...

@@ -1,18 +1,23 @@
-"""City console: the touchpoint fleet's health as a table and a map, CSV export and import."""
+"""City console: the touchpoint fleet's health as a table and a map, CSV in and out, QR sheets."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from marktplatz.domain.code_sheets import UNKNOWN, CodePick, UnknownCodes
+from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.fleet import FleetQuery, FleetRow, Health, select_rows
 from marktplatz.domain.fleet_csv import MAX_BYTES, MAX_ROWS, Problem, decode
+from marktplatz.domain.touchpoints import TouchpointKind
 from marktplatz.services import cities, fleet
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
-from marktplatz.web.i18n import pick_language, translations
+from marktplatz.web.i18n import gettext, pick_language, translations
+from marktplatz.web.pages import field_errors, render_error
+from marktplatz.web.portal.posters import pdf_download
 from marktplatz.web.portal.routes import form_text
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
@@ -38,32 +43,77 @@ async def _zone_names(request: Request, staff: Staff) -> dict[UUID, str]:
     return {z.id: z.name for z in zones}
 
 
-@router.get("/{city}/fleet", response_class=HTMLResponse)
-async def fleet_page(
+def _fleet_page(
     request: Request,
-    staff: StaffOf,
+    staff: Staff,
+    rows: list[FleetRow],
+    query: FleetQuery,
+    zone_names: dict[UUID, str],
+    status: int = 200,
+    sheet_error: str = "",
+    picked: tuple[str, ...] = (),
+) -> Response:
+    listed = select_rows(rows, query, zone_names)
+    return console_page(
+        request,
+        "console/fleet.html",
+        staff,
+        "fleet",
+        status,
+        rows=listed,
+        total=len(rows),
+        qr_count=sum(row.touchpoint.kind is TouchpointKind.QR for row in listed),
+        query=query,
+        zone_names=zone_names,
+        marks=HEALTH_MARKS,
+        sheet_error=sheet_error,
+        picked=picked,
+    )
+
+
+def fleet_query(
     kind: str = "",
     zone: str = "",
     health: str = "",
     q: str = "",
     sort: str = "health",
     order: str = "asc",
-) -> Response:
+) -> FleetQuery:
+    """The table's filters and order from the query string (the page and the sheet's form)."""
+    return FleetQuery.of(kind, zone, health, q, sort, order)
+
+
+QueryOf = Annotated[FleetQuery, Depends(fleet_query)]
+
+
+@router.get("/{city}/fleet", response_class=HTMLResponse)
+async def fleet_page(request: Request, staff: StaffOf, query: QueryOf) -> Response:
     """The fleet's health, sorted and filtered on the server (a GET form: works without JS)."""
     rows = await fleet.fleet_health(app_of(request).ctx, staff.user, staff.city.id)
     zone_names = await _zone_names(request, staff)
-    query = FleetQuery.of(kind, zone, health, q, sort, order)
-    return console_page(
-        request,
-        "console/fleet.html",
-        staff,
-        "fleet",
-        rows=select_rows(rows, query, zone_names),
-        total=len(rows),
-        query=query,
-        zone_names=zone_names,
-        marks=HEALTH_MARKS,
-    )
+    return _fleet_page(request, staff, rows, query, zone_names)
+
+
+@router.get("/{city}/fleet/qr-codes.pdf")
+async def fleet_qr_sheet(
+    request: Request, staff: StaffOf, query: QueryOf, scope: str = ""
+) -> Response:
+    """The ticked QR codes, or all of the filtered list, as A4 sheets of labels to cut apart
+    (a GET: printing changes nothing). A bad choice shows the fleet page again, with why."""
+    ctx, lang = app_of(request).ctx, pick_language(request)
+    pick = CodePick.of(scope, request.query_params.getlist("id"), query)
+    try:
+        printed = await fleet.print_code_sheet(ctx, staff.user, staff.city.id, pick, lang, gettext)
+    except UnknownCodes:
+        return render_error(request, 404, gettext(lang, UNKNOWN))
+    except InvalidInput as exc:
+        rows = await fleet.fleet_health(ctx, staff.user, staff.city.id)
+        zone_names = await _zone_names(request, staff)
+        (error,) = field_errors(request, exc).values()
+        return _fleet_page(
+            request, staff, rows, query, zone_names, 422, sheet_error=error, picked=pick.ids
+        )
+    return pdf_download(printed)
 
 
 def _map_point(row: FleetRow) -> dict[str, Any]:

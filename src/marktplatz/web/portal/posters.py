@@ -104,6 +104,11 @@ async def poster_pdf(
         )
     except posters.NoPoster:
         return _no_poster(request)
+    return pdf_download(printed)
+
+
+def pdf_download(printed: posters.PrintedPoster) -> Response:
+    """A printed PDF to save under its name; kept out of shared caches (it names touchpoints)."""
     disposition = f'attachment; filename="{printed.filename}"'
     return Response(
         printed.pdf,
