@@ -16,7 +16,7 @@ from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_cs
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.portal.content import content_input, content_values, local_time
+from marktplatz.web.content_editor import content_input, content_values, local_time
 from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
