@@ -2351,7 +2351,6 @@ MATRIX |= {
 }
 
 
-
 # --- the city's own offers, stories and job postings in the console -------------------------
 
 
@@ -2427,6 +2426,7 @@ MATRIX |= {
         writes=True,
     ),
 }
+
 
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))

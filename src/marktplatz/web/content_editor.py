@@ -1,4 +1,4 @@
-"""The offers-and-stories editor shared by the portal (a shop's items) and the console (the city's)."""
+"""The offers-and-stories editor of the portal (a shop's items) and the console (the city's)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from marktplatz.domain.content import Content, ContentKind
 from marktplatz.domain.errors import NotFound
-from marktplatz.services import story
 from marktplatz.services import content as content_service
+from marktplatz.services import story
 from marktplatz.web.console.routes import Staff, StaffOf, console_page
 from marktplatz.web.content_editor import (
     NEW_VALUES,
@@ -75,9 +75,7 @@ async def content_list(request: Request, staff: StaffOf) -> Response:
     """The city's own items, newest first, with their state and window."""
     found = await content_service.city_contents(app_of(request).ctx, staff.user, staff.city.id)
     items = [c for c in found if c.shop_id is None and c.kind in KINDS]
-    return console_page(
-        request, "console/content.html", staff, "content", items=items, kinds=KINDS
-    )
+    return console_page(request, "console/content.html", staff, "content", items=items, kinds=KINDS)
 
 
 @router.get("/{city}/content/new", response_class=HTMLResponse)

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from marktplatz.domain.content import Content, ContentKind
 from marktplatz.domain.errors import NotFound
 from marktplatz.domain.shops import Shop
-from marktplatz.services import shops, story
 from marktplatz.services import content as content_service
+from marktplatz.services import shops, story
 from marktplatz.web.content_editor import (
     NEW_VALUES,
     Owner,
