@@ -70,6 +70,13 @@ async def test_the_city_editor_publishes_an_offer_at_a_qr_code_and_lists_it(
     listed = await client.get(base, headers=EN)
     assert f'<a href="{base}/{item.id}">Parken frei am Samstag</a>' in listed.text
     assert 'aria-current="page">Offers and stories</a>' in listed.text
+    assert [
+        f'href="{base}/new?kind={kind}"' in listed.text for kind in ("offer", "job", "event")
+    ] == [
+        True,
+        True,
+        False,
+    ]
     page = await client.get(f"{base}/{item.id}?touchpoint={point.id}", headers=EN)
     assert page.status_code == 200
     assert "<strong>Parkhäuser</strong>" in page.text
