@@ -2368,6 +2368,83 @@ MATRIX |= {
 }
 
 
+# --- the city's own offers, stories and job postings in the console -------------------------
+
+
+def with_city_item(rest: str, form: dict[str, str] | None = None) -> Builder:
+    """A fresh published offer of the city itself (own or foreign) per cell, under its city's
+    console; cross: a foreign city's item under our city. `rest` may name its first version."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        tail = rest.replace("{version}", str(2**31 - 1))
+        if target == "missing":
+            return Req(f"/console/{w.own.city.slug}/content/{uuid.uuid4()}{tail}", data=form)
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        admin = tenant.users[ADMIN]
+        data = ContentInput(kind=ContentKind.OFFER, title=f"Stadtangebot {stamp()}")
+        item = await content_service.create_content(w.ctx, admin, tenant.city.id, None, data)
+        await content_service.act_on_content(w.ctx, admin, item.id, Action.SUBMIT)
+        (version,) = await content_service.content_versions(w.ctx, admin, item.id)
+        tail = rest.replace("{version}", str(version.id))
+        marks = {str(item.id): "content", item.title: "content"} if tenant is w.foreign else {}
+        path = f"/console/{console_city(w, target)}/content/{item.id}{tail}"
+        return Req(path, data=form, markers=marks)
+
+    return build
+
+
+def city_item_form(cell: Cell) -> dict[str, str]:
+    return {"kind": "story", "title": f"Stadtgeschichte {stamp()}", "then": "submit"}
+
+
+MATRIX |= {
+    ("GET", "/console/{city}/content"): Spec(
+        CITY, city_scope(200, anon=303), url(lambda w, t: f"/console/{city_of(w, t)}/content")
+    ),
+    ("GET", "/console/{city}/content/new"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        url(lambda w, t: f"/console/{city_of(w, t)}/content/new?kind=job"),
+    ),
+    ("POST", "/console/{city}/content"): Spec(
+        CITY,
+        city_scope(303, anon=303),
+        with_form(lambda w, t: f"/console/{city_of(w, t)}/content", city_item_form),
+        writes=True,
+    ),
+    ("POST", "/console/{city}/content/preview"): Spec(
+        CITY,
+        city_scope(200, anon=303),
+        with_form(
+            lambda w, t: f"/console/{city_of(w, t)}/content/preview",
+            lambda cell: {"source": "Markt am **Samstag**"},
+        ),
+    ),
+    ("GET", "/console/{city}/content/{content_id}"): Spec(
+        CITY_CHILD, console_child_scope(200), with_city_item("")
+    ),
+    ("POST", "/console/{city}/content/{content_id}"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_city_item("", {"title": "Stadtangebot geändert", "then": "submit"}),
+        writes=True,
+    ),
+    ("POST", "/console/{city}/content/{content_id}/withdraw"): Spec(
+        CITY_CHILD, console_child_scope(303), with_city_item("/withdraw", {}), writes=True
+    ),
+    ("GET", "/console/{city}/content/{content_id}/versions/{version_id}"): Spec(
+        CITY_CHILD, console_child_scope(200), with_city_item("/versions/{version}")
+    ),
+    ("POST", "/console/{city}/content/{content_id}/versions/{version_id}/restore"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_city_item("/versions/{version}/restore", {}),
+        writes=True,
+    ),
+}
+
+
 def expected(spec: Spec, role: str, target: str) -> int:
     return spec.overrides.get((role, target), spec.expect(role, target))
 

@@ -20,7 +20,7 @@ from marktplatz.domain.story import (
     publishable_html,
     render_story,
 )
-from marktplatz.services.access import access_shop
+from marktplatz.services.access import access_shop, check_city_staff
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
@@ -72,6 +72,15 @@ async def preview_story(
         shop = await access_shop(uow, actor, shop_id, edit=True, area=area)
         pictures = await shop_pictures(uow, shop.id)
     return render_story(clean_source(source), pictures)
+
+
+async def preview_city_text(
+    ctx: Context, actor: User | None, city_id: UUID, source: object
+) -> RenderedStory:
+    """The text of one of the city's own items as the visitor would see it (city staff); the
+    city's items show no pictures. Nothing is stored."""
+    check_city_staff(actor, city_id)
+    return render_story(clean_source(source), [])
 
 
 async def shop_pictures(uow: UnitOfWork, shop_id: UUID | None) -> list[Picture]:

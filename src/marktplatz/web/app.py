@@ -30,6 +30,7 @@ from marktplatz.web.console.fleet import router as console_fleet_router
 from marktplatz.web.console.footfall import router as console_footfall_router
 from marktplatz.web.console.invitations import api as invitations_api
 from marktplatz.web.console.invitations import router as invitations_router
+from marktplatz.web.console.own_content import router as console_own_content_router
 from marktplatz.web.console.routes import router as console_router
 from marktplatz.web.console.users import router as console_users_router
 from marktplatz.web.console.zones import router as console_zones_router
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(portal_hours_router)
     app.include_router(portal_story_router)
     app.include_router(console_content_router)
+    app.include_router(console_own_content_router)
     app.include_router(console_fitness_router)
     app.include_router(console_analytics_router)
     app.include_router(console_fleet_router)

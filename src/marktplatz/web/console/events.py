@@ -15,8 +15,8 @@ from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_csv
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
+from marktplatz.web.content_editor import content_input, content_values, local_time
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.portal.content import content_input, content_values, local_time
 from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
@@ -36,8 +37,13 @@ async def rendered_preview(
     ctx: Context, user: User, shop_id: UUID, text: str, area: ShopArea | None = ShopArea.STORY
 ) -> RenderedStory:
     """The story (or an item's text) rendered; a text that cannot be (too long) shows why."""
+    return await explained(story.preview_story(ctx, user, shop_id, text, area))
+
+
+async def explained(rendering: Awaitable[RenderedStory]) -> RenderedStory:
+    """A rendered text, or nothing with the reason why it cannot be rendered (too long)."""
     try:
-        return await story.preview_story(ctx, user, shop_id, text, area)
+        return await rendering
     except InvalidInput as exc:
         return RenderedStory("", (exc,))
 

@@ -152,7 +152,8 @@ async function sendPicture(event) {
 
 if (form && source && target) {
   form.querySelector("[data-toolbar]").hidden = false;
-  for (const button of pictures.querySelectorAll("[data-insert]")) button.hidden = false;
+  // The city's own items show no pictures: their editor has no pictures panel.
+  for (const button of pictures?.querySelectorAll("[data-insert]") ?? []) button.hidden = false;
   for (const event of ["select", "keyup", "click", "blur"]) {
     source.addEventListener(event, remember);
   }
@@ -161,7 +162,7 @@ if (form && source && target) {
     const action = event.target.closest("[data-md]")?.dataset.md;
     if (action) ACTIONS[action]();
   });
-  pictures.addEventListener("click", (event) => {
+  pictures?.addEventListener("click", (event) => {
     const markdown = event.target.closest("[data-insert]")?.dataset.insert;
     if (markdown) insertPicture(markdown);
   });
