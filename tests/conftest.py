@@ -77,17 +77,21 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture(scope="session")
-async def web(settings: Settings) -> AsyncIterator[Any]:
+async def serving(settings: Settings) -> AsyncIterator[Any]:
+    """The app on these settings, closed afterwards: the `web` fixture of any scope."""
     app = create_app(settings)
     yield app
     await app.state.marktplatz.close()
 
 
-@pytest.fixture(scope="session")
-def composed(web: Any) -> App:
+def composition(web: Any) -> App:
+    """The app's composition root: the `composed` fixture of any scope."""
     app: App = web.state.marktplatz
     return app
+
+
+web = pytest.fixture(scope="session")(serving)
+composed = pytest.fixture(scope="session")(composition)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ after each route's requests that every earlier line is still there, unchanged.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,12 +28,10 @@ from test_authz_matrix import (
     registered,
 )
 
-from conftest import backend, fresh_database
-from marktplatz.bootstrap import App
+from conftest import backend, composition, fresh_database, serving
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.store.database import create_engine
-from marktplatz.web.app import create_app
 
 # The matrix's tenants, sessions and objects, made anew on this module's database.
 world = test_authz_matrix.world
@@ -68,17 +66,9 @@ def settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
         yield settings.model_copy(update={"database_url": url, "var_dir": folder})
 
 
-@pytest.fixture(scope="module")
-async def web(settings: Settings) -> AsyncIterator[Any]:
-    app = create_app(settings)
-    yield app
-    await app.state.marktplatz.close()
-
-
-@pytest.fixture(scope="module")
-def composed(web: Any) -> App:
-    app: App = web.state.marktplatz
-    return app
+# The app on that database, for this module only.
+web = pytest.fixture(scope="module")(serving)
+composed = pytest.fixture(scope="module")(composition)
 
 
 async def audit_lines(w: World) -> dict[int, tuple[Any, ...]]:
