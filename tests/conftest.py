@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,12 @@ async def _postgres(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, migrated database for this test run; dropped afterwards."""
+@contextmanager
+def fresh_database(folder: Path) -> Iterator[str]:
+    """A new, migrated database of the suite's backend (a file in `folder` for SQLite); its url.
+
+    A PostgreSQL database is dropped afterwards.
+    """
     if backend() == "postgresql":
         name = f"marktplatz_test_{uuid.uuid4().hex[:10]}"
         asyncio.run(_postgres(f'CREATE DATABASE "{name}"'))
@@ -50,9 +54,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
-        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
-        url = f"sqlite+aiosqlite:///{path}"
+        url = f"sqlite+aiosqlite:///{folder / 'test.sqlite3'}"
         migrate_database(Settings(database_url=url, environment=Environment.TEST))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated database for this test run; dropped afterwards."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
         yield url
 
 
@@ -67,17 +77,21 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
-@pytest.fixture(scope="session")
-async def web(settings: Settings) -> AsyncIterator[Any]:
+async def serving(settings: Settings) -> AsyncIterator[Any]:
+    """The app on these settings, closed afterwards: the `web` fixture of any scope."""
     app = create_app(settings)
     yield app
     await app.state.marktplatz.close()
 
 
-@pytest.fixture(scope="session")
-def composed(web: Any) -> App:
+def composition(web: Any) -> App:
+    """The app's composition root: the `composed` fixture of any scope."""
     app: App = web.state.marktplatz
     return app
+
+
+web = pytest.fixture(scope="session")(serving)
+composed = pytest.fixture(scope="session")(composition)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""API tests for shops: input checks that lose nothing, story sanitising and picture uploads."""
+"""API tests for shops: input checks that lose nothing, the story and its versions, pictures."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import io
 import os
 import re
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.accounts import User
 from marktplatz.domain.categories import ShopCategory
 from marktplatz.domain.hours import check_hours
-from marktplatz.services import shops
+from marktplatz.services import shops, story
+from marktplatz.store import tables as t
 from support import Tenant, login, make_user, unique
 
 EN = {"accept-language": "en"}
@@ -437,6 +440,99 @@ async def test_story_html_is_sanitised(
     assert (stored["story_html"], stored["story_html_en"]) == (expected, expected)
     for part in ("<script", "onclick", "javascript:", "alert"):
         assert part not in stored["story_html"]
+
+
+async def versions_of(composed: App, tenant: Tenant, language: str) -> list[tuple[int, str, str]]:
+    """(id, source, html) of the shop's story versions in that language, oldest first."""
+    admin = tenant.users["city-admin"]
+    desk = await story.story_desk(composed.ctx, admin, tenant.shop_a.id, language)
+    return [(v.id, v.source, v.html) for v in reversed(desk.versions)]
+
+
+async def story_log(composed: App, tenant: Tenant) -> list[tuple[str, str]]:
+    """(action, detail) of the shop's audit lines since it was made, oldest first."""
+    log = t.audit_log.c
+    query = select(log.action, log.detail).where(
+        log.object_id == str(tenant.shop_a.id), log.action != "shop.created"
+    )
+    async with composed.engine.connect() as conn:
+        return [(row.action, row.detail) for row in await conn.execute(query.order_by(log.id))]
+
+
+FIRST_STORY = "## Seit 1950\n\nWir schleifen Gläser **selbst**."
+FIRST_HTML = "<h2>Seit 1950</h2>\n<p>Wir schleifen Gläser <strong>selbst</strong>.</p>"
+
+
+async def test_a_story_changed_through_the_api_is_a_version_that_can_be_restored(
+    client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, str], composed: App
+) -> None:
+    # given a story the API changed twice, the second time with the shop's name
+    shop_url = f"/api/v1/shops/{tenant.shop_a.id}"
+    first = await client.patch(shop_url, headers=admin, json={"story_html": FIRST_STORY})
+    second = await client.patch(
+        shop_url, headers=admin, json={"name": "Optik Neu", "story_html": "<p>Neu erzählt</p>"}
+    )
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    # then each change was rendered as the story editor renders it and kept as a version
+    assert first.json()["story_html"] == FIRST_HTML
+    [(old, source, html), (new, *_)] = await versions_of(composed, tenant, "de")
+    assert (source, html) == (FIRST_STORY, FIRST_HTML)
+    assert await versions_of(composed, tenant, "en") == []
+
+    # when the editor restores the first version
+    restored = await client.post(
+        f"/portal/shops/{tenant.shop_a.id}/story/versions/{old}/restore", headers=admin
+    )
+
+    # then the first story is published again, as a new version, and every step is logged
+    assert restored.status_code == 303, restored.text
+    shop = await read_shop(client, tenant.shop_a.id)
+    assert (shop["name"], shop["story_html"]) == ("Optik Neu", FIRST_HTML)
+    [*_, (newest, _, html)] = await versions_of(composed, tenant, "de")
+    assert (newest > new, html) == (True, FIRST_HTML)
+    assert await story_log(composed, tenant) == [
+        ("shop.story_updated", f"de, version {old}"),
+        ("shop.updated", "name"),
+        ("shop.story_updated", f"de, version {new}"),
+        ("shop.story_restored", f"de, from version {old}, version {newest}"),
+    ]
+
+
+async def test_a_story_with_a_foreign_picture_is_refused_with_the_whole_change(
+    client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, str], composed: App
+) -> None:
+    # given
+    before = await read_shop(client, tenant.shop_a.id)
+    body = {"name": "Optik Neu", "story_html_en": "![Pixel](https://tracker.example/p.gif)"}
+    # when
+    response = await client.patch(f"/api/v1/shops/{tenant.shop_a.id}", headers=admin, json=body)
+    # then the field is named as it was sent, and nothing of the change is stored
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "field": "story_html_en",
+            "message": "Picture 1 (“https://tracker.example/p.gif”) is not one of your shop's "
+            "pictures. Please use “Insert picture” to choose or upload one.",
+        }
+    ]
+    assert await read_shop(client, tenant.shop_a.id) == before
+    assert await versions_of(composed, tenant, "en") == []
+
+
+async def test_a_shop_created_with_a_story_has_it_as_its_first_version(
+    client: httpx.AsyncClient, tenant: Tenant, admin: dict[str, str], composed: App
+) -> None:
+    # when
+    body = new_shop_body(story_html_en=FIRST_STORY)
+    response = await client.post(
+        f"/api/v1/cities/{tenant.city.slug}/shops", headers=admin, json=body
+    )
+    # then
+    assert response.status_code == 201, response.text
+    assert response.json()["story_html_en"] == FIRST_HTML
+    admin_user = tenant.users["city-admin"]
+    desk = await story.story_desk(composed.ctx, admin_user, UUID(response.json()["id"]), "en")
+    assert [(v.source, v.html) for v in desk.versions] == [(FIRST_STORY, FIRST_HTML)]
 
 
 # --- who may change a shop --------------------------------------------------------------------

@@ -34,6 +34,7 @@ from support import qr_point as point
 EN = {"accept-language": "en"}
 BERLIN = ZoneInfo("Europe/Berlin")
 GROUPED = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+DEFAULT_ATTRIBUTION_DAYS = Settings.model_fields["attribution_days"].default
 UNKNOWN = "No coupon has this code. Check the code with the customer and type it again."
 
 
@@ -630,12 +631,19 @@ async def test_another_shops_retailer_gets_no_results(
 # --- attribution ---------------------------------------------------------------------------------
 
 
-async def contact(client: httpx.AsyncClient, tenant: Tenant, tp: Touchpoint, visitor: str) -> None:
+async def contact(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    tp: Touchpoint,
+    visitor: str,
+    at: datetime | None = None,
+) -> None:
+    """The visitor meets the touchpoint `at` that time (five minutes ago)."""
     event = {
         "event_id": str(uuid.uuid4()),
         "kind": "touchpoint.contact",
         "city": tenant.city.slug,
-        "occurred_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+        "occurred_at": (at or datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
         "touchpoint_id": str(tp.id),
         "channel": "qr",
         "visitor": visitor,
@@ -719,6 +727,36 @@ async def test_erasure_drops_the_path_to_a_redemption_and_unlinks_the_coupon(
     assert row["pseudonym"] is None
     still = await rows(composed, select(t.coupons.c.id).where(t.coupons.c.pseudonym == visitor))
     assert still == []
+
+
+@pytest.mark.parametrize("days", [DEFAULT_ATTRIBUTION_DAYS, 3])
+async def test_only_contacts_within_the_attribution_window_are_linked(
+    settings: Settings, composed: App, tenant: Tenant, days: int
+) -> None:
+    # given an app whose clock stands still and whose redemptions look `days` back
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    app: Any = create_app(settings.model_copy(update={"attribution_days": days}), clock=clock)
+    visitor, _ = await consenting(composed)
+    item = await offer(composed, tenant)
+    early, late = await point(composed, tenant, "Bahnhof"), await point(composed, tenant, "Markt")
+    first = clock.now()
+    try:
+        async with new_client(app) as phone, new_client(app) as desk:
+            # and a visitor who meets one touchpoint, another two minutes later, and saves the offer
+            clock.advance(timedelta(minutes=2))
+            await contact(phone, tenant, early, visitor, at=first)
+            await contact(phone, tenant, late, visitor, at=clock.now())
+            code = await saved_code(phone, item, visitor=visitor)
+            # when the coupon is redeemed a minute more than the window after the first contact
+            clock.advance(timedelta(days=days, minutes=-1))
+            redeemed = await at_till(desk, "redeem", code, await cashier(desk, tenant))
+    finally:
+        await app.state.marktplatz.close()
+    # then only the contact inside the window (by a minute) is linked to the redemption
+    assert redeemed.status_code == 200, redeemed.text
+    assert await touches(composed, redeemed.json()["coupon_id"]) == [
+        (late.id, "touchpoint.contact", visitor)
+    ]
 
 
 # --- what review found ---------------------------------------------------------------------------

@@ -7,15 +7,19 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from marktplatz.adapters.clock import FixedClock
 from marktplatz.bootstrap import App
 from marktplatz.domain.shops import Shop
 from marktplatz.services import shops, staff
+from marktplatz.settings import Settings
 from marktplatz.store import tables as t
+from marktplatz.web.app import create_app
 from support import Tenant, login, new_client
 
 LUNCH = "Mo-Fr 09:00-13:00,14:30-18:30; Sa 10:00-14:00; PH off"
@@ -199,6 +203,48 @@ async def test_preview_shows_the_osm_line_and_the_week_without_saving(
     assert f"<code>{LUNCH}</code>" in no_script.text
     assert (await stored(composed, tenant)).opening_hours == before.opening_hours
     assert await hours_audits(composed, tenant) == 0
+
+
+def preview_badge(fragment: str) -> str:
+    """The preview's "open now / next change" line as read, spaces made plain."""
+    match = re.search(r'<p class="preview-state">(.*?)</p>', fragment, re.DOTALL)
+    assert match, fragment
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", match[1])).split())
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("local", "badge"),
+    [
+        ("2026-06-10 11:00", "Open now · until 1:00 PM"),
+        ("2026-06-10 13:00", "Closed · opens Wednesday, 2:30 PM"),
+        ("2026-06-10 14:29", "Closed · opens Wednesday, 2:30 PM"),
+        ("2026-06-10 18:30", "Closed · opens Thursday, 9:00 AM"),
+        ("2026-06-13 15:00", "Closed · opens Monday, 9:00 AM"),
+        ("2026-06-04 11:00", "Closed today — public holiday (Corpus Christi)"),
+    ],
+    ids=["open", "lunch-break", "a-minute-before", "evening", "weekend", "holiday"],
+)
+async def test_preview_says_whether_the_entered_hours_are_open_at_the_time(
+    settings: Settings, tenant: Tenant, local: str, badge: str
+) -> None:
+    # given an app whose clock stands at that time in the city (before the test accounts were
+    # made, so no owner's grace period for two-factor login has ended)
+    clock = FixedClock(datetime.fromisoformat(local).replace(tzinfo=BERLIN).astimezone(UTC))
+    app: Any = create_app(settings, clock=clock)
+    try:
+        async with new_client(app) as owner:
+            owner.headers["accept-language"] = "en"
+            token = await login(owner, tenant.users["retailer-owner"])
+            # when the owner enters the week with a lunch break (not yet saved)
+            fragment = await owner.post(hours_url(tenant, "/preview"), data=week_form(token))
+    finally:
+        await app.state.marktplatz.close()
+    # then the preview says whether those hours are open now, and when that changes
+    assert fragment.status_code == 200, fragment.text
+    assert preview_badge(fragment.text) == badge
 
 
 async def test_copy_monday_fills_tuesday_to_friday_without_saving(

@@ -11,7 +11,6 @@ from marktplatz.domain.accounts import MAX_PASSWORD, MIN_PASSWORD, check_passwor
 from marktplatz.domain.categories import CATEGORIES, CategoryInfo, ShopCategory, category_info
 from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.geo import MAX_ZONE_VERTICES, Location, make_location, parse_polygon
-from marktplatz.domain.richtext import MAX_RICH_TEXT, sanitize_html
 from marktplatz.domain.text import clean_email, clean_slug, clean_url, slugify
 from marktplatz.domain.touchpoints import (
     CODE_ALPHABET,
@@ -585,52 +584,6 @@ def test_a_short_email_name_is_not_held_against_the_password() -> None:
 
     # then
     assert result is None
-
-
-# --- rich text ------------------------------------------------------------------------------
-
-
-def test_sanitize_html_removes_scripts_handlers_and_javascript_links() -> None:
-    # given a story with a script, an event handler and a javascript: link
-    story = '<script>alert(1)</script><p onclick="x">Hi <a href="javascript:alert(1)">x</a></p>'
-
-    # when
-    clean = sanitize_html(story)
-
-    # then
-    assert clean == '<p>Hi <a rel="noopener noreferrer nofollow">x</a></p>'
-
-
-def test_sanitize_html_keeps_allowed_markup_and_safe_links() -> None:
-    # given allowed tags, a https link with a target, an image and a style block
-    story = (
-        "<h2>Seit 1920</h2><p><strong>Familie</strong> <em>Kranz</em></p>"
-        '<a href="https://example.org" target="_blank" title="t">x</a>'
-        '<img src="x" onerror="alert(1)"><style>p { color: red }</style>'
-    )
-
-    # when
-    clean = sanitize_html(story)
-
-    # then
-    assert clean == (
-        "<h2>Seit 1920</h2><p><strong>Familie</strong> <em>Kranz</em></p>"
-        '<a href="https://example.org" title="t" rel="noopener noreferrer nofollow">x</a>'
-    )
-
-
-def test_sanitize_html_handles_empty_wrong_type_and_overlong_input() -> None:
-    # given no story, a number and a story one character too long
-    # when
-    empty = sanitize_html(None)
-    padded = sanitize_html("  <p>a</p>  ")
-    not_text = rejected(sanitize_html, 5, "story_html")
-    too_long = rejected(sanitize_html, "x" * (MAX_RICH_TEXT + 1), "story_html")
-
-    # then
-    assert (empty, padded) == ("", "<p>a</p>")
-    assert (not_text.field, not_text.message) == ("story_html", "This must be text.")
-    assert str(too_long) == "story_html: At most 20000 characters, please."
 
 
 # --- categories -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Rich text (a shop's story) sanitised against an allow-list."""
+"""Rich text of stories and items: the tags and attributes kept, its length, its plain text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import re
 from html import unescape
 
 import nh3
-
-from marktplatz.domain.errors import N_, InvalidInput
 
 MAX_RICH_TEXT = 20_000
 ALLOWED_TAGS = {
@@ -26,23 +24,6 @@ ALLOWED_TAGS = {
     "blockquote",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
-
-
-def sanitize_html(value: object, field: str = "story") -> str:
-    """HTML with only the allowed tags; scripts, styles and event handlers never survive."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(field, N_("This must be text."))
-    if len(value) > MAX_RICH_TEXT:
-        raise InvalidInput(field, N_("At most %(max)s characters, please."), max=MAX_RICH_TEXT)
-    return nh3.clean(
-        value,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto", "tel"},
-        link_rel="noopener noreferrer nofollow",
-    ).strip()
 
 
 _BREAKS = re.compile(r"<br\s*/?>|</(?:p|li|h2|h3|blockquote)>", re.IGNORECASE)

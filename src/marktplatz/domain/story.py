@@ -177,8 +177,8 @@ def publishable_html(source: str, pictures: Sequence[Picture]) -> str:
 def current_source(published_html: str, newest: StoryVersion | None) -> str:
     """What the editor shows: the newest version's Markdown while it is what is published.
 
-    A story changed past the editor (the JSON API, or a shop from before it) is edited as its
-    published HTML, which renders unchanged.
+    A story without versions (a shop from before the editor) is edited as its published HTML,
+    which renders unchanged.
     """
     if newest is not None and newest.html == published_html:
         return newest.source

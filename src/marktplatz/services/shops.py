@@ -13,7 +13,6 @@ from marktplatz.domain.cities import City
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.domain.geo import Location, make_location
 from marktplatz.domain.hours import check_hours
-from marktplatz.domain.richtext import sanitize_html
 from marktplatz.domain.shops import (
     MAX_IMAGES_PER_SHOP,
     Shop,
@@ -29,6 +28,7 @@ from marktplatz.services.access import access_city, access_shop
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
+from marktplatz.services.story import store_story
 
 _FIELDS: dict[str, Callable[[object], object]] = {
     "name": lambda v: clean_text(v, "name", max_len=120),
@@ -39,10 +39,10 @@ _FIELDS: dict[str, Callable[[object], object]] = {
     "phone": clean_phone,
     "email": clean_email,
     "website": clean_url,
-    "story_html": lambda v: sanitize_html(v, "story_html"),
-    "story_html_en": lambda v: sanitize_html(v, "story_html_en"),
     "opening_hours": clean_opening_hours,
 }
+# The story in each language, as the JSON API names it: saved the way the story editor saves.
+_STORIES = {"story_html": "de", "story_html_en": "en"}
 
 
 def moved_location(current: Location, data: Mapping[str, object]) -> Location | None:
@@ -54,6 +54,21 @@ def moved_location(current: Location, data: Mapping[str, object]) -> Location | 
     if "lat" not in data and "lon" not in data:
         return None
     return make_location(data.get("lat", current.lat), data.get("lon", current.lon))
+
+
+async def _store_stories(
+    uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, data: Mapping[str, object]
+) -> Shop:
+    """Save each story the change sends as a new version; the shop as now stored."""
+    for field, language in _STORIES.items():
+        if field not in data:
+            continue
+        source = data[field]
+        try:
+            shop, _ = await store_story(uow, ctx, actor, shop, language, source or "")
+        except InvalidInput as exc:  # named as the caller named it
+            raise InvalidInput(field, exc.message, **exc.params) from exc
+    return shop
 
 
 def _clean_changes(data: Mapping[str, object], *, keep_unparsed_hours: bool) -> dict[str, object]:
@@ -153,6 +168,7 @@ async def create_shop(
             raise Conflict("slug", N_("Another shop already uses this short name."))
         await uow.shops.add(shop)
         await audit(uow, ctx, actor, city_id, "shop.created", "shop", shop.id, [shop.slug])
+        shop = await _store_stories(uow, ctx, actor, shop, data)
         await uow.commit()
     return shop
 
@@ -160,7 +176,10 @@ async def create_shop(
 async def update_shop(
     ctx: Context, actor: User | None, shop_id: UUID, data: Mapping[str, object]
 ) -> Shop:
-    """Change a shop's profile, story or hours (its owner or city staff)."""
+    """Change a shop's profile, story or hours (its owner or city staff).
+
+    A story is saved as the story editor saves it: sanitised, and kept as a new version.
+    """
     changes = _clean_changes(data, keep_unparsed_hours=bool(data.get("keep_unparsed_hours")))
     async with ctx.uow(write=True) as uow:
         shop = await access_shop(uow, actor, shop_id, edit=True)
@@ -168,8 +187,12 @@ async def update_shop(
         if location is not None:
             changes["location"] = location
         updated = replace(shop, **changes, updated_at=ctx.clock.now())  # type: ignore[arg-type]
-        await uow.shops.update(updated)
-        await audit(uow, ctx, actor, shop.city_id, "shop.updated", "shop", shop.id, sorted(changes))
+        stories = _STORIES.keys() & data.keys()
+        if changes or not stories:  # a story alone is logged as the story's own change
+            await uow.shops.update(updated)
+            detail = sorted(changes)
+            await audit(uow, ctx, actor, shop.city_id, "shop.updated", "shop", shop.id, detail)
+        updated = await _store_stories(uow, ctx, actor, updated, data)
         await uow.commit()
     return updated
 

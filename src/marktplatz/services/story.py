@@ -92,16 +92,39 @@ async def shop_pictures(uow: UnitOfWork, shop_id: UUID | None) -> list[Picture]:
 
 async def _publish(
     uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
-) -> int:
+) -> tuple[Shop, int]:
     """Render, refuse on the first problem, then publish the HTML and keep the version."""
     html = publishable_html(source, await shop_pictures(uow, shop.id))
     field = "story_html_en" if language == "en" else "story_html"
     now = ctx.clock.now()
-    await uow.shops.update(replace(shop, **{field: html}, updated_at=now))  # type: ignore[arg-type]
+    updated = replace(shop, **{field: html}, updated_at=now)  # type: ignore[arg-type]
+    await uow.shops.update(updated)
     author = actor.id if actor else None
     version_id = await uow.story_versions.add(shop.id, language, source, html, author, now)
     await uow.story_versions.keep_newest(shop.id, language, VERSIONS_KEPT)
-    return version_id
+    return updated, version_id
+
+
+async def store_story(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: User | None,
+    shop: Shop,
+    language: object,
+    source: object,
+) -> tuple[Shop, int]:
+    """Publish the story in one language as a new version, inside the caller's transaction.
+
+    The one way a story is changed (the editor, the JSON API): its Markdown or HTML rendered
+    and sanitised, any picture not the shop's own or without a description refused, the
+    version kept and the change logged. Returns the shop as now stored and the version's id.
+    The caller has checked that the actor may change this shop's story.
+    """
+    lang, text = clean_language(language), clean_source(source)
+    stored, version_id = await _publish(uow, ctx, actor, shop, lang, text)
+    detail = [lang, f"version {version_id}"]
+    await audit(uow, ctx, actor, shop.city_id, "shop.story_updated", "shop", shop.id, detail)
+    return stored, version_id
 
 
 async def save_story(
@@ -114,10 +137,7 @@ async def save_story(
     async with ctx.uow(write=True) as uow:
         # Checked before the input: someone without the right learns nothing from the answer.
         shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
-        lang, text = clean_language(language), clean_source(source)
-        version_id = await _publish(uow, ctx, actor, shop, lang, text)
-        detail = [lang, f"version {version_id}"]
-        await audit(uow, ctx, actor, shop.city_id, "shop.story_updated", "shop", shop.id, detail)
+        _, version_id = await store_story(uow, ctx, actor, shop, language, source)
         await uow.commit()
     return version_id
 
@@ -146,7 +166,7 @@ async def restore_story(ctx: Context, actor: User | None, shop_id: UUID, version
     async with ctx.uow(write=True) as uow:
         shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         old = await _own_version(uow, shop, version_id)
-        new_id = await _publish(uow, ctx, actor, shop, old.language, old.source)
+        _, new_id = await _publish(uow, ctx, actor, shop, old.language, old.source)
         detail = [old.language, f"from version {old.id}", f"version {new_id}"]
         await audit(uow, ctx, actor, shop.city_id, "shop.story_restored", "shop", shop.id, detail)
         await uow.commit()

@@ -191,7 +191,11 @@ async def get_shop(request: Request, shop_id: UUID) -> s.ShopPublic:
 async def update_shop(
     request: Request, shop_id: UUID, body: s.ShopUpdate, user: CurrentUser
 ) -> s.ShopPublic:
-    """Change the profile, story or opening hours (the shop's owner or city staff)."""
+    """Change the profile, story or opening hours (the shop's owner or city staff).
+
+    A story (Markdown or HTML) is saved as the portal's story editor saves it: sanitised, only
+    the shop's own pictures with a description, and kept as a version that can be restored.
+    """
     _need_login(user)
     ctx = app_of(request).ctx
     await shops.update_shop(ctx, user, shop_id, _changes(body))
