@@ -28,10 +28,10 @@ from test_authz_matrix import (
     registered,
 )
 
-from conftest import backend, composition, fresh_database, serving
 from marktplatz.settings import Settings
 from marktplatz.store import tables as t
 from marktplatz.store.database import create_engine
+from suite_db import backend, composition, fresh_database, serving
 
 # The matrix's tenants, sessions and objects, made anew on this module's database.
 world = test_authz_matrix.world
