@@ -265,6 +265,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        # uvicorn's httptools protocol, with an answer's headers and body sent in one write
+        # (an import string, as for the app: the entry points do not import each other).
+        http="marktplatz.web.protocol:CorkedHttpToolsProtocol",
         proxy_headers=True,
         access_log=False,
     )
