@@ -240,6 +240,9 @@ def report(name: str, bare: dict[int, Load], ours: dict[int, Load], raw: float) 
     )
 
 
+WORKERS = 1
+
+
 def measure(name: str, env: dict[str, str], seconds: int, connections: int, raw: Any) -> None:
     subprocess.run(
         [sys.executable, "-m", "marktplatz", "demo"], env=env, check=True, stdout=subprocess.DEVNULL
@@ -248,13 +251,21 @@ def measure(name: str, env: dict[str, str], seconds: int, connections: int, raw:
         script = Path(tmp) / "events.lua"
         script.write_text(LUA)
         bare_port, port = free_port(), free_port()
-        bare_command = [sys.executable, __file__, "--bare-server", str(bare_port)]
+        bare_command = [
+            sys.executable,
+            __file__,
+            "--bare-server",
+            str(bare_port),
+            "--workers",
+            str(WORKERS),
+        ]
         bare: dict[int, Load] = {}
         ours: dict[int, Load] = {}
         with server(bare_command, dict(os.environ), bare_port):
             for batch in (1, 50):
                 bare[batch] = wrk(bare_port, batch, seconds, connections, script)
         serve = [sys.executable, "-m", "marktplatz", "serve", "--port", str(port)]
+        serve += ["--workers", str(WORKERS)]
         with server(serve, env, port):
             for batch in (1, 50):
                 ours[batch] = wrk(port, batch, seconds, connections, script)
@@ -321,13 +332,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--durability", choices=["normal", "strict"], default="normal")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, ours and bare")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     if args.bare_server:
         import uvicorn
 
         uvicorn.run(
-            bare_app,
+            "ingest:bare_app",
+            app_dir=str(Path(__file__).parent),
+            workers=args.workers,
             host="127.0.0.1",
             port=args.bare_server,
             loop="uvloop",
@@ -337,7 +353,8 @@ def main() -> None:
         )
         return
     load = f"wrk -t2 -c{args.connections} -d{args.seconds}s"
-    print(f"{os.cpu_count()} cores; {load}; one uvicorn worker (uvloop, httptools)")
+    workers = "one uvicorn worker" if WORKERS == 1 else f"{WORKERS} uvicorn workers"
+    print(f"{os.cpu_count()} cores; {load}; {workers} (uvloop, httptools)")
     if args.backend in ("sqlite", "both"):
         sqlite_block(args.seconds, args.connections, args.durability)
     if args.backend in ("postgresql", "both"):
