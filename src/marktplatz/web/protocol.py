@@ -34,7 +34,7 @@ class CorkedTransport:
             return
         if not self._buffer:
             self._loop.call_soon(self.flush)
-        self._buffer.append(bytes(data))
+        self._buffer.append(data if isinstance(data, bytes) else bytes(data))
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
