@@ -200,7 +200,7 @@ async def import_form(request: Request, staff: StaffOf) -> Response:
 @router.post("/{city}/fleet/import", response_class=HTMLResponse)
 async def import_check(request: Request, staff: StaffOf) -> Response:
     """The dry run: every problem by row, or a summary with the button that imports."""
-    data, filename = await read_upload(request, MAX_BYTES)
+    data, filename, _ = await read_upload(request, MAX_BYTES)
     plan = await fleet.check_import(app_of(request).ctx, staff.user, staff.city.id, data)
     if plan.problems:
         problems = problem_rows(request, plan.problems)
