@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette import formparsers
+from starlette.datastructures import UploadFile
 
 from marktplatz.bootstrap import App
 from marktplatz.settings import Environment, Settings
@@ -47,3 +49,17 @@ async def client(web: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def tenant(composed: App) -> Tenant:
     return await make_tenant(composed)
+
+
+@pytest.fixture
+def uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
+    """Every file the form parser makes in a test, kept to check that it was closed."""
+    made: list[UploadFile] = []
+
+    class Recorded(UploadFile):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(formparsers, "UploadFile", Recorded)
+    return made

@@ -2360,10 +2360,20 @@ def sheet_pick(w: World, target: str) -> str:
     return f"/console/{city}/fleet/qr-codes.pdf?scope=selected&id={point}"
 
 
+def sheet_form(w: World, target: str) -> str:
+    return f"/console/{console_city(w, target)}/fleet/qr-codes.pdf"
+
+
 MATRIX |= {
     # (a GET: printing changes nothing; a foreign or missing code looks missing to staff)
     ("GET", "/console/{city}/fleet/qr-codes.pdf"): Spec(
         SHOP_CHILD, console_child_scope(200), url(sheet_pick)
+    ),
+    # (the fleet page's form: a POST for the length of its ids, yet it changes nothing)
+    ("POST", "/console/{city}/fleet/qr-codes.pdf"): Spec(
+        SHOP_CHILD,
+        console_child_scope(200),
+        with_form(sheet_form, lambda c: {"scope": "selected", "id": str(point_of(c.w, c.target))}),
     ),
 }
 

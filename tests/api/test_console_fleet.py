@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette import formparsers
 from starlette.datastructures import UploadFile
 
 from marktplatz.adapters.clock import FixedClock
@@ -202,20 +201,6 @@ async def test_the_dry_run_reports_every_bad_row_and_stores_nothing(
     )
     assert "Import now" not in response.text
     assert await count_points(composed, tenant) == before
-
-
-@pytest.fixture
-def uploads(monkeypatch: pytest.MonkeyPatch) -> list[UploadFile]:
-    """Every file the form parser makes in a test, kept to check that it was closed."""
-    made: list[UploadFile] = []
-
-    class Recorded(UploadFile):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(formparsers, "UploadFile", Recorded)
-    return made
 
 
 @pytest.mark.parametrize("page", ["fleet/import", "footfall"])

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -83,11 +84,11 @@ async def test_the_ticked_codes_print_on_pages_of_eight_and_scan_to_their_addres
     points = await pavement(composed, tenant, mark, 11)
     chosen = points[:10]
     client.headers.update(EN)
-    await login(client, tenant.users["city-editor"])
+    token = await login(client, tenant.users["city-editor"])
 
-    # when ten of them are ticked and printed
-    params = [*ids(chosen), ("scope", "selected"), ("sort", "name")]
-    response = await client.get(sheet_of(tenant), params=params)
+    # when ten of them are ticked and printed (the fleet page's form posts them)
+    form = {"id": [str(p.id) for p in chosen], "scope": "selected", "sort": "name"}
+    response = await client.post(sheet_of(tenant), data={**form, "csrf_token": token})
 
     # then the PDF has two pages, eight labels then two, whose codes hold exactly the chosen
     # short addresses, in the table's order
@@ -154,7 +155,14 @@ async def test_the_fleet_page_offers_tick_boxes_for_qr_codes_only(
     page = (await client.get(f"/console/{tenant.city.slug}/fleet", params={"q": mark})).text
 
     # then only the QR code has a labelled tick box, which belongs to the sheet's form
-    assert f'action="{sheet_of(tenant)}"' in page
+    assert (
+        f'<form id="qr-sheet" class="panel qr-sheet" method="post" action="{sheet_of(tenant)}"'
+        in page
+    )
+    sheet_form = page[
+        page.index('<form id="qr-sheet"') : page.index("</form>", page.index('<form id="qr-sheet"'))
+    ]
+    assert '<input type="hidden" name="csrf_token" value="' in sheet_form
     assert (
         f'<input type="checkbox" form="qr-sheet" name="id" value="{code.id}" '
         f'id="pick-{code.id}">' in page
@@ -164,6 +172,17 @@ async def test_the_fleet_page_offers_tick_boxes_for_qr_codes_only(
     assert str(other.id) not in page.replace(f"/touchpoints/{other.id}", "")
     assert '<input type="hidden" name="q" value="' + mark + '">' in page
     assert 'name="scope" value="list">Print all QR codes of this list (PDF)</button>' in page
+
+
+async def send(
+    client: httpx.AsyncClient, method: str, url: str, fields: list[tuple[str, str]], token: str
+) -> httpx.Response:
+    """The sheet's form sent as the page sends it (POST), or as a link or bookmark (GET)."""
+    if method == "GET":
+        return await client.get(url, params=fields)
+    body = urlencode([*fields, ("csrf_token", token)])
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return await client.post(url, content=body, headers=headers)
 
 
 def error_of(page: str) -> str:
@@ -190,8 +209,14 @@ def error_of(page: str) -> str:
         ),
     ],
 )
+@pytest.mark.parametrize("method", ["POST", "GET"])
 async def test_a_bad_choice_shows_the_fleet_page_again_with_why(
-    composed: App, client: httpx.AsyncClient, tenant: Tenant, choose: Any, message: str
+    composed: App,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    choose: Any,
+    message: str,
+    method: str,
 ) -> None:
     # given
     mark = uuid.uuid4().hex[:6]
@@ -199,11 +224,11 @@ async def test_a_bad_choice_shows_the_fleet_page_again_with_why(
     other = await beacon(composed, tenant, f"Bake {mark}")
     picked = [p if isinstance(p, str) else str(p.id) for p in choose(code, other)]
     client.headers.update(EN)
-    await login(client, tenant.users["city-admin"])
+    token = await login(client, tenant.users["city-admin"])
 
     # when
-    params = [*(("id", value) for value in picked), ("scope", "selected"), ("q", mark)]
-    response = await client.get(sheet_of(tenant), params=params)
+    fields = [*(("id", value) for value in picked), ("scope", "selected"), ("q", mark)]
+    response = await send(client, method, sheet_of(tenant), fields, token)
 
     # then the page says what is wrong, keeps the filter and the ticks, and has no PDF
     assert response.status_code == 422
@@ -225,9 +250,10 @@ async def test_an_empty_list_cannot_be_printed_whole(
     )
 
 
+@pytest.mark.parametrize("method", ["POST", "GET"])
 @pytest.mark.parametrize("which", ["foreign", "missing", "garbled"])
 async def test_a_code_of_another_city_or_none_looks_missing(
-    composed: App, client: httpx.AsyncClient, tenant: Tenant, which: str
+    composed: App, client: httpx.AsyncClient, tenant: Tenant, which: str, method: str
 ) -> None:
     # given a code of our city and one of another city
     (code,) = await pavement(composed, tenant, uuid.uuid4().hex[:6], 1)
@@ -235,10 +261,11 @@ async def test_a_code_of_another_city_or_none_looks_missing(
     (foreign,) = await pavement(composed, other_city, uuid.uuid4().hex[:6], 1)
     stranger = {"foreign": str(foreign.id), "missing": str(uuid.uuid4()), "garbled": "x'1"}[which]
     client.headers.update(EN)
-    await login(client, tenant.users["city-admin"])
+    token = await login(client, tenant.users["city-admin"])
 
     # when it is sent along with our own
-    response = await client.get(sheet_of(tenant), params=[("id", str(code.id)), ("id", stranger)])
+    fields = [("id", str(code.id)), ("id", stranger)]
+    response = await send(client, method, sheet_of(tenant), fields, token)
 
     # then nothing is printed, and the other city's code is not named
     assert response.status_code == 404
@@ -247,11 +274,88 @@ async def test_a_code_of_another_city_or_none_looks_missing(
     assert foreign.code not in response.text
 
 
+@pytest.mark.parametrize("method", ["POST", "GET"])
 async def test_retailers_may_not_print_the_citys_sheet(
-    composed: App, client: httpx.AsyncClient, tenant: Tenant
+    composed: App, client: httpx.AsyncClient, tenant: Tenant, method: str
 ) -> None:
     (code,) = await pavement(composed, tenant, uuid.uuid4().hex[:6], 1)
-    await login(client, tenant.users["retailer-owner"])
-    response = await client.get(sheet_of(tenant), params={"id": str(code.id)})
+    token = await login(client, tenant.users["retailer-owner"])
+    response = await send(client, method, sheet_of(tenant), [("id", str(code.id))], token)
     assert response.status_code == 403
     assert code.code not in response.text
+
+
+@pytest.mark.parametrize("token", ["", "falsch"], ids=["no token", "wrong token"])
+async def test_a_posted_sheet_needs_the_csrf_token(
+    composed: App, client: httpx.AsyncClient, tenant: Tenant, token: str
+) -> None:
+    (code,) = await pavement(composed, tenant, uuid.uuid4().hex[:6], 1)
+    await login(client, tenant.users["city-admin"])
+    response = await send(client, "POST", sheet_of(tenant), [("id", str(code.id))], token)
+    assert response.status_code == 403
+    assert response.headers["content-type"] != "application/pdf"
+
+
+async def test_200_ticked_codes_print_by_post_though_their_address_would_be_too_long(
+    composed: App, client: httpx.AsyncClient, tenant: Tenant, tmp_path: Path
+) -> None:
+    require_tools("pdftoppm", "pdftotext")
+    # given as many ticked codes as fit into one PDF: as a GET, their ids alone make an address
+    # of about 8 kB, where nginx's default buffers for a request line end
+    mark = uuid.uuid4().hex[:6]
+    points = await pavement(composed, tenant, mark, MAX_CODES)
+    fields = [*ids(points), ("scope", "selected"), ("sort", "name")]
+    assert len(f"{sheet_of(tenant)}?{urlencode(fields)}") > 8000
+    client.headers.update(EN)
+    token = await login(client, tenant.users["city-editor"])
+
+    # when they are printed from the fleet page's form
+    response = await send(client, "POST", sheet_of(tenant), fields, token)
+
+    # then the address stays short, and the PDF holds all of them on pages of eight
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    assert str(response.request.url) == f"http://testserver{sheet_of(tenant)}"
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(response.content)
+    text = " ".join((await asyncio.to_thread(pdf_text, pdf)).split())
+    assert text.count(URL_LABEL) == MAX_CODES
+    for point in (points[0], points[-1]):
+        assert short_url(point) in text
+
+
+async def test_250_ticked_codes_are_refused_with_why_and_stay_ticked(
+    composed: App, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # given 250 ticked codes, more than one PDF holds
+    mark = uuid.uuid4().hex[:6]
+    points = await pavement(composed, tenant, mark, 250)
+    client.headers.update(EN)
+    token = await login(client, tenant.users["city-admin"])
+
+    # when they are printed from the fleet page's form, filtered by their mark
+    fields = [*ids(points), ("scope", "selected"), ("q", f"Pflaster {mark}")]
+    response = await send(client, "POST", sheet_of(tenant), fields, token)
+
+    # then the page says how many fit, keeps the filter and every tick, and has no PDF
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert error_of(response.text) == (
+        f"You chose 250 QR codes; at most {MAX_CODES} fit into one PDF. "
+        "Please print them in parts, for example zone by zone."
+    )
+    assert f'name="q" value="Pflaster {mark}"' in response.text
+    assert response.text.count('" checked aria-describedby="qr-sheet-error">') == 250
+
+
+async def test_more_ids_than_a_form_may_hold_are_refused_before_anything_is_looked_up(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # given more fields than the form parser accepts (1000)
+    token = await login(client, tenant.users["city-admin"])
+    fields = [("id", str(uuid.uuid4())) for _ in range(1000)]
+    # when
+    response = await send(client, "POST", sheet_of(tenant), fields, token)
+    # then
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.datastructures import UploadFile
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.touchpoints import Touchpoint
@@ -142,6 +143,38 @@ async def test_a_bad_file_is_named_beside_the_file_input_and_nothing_is_saved(
     assert 'aria-invalid="true"' in response.text
     assert 'value="Altstadt"' in response.text
     assert await cities.list_zones(composed.ctx, tenant.city.id) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "token", "content", "status"),
+    [
+        pytest.param("city-admin", "wrong", json.dumps(SQUARE).encode(), 403, id="csrf"),
+        pytest.param("retailer-owner", "", json.dumps(SQUARE).encode(), 403, id="retailer"),
+        pytest.param("city-admin", "", b" " * (MAX_UPLOAD_BYTES + 1), 422, id="too large"),
+        pytest.param("city-admin", "", b"\x89PNG\r\n\x1a\n", 422, id="wrong type"),
+    ],
+)
+async def test_a_refused_upload_stores_no_zone_and_its_file_is_closed(
+    en: httpx.AsyncClient,
+    tenant: Tenant,
+    composed: App,
+    uploads: list[UploadFile],
+    role: str,
+    token: str,
+    content: bytes,
+    status: int,
+) -> None:
+    # given a wrong CSRF token, a retailer who may not draw zones, or a bad file
+    csrf = await login(en, tenant.users[role])
+    # when
+    response = await en.post(
+        f"/console/{tenant.city.slug}/zones", data=_form(token or csrf), files=_file(content)
+    )
+    # then nothing is stored, and the upload's temporary file is closed
+    assert response.status_code == status
+    assert await cities.list_zones(composed.ctx, tenant.city.id) == []
+    assert len(uploads) == 1
+    assert uploads[0].file.closed
 
 
 async def test_an_uploaded_shape_that_crosses_itself_is_put_into_the_text_field(

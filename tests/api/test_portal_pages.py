@@ -7,6 +7,7 @@ import io
 import httpx
 import pytest
 from PIL import Image
+from starlette.datastructures import UploadFile
 
 from marktplatz.bootstrap import App
 from marktplatz.domain.content import ContentKind
@@ -235,6 +236,43 @@ async def test_a_picture_without_description_is_refused(
         await shops.shop_images(composed.ctx, tenant.users["retailer-owner"], tenant.shop_a.id)
         == []
     )
+
+
+@pytest.mark.parametrize("page", ["images", "story/images"])
+@pytest.mark.parametrize(
+    ("role", "token", "content", "status"),
+    [
+        pytest.param("retailer-owner", "wrong", None, 403, id="csrf"),
+        pytest.param("retailer-staff", "", None, 403, id="cashier"),
+        pytest.param("retailer-owner", "", b"GIF89a kein Bild", 422, id="wrong type"),
+        pytest.param("retailer-owner", "", b"\0" * (5 * 1024 * 1024 + 1), 422, id="too large"),
+    ],
+)
+async def test_a_refused_picture_stores_nothing_and_its_file_is_closed(
+    en: httpx.AsyncClient,
+    tenant: Tenant,
+    composed: App,
+    uploads: list[UploadFile],
+    page: str,
+    role: str,
+    token: str,
+    content: bytes | None,
+    status: int,
+) -> None:
+    # given a wrong CSRF token, a cashier who may not add pictures, or a file that is no picture
+    csrf = await login(en, tenant.users[role])
+    # when
+    response = await en.post(
+        f"/portal/shops/{tenant.shop_a.id}/{page}",
+        data={"alt_text": "Schaufenster", "csrf_token": token or csrf},
+        files={"image": ("f.png", _png() if content is None else content, "image/png")},
+    )
+    # then nothing is stored, and the upload's temporary file is closed
+    assert response.status_code == status
+    owner = tenant.users["retailer-owner"]
+    assert await shops.shop_images(composed.ctx, owner, tenant.shop_a.id) == []
+    assert len(uploads) == 1
+    assert uploads[0].file.closed
 
 
 async def test_owner_sees_the_qr_code_and_changes_its_target(

@@ -51,7 +51,7 @@ def _fleet_page(
     zone_names: dict[UUID, str],
     status: int = 200,
     sheet_error: str = "",
-    picked: tuple[str, ...] = (),
+    picked: frozenset[str] = frozenset(),
 ) -> Response:
     listed = select_rows(rows, query, zone_names)
     return console_page(
@@ -84,6 +84,7 @@ def fleet_query(
 
 
 QueryOf = Annotated[FleetQuery, Depends(fleet_query)]
+QUERY_FIELDS = ("kind", "zone", "health", "q", "sort", "order")
 
 
 @router.get("/{city}/fleet", response_class=HTMLResponse)
@@ -99,9 +100,25 @@ async def fleet_qr_sheet(
     request: Request, staff: StaffOf, query: QueryOf, scope: str = ""
 ) -> Response:
     """The ticked QR codes, or all of the filtered list, as A4 sheets of labels to cut apart
-    (a GET: printing changes nothing). A bad choice shows the fleet page again, with why."""
-    ctx, lang = app_of(request).ctx, pick_language(request)
+    (a GET: printing changes nothing; links and bookmarks of a list keep working)."""
     pick = CodePick.of(scope, request.query_params.getlist("id"), query)
+    return await _code_sheet(request, staff, pick)
+
+
+@router.post("/{city}/fleet/qr-codes.pdf")
+async def fleet_qr_sheet_posted(request: Request, staff: StaffOf) -> Response:
+    """The same sheet from the fleet page's form: the ticked ids travel in the body, as
+    hundreds of them make an address longer than proxies accept. It changes nothing."""
+    form = await request.form()
+    texts = {name: form_text(form, name) for name in QUERY_FIELDS if name in form}
+    ids = [value for value in form.getlist("id") if isinstance(value, str)]
+    pick = CodePick.of(form_text(form, "scope"), ids, fleet_query(**texts))
+    return await _code_sheet(request, staff, pick)
+
+
+async def _code_sheet(request: Request, staff: Staff, pick: CodePick) -> Response:
+    """The PDF; a bad choice shows the fleet page again, with why and the ticks kept."""
+    ctx, lang = app_of(request).ctx, pick_language(request)
     try:
         printed = await fleet.print_code_sheet(ctx, staff.user, staff.city.id, pick, lang, gettext)
     except UnknownCodes:
@@ -111,7 +128,14 @@ async def fleet_qr_sheet(
         zone_names = await _zone_names(request, staff)
         (error,) = field_errors(request, exc).values()
         return _fleet_page(
-            request, staff, rows, query, zone_names, 422, sheet_error=error, picked=pick.ids
+            request,
+            staff,
+            rows,
+            pick.query,
+            zone_names,
+            422,
+            sheet_error=error,
+            picked=frozenset(pick.ids),
         )
     return pdf_download(printed)
 
@@ -200,7 +224,7 @@ async def import_form(request: Request, staff: StaffOf) -> Response:
 @router.post("/{city}/fleet/import", response_class=HTMLResponse)
 async def import_check(request: Request, staff: StaffOf) -> Response:
     """The dry run: every problem by row, or a summary with the button that imports."""
-    data, filename = await read_upload(request, MAX_BYTES)
+    data, filename, _ = await read_upload(request, MAX_BYTES)
     plan = await fleet.check_import(app_of(request).ctx, staff.user, staff.city.id, data)
     if plan.problems:
         problems = problem_rows(request, plan.problems)

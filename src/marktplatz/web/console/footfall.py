@@ -81,7 +81,7 @@ async def footfall_page(request: Request, staff: StaffOf) -> Response:
 @router.post("/{city}/footfall", response_class=HTMLResponse)
 async def footfall_check(request: Request, staff: StaffOf) -> Response:
     """The dry run: every problem by row, or what the import would store and a confirm button."""
-    data, filename = await read_upload(request, MAX_BYTES)
+    data, filename, _ = await read_upload(request, MAX_BYTES)
     ctx = app_of(request).ctx
     plan = await footfall.import_footfall(ctx, staff.user, staff.city.id, data, dry_run=True)
     packed = pack(data)

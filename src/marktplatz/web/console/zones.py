@@ -9,37 +9,36 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
 
 from marktplatz.domain.errors import N_, Conflict, InvalidInput, NotFound
 from marktplatz.domain.zones import MAX_UPLOAD_BYTES, Zone, polygon_of_upload
 from marktplatz.services import cities, shops, touchpoints
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
-from marktplatz.web.portal.routes import form_errors, form_text, form_values, saved
+from marktplatz.web.portal.routes import form_errors, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
 from marktplatz.web.static import has_asset
+from marktplatz.web.uploads import Upload, close_form, read_upload
 
 Save = Callable[[dict[str, Any]], Awaitable[Zone]]
-router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+router = APIRouter(
+    prefix="/console",
+    include_in_schema=False,
+    dependencies=[Depends(close_form), Depends(csrf_guard)],
+)
 
 
-def _upload_of(form: FormData) -> UploadFile | None:
-    upload = form.get("geometry_file")
-    return upload if isinstance(upload, UploadFile) and upload.filename else None
-
-
-async def _zone_data(form: FormData, values: Fields) -> dict[str, Any]:
-    """The zone's data; an uploaded file's polygon replaces the typed shape and goes into
-    `values` (the form's text), so a rejected shape is shown in the text field for correcting."""
-    data: dict[str, Any] = {k: form_text(form, k) for k in ("slug", "name", "description")}
-    upload = _upload_of(form)
-    if upload is not None:
-        polygon = polygon_of_upload(await upload.read(MAX_UPLOAD_BYTES + 1))
+def _zone_data(upload: Upload) -> dict[str, Any]:
+    """The zone's data; an uploaded file's polygon replaces the typed shape and goes into the
+    form's text fields, so a rejected shape is shown in the text field for correcting."""
+    values = upload.fields
+    data: dict[str, Any] = {k: values.get(k, "") for k in ("slug", "name", "description")}
+    if upload.filename:
+        polygon = polygon_of_upload(upload.data)
         values["geometry"] = json.dumps(polygon, indent=2)
         return {**data, "geometry": polygon}
     try:
-        return {**data, "geometry": json.loads(form_text(form, "geometry"))}
+        return {**data, "geometry": json.loads(values.get("geometry", ""))}
     except ValueError:
         raise InvalidInput("geometry", N_("The shape is not valid GeoJSON.")) from None
 
@@ -108,12 +107,11 @@ async def zones_page(request: Request, staff: StaffOf) -> Response:
 
 async def _save(request: Request, save: Save) -> tuple[Zone | None, Fields, Fields]:
     """Read the form (closing its upload) and save: the zone, or the kept values and the error."""
-    async with request.form() as form:
-        values = form_values(form)
-        try:
-            return await save(await _zone_data(form, values)), values, {}
-        except (InvalidInput, Conflict) as exc:
-            return None, values, form_errors(request, exc)
+    upload = await read_upload(request, MAX_UPLOAD_BYTES, "geometry_file")
+    try:
+        return await save(_zone_data(upload)), upload.fields, {}
+    except (InvalidInput, Conflict) as exc:
+        return None, upload.fields, form_errors(request, exc)
 
 
 @router.post("/{city}/zones", response_class=HTMLResponse)

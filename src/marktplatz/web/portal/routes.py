@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from marktplatz.domain.accounts import Role, User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
@@ -19,8 +19,10 @@ from marktplatz.web import presenters as p
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.security import CurrentUser, csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import close_form, read_upload
+from marktplatz.web.uploads import form_values as form_values  # shared with the console
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(close_form), Depends(csrf_guard)])
 
 SHOP_FIELDS = (
     "name",
@@ -84,11 +86,6 @@ def form_whole(form: FormData, name: str, field: str | None = None) -> int | Non
         return int(text)
     except ValueError:
         raise InvalidInput(field or name, N_("Enter a whole number.")) from None
-
-
-def form_values(form: FormData) -> dict[str, str]:
-    """The submitted text values, to put back into a re-rendered form."""
-    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -182,21 +179,11 @@ async def shop_submit(request: Request, shop_id: UUID, user: LoggedIn) -> Respon
     return saved(f"/portal/shops/{shop_id}")
 
 
-async def read_upload(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:
-    """The uploaded picture (at most `limit` bytes read) and the other fields of the form."""
-    # Closing the form removes the spooled temporary file of the upload at once.
-    async with request.form() as form:
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return b"", form_values(form)
-        return await upload.read(limit), form_values(form)
-
-
 @router.post("/portal/shops/{shop_id}/images", response_class=HTMLResponse)
 async def image_upload(request: Request, shop_id: UUID, user: LoggedIn) -> Response:
     """Add a picture; the service re-encodes it and drops its metadata."""
     ctx = app_of(request).ctx
-    data, values = await read_upload(request, ctx.max_upload_bytes + 1)
+    data, _, values = await read_upload(request, ctx.max_upload_bytes, "image")
     try:
         if not data:
             raise InvalidInput("image", N_("Please choose a picture to upload."))

@@ -18,11 +18,12 @@ from marktplatz.domain.story import STORY_LANGUAGES, VERSIONS_KEPT, RenderedStor
 from marktplatz.services import shops, story
 from marktplatz.services.context import Context
 from marktplatz.web.pages import render
-from marktplatz.web.portal.routes import LoggedIn, form_errors, read_upload
+from marktplatz.web.portal.routes import LoggedIn, form_errors
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import close_form, read_upload
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(close_form), Depends(csrf_guard)])
 NOTICES = {"saved", "restored", "picture"}
 
 Source = Annotated[str, Form(max_length=MAX_RICH_TEXT + 1000)]
@@ -126,7 +127,7 @@ async def story_picture(request: Request, shop_id: UUID, user: LoggedIn) -> Resp
     """Upload a picture with its description from the editor; scripts get it back as JSON."""
     ctx = app_of(request).ctx
     wants_json = "application/json" in request.headers.get("accept", "")
-    data, values = await read_upload(request, ctx.max_upload_bytes + 1)
+    data, _, values = await read_upload(request, ctx.max_upload_bytes, "image")
     language = values.get("language", "de")
     try:
         if not data:
