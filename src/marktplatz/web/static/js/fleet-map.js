@@ -1,14 +1,14 @@
 // The console's fleet map (Leaflet from npm, as on the visitor map): every touchpoint as a marker
 // coloured by its health and carrying the health's symbol, so markers differ without colour too.
 // A marker's name comes from the touchpoint's entry in the list below the map, which is the page
-// without JavaScript; the JSON block adds only positions, zone shapes and the health.
+// without JavaScript; the JSON block adds only positions, zone shapes and the health. Tab reaches
+// one marker, the arrow keys the others (map-keys.js).
 const L = window.L;
 const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 function markerFor(point) {
   const entry = document.getElementById(point.id);
-  const link = entry?.querySelector("a");
-  if (!entry || !link) return null;
+  const link = entry.querySelector("a");
   const pin = document.createElement("span");
   pin.className = `fleet-pin health-${point.health}`;
   pin.textContent = point.mark;
@@ -48,11 +48,14 @@ function draw(container, data) {
   L.control.zoom({ zoomInTitle: labels.zoomIn, zoomOutTitle: labels.zoomOut }).addTo(map);
   if (data.tiles) L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map);
   const zones = data.zones.map(zoneLayer);
-  const markers = data.points.map(markerFor).filter(Boolean);
+  const points = data.points.filter((point) => document.getElementById(point.id)?.querySelector("a"));
+  const markers = points.map(markerFor);
   for (const layer of [...zones, ...markers]) layer.addTo(map);
   const bounds = L.featureGroup([...zones, ...markers]).getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [28, 28], maxZoom: 18, animate: false });
   else map.setView([data.center.lat, data.center.lon], 16, { animate: false });
+  // Only now, with a view, has Leaflet put the markers on the page.
+  if (markers.length) window.mapKeys.rove(markers, points.map((point) => point.id), labels.position);
 }
 
 const block = document.getElementById("map-data");

@@ -2,7 +2,8 @@
 // shops as markers, on the configured tiles or, without a tile URL, on a plain background — then
 // the page asks no other site for anything. The texts of a marker (its name for screen readers,
 // its popup) come from the shop's entry in the list below the map, which is the page without
-// JavaScript; the JSON block adds only positions, shapes and the open state.
+// JavaScript; the JSON block adds only positions, shapes and the open state. Tab reaches one
+// marker, the arrow keys the others (map-keys.js).
 const L = window.L;
 const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -43,7 +44,6 @@ function labelOf(entry) {
 
 function markerFor(shop, labels) {
   const entry = document.getElementById(shop.id);
-  if (!entry) return null;
   const size = shop.open ? 34 : 26;
   const marker = L.marker([shop.lat, shop.lon], {
     icon: L.divIcon({ html: pinFor(shop), className: "map-marker", iconSize: [size, size] }),
@@ -100,11 +100,14 @@ function draw(container, data) {
   L.control.zoom({ zoomInTitle: labels.zoomIn, zoomOutTitle: labels.zoomOut }).addTo(map);
   if (data.tiles) L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map);
   const zones = data.zones.map(zoneLayer);
-  const markers = data.shops.map((shop) => markerFor(shop, labels)).filter(Boolean);
+  const shops = data.shops.filter((shop) => document.getElementById(shop.id));
+  const markers = shops.map((shop) => markerFor(shop, labels));
   for (const layer of [...zones, ...markers]) layer.addTo(map);
   const bounds = L.featureGroup([...zones, ...markers]).getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [28, 28], maxZoom: 18, animate: false });
   else map.setView([data.center.lat, data.center.lon], 16, { animate: false });
+  // Only now, with a view, has Leaflet put the markers on the page.
+  if (markers.length) window.mapKeys.rove(markers, shops.map((shop) => shop.id), labels.position);
   map.on("popupopen", (event) => {
     if (still) map.panTo(event.popup.getLatLng(), { animate: false });
     focusInto(event.popup);
