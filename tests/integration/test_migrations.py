@@ -19,6 +19,8 @@ STORY_VERSIONS, STORY_BEFORE = "0013", "0012"
 BODY_SOURCE, BODY_SOURCE_BEFORE = "0014", "0013"
 # The versions of items' titles and texts and the revision they follow.
 CONTENT_VERSIONS, CONTENT_VERSIONS_BEFORE = "0020", "0019"
+# What participants registered for (time and place), the items' sequence, and the one before.
+EVENT_CHANGES, EVENT_CHANGES_BEFORE = "0023", "0022"
 
 
 async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -226,3 +228,57 @@ def test_content_versions_come_with_their_revision_and_go_with_its_downgrade(
     )
     assert tables == []
     assert asyncio.run(_execute(url, "SELECT body_html FROM contents")) == [("<p>Alt</p>",)]
+
+
+def _add_registration(url: str, content_id: str, city_id: str, now: str) -> None:
+    """A participant as 0019 stores it."""
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO registrations (id, content_id, city_id, name, email, token_hash, "
+            "created_at) VALUES (:id, :item, :city, 'Anna', 'anna@example.org', 'h', :now)",
+            id=uuid.uuid4().hex,
+            item=content_id,
+            city=city_id,
+            now=now,
+        )
+    )
+
+
+def test_registrations_learn_their_events_time_and_place_and_lose_it_with_the_downgrade(
+    tmp_path: Path,
+) -> None:
+    # given a database just before, holding an event with a start, end, place and one participant
+    url = f"sqlite+aiosqlite:///{tmp_path / 'event_changes.sqlite3'}"
+    migrate.upgrade(url, EVENT_CHANGES_BEFORE)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now)
+    content_id = _add_content(url, city_id, shop_id, now, "<p>Fest</p>")
+    asyncio.run(
+        _execute(
+            url,
+            "UPDATE contents SET kind = 'event', starts_at = '2030-06-08 08:00:00.000000', "
+            "ends_at = '2030-06-08 10:00:00.000000', place = 'Rathaus'",
+        )
+    )
+    _add_registration(url, content_id, city_id, now)
+    # when
+    migrate.upgrade(url, EVENT_CHANGES)
+    # then the registration holds the event as it is now, and the item's sequence starts at 0
+    seen = asyncio.run(
+        _execute(url, "SELECT event_starts_at, event_ends_at, event_place FROM registrations")
+    )
+    now_is = asyncio.run(_execute(url, "SELECT starts_at, ends_at, place FROM contents"))
+    assert seen == now_is
+    assert seen[0][2] == "Rathaus"
+    assert asyncio.run(_execute(url, "SELECT sequence FROM contents")) == [(0,)]
+    # when
+    command.downgrade(migrate.alembic_config(url), EVENT_CHANGES_BEFORE)
+    # then the columns are gone and the participant stays
+    columns = asyncio.run(_execute(url, "SELECT name FROM pragma_table_info('registrations')"))
+    assert not {("event_starts_at",), ("event_ends_at",), ("event_place",)} & set(columns)
+    assert ("sequence",) not in asyncio.run(
+        _execute(url, "SELECT name FROM pragma_table_info('contents')")
+    )
+    assert asyncio.run(_execute(url, "SELECT name FROM registrations")) == [("Anna",)]

@@ -194,6 +194,7 @@ class Content:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     published_at: datetime | None = None
+    sequence: int = 0  # raised on each change of time, place or status (iCalendar's SEQUENCE)
 
     @property
     def source(self) -> str:

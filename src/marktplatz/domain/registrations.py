@@ -12,6 +12,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from marktplatz.domain.errors import N_, InvalidInput
+from marktplatz.domain.event_changes import EventFacts
 from marktplatz.domain.text import clean_email, clean_text
 
 MAX_CAPACITY = 10_000
@@ -47,6 +48,15 @@ class Registration:
     created_at: datetime
     user_id: UUID | None = None
     shop_id: UUID | None = None
+    # The event's time and place as they registered for it (not personal: the event's own).
+    event_starts_at: datetime | None = None
+    event_ends_at: datetime | None = None
+    event_place: str = ""
+
+    @property
+    def seen(self) -> EventFacts:
+        """The event as it was when they registered, to tell them what changed since."""
+        return EventFacts(self.event_starts_at, self.event_ends_at, self.event_place)
 
 
 def clean_terms(

@@ -28,6 +28,7 @@ from marktplatz.domain.content import (
 )
 from marktplatz.domain.errors import N_, Forbidden, InvalidInput, NotFound
 from marktplatz.domain.event_calendar import is_upcoming
+from marktplatz.domain.event_changes import next_sequence
 from marktplatz.domain.rules import CityRules, approval_flags, check_content_rules, rules_from_dict
 from marktplatz.domain.story import clean_source, publishable_html
 from marktplatz.domain.text import clean_email, clean_text, clean_url
@@ -140,7 +141,7 @@ async def _edit(
     rules = await uow.contents.rules(current.city_id)
     status = _status_after_edit(current, content, rules, category)
     content = replace(content, status=status, flags=approval_flags(rules, category, content))
-    content = replace(content, updated_at=ctx.clock.now())
+    content = replace(content, updated_at=ctx.clock.now(), sequence=next_sequence(current, content))
     await uow.contents.update(content)
     return content, await _keep_version(uow, ctx, actor, content, always=new_version)
 
@@ -288,6 +289,7 @@ async def act_on_content(
             published_at=published_at,
             updated_at=now,
         )
+        updated = replace(updated, sequence=next_sequence(content, updated))
         await uow.contents.update(updated)
         await audit(
             uow,

@@ -13,6 +13,7 @@ from marktplatz.domain.accounts import User
 from marktplatz.domain.content import Action, Content, ContentKind
 from marktplatz.domain.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from marktplatz.domain.event_calendar import is_upcoming
+from marktplatz.domain.event_changes import significant
 from marktplatz.domain.registrations import (
     Audience,
     Registration,
@@ -83,11 +84,21 @@ async def create_city_event(
 Terms = tuple[object, object, datetime | None]  # audience, capacity, deadline as entered
 
 
+@dataclass(frozen=True, slots=True)
+class EventUpdated:
+    """A saved city event; `told` participants see its new time or place (or that it is off)
+    on their registration page, 0 when nothing of that changed."""
+
+    event: Content
+    told: int
+
+
 async def update_city_event(
     ctx: Context, actor: User | None, city_id: UUID, event_id: UUID, data: ContentInput
-) -> Content:
+) -> EventUpdated:
     """Change a city event's title, text, time or place (city staff). An open registration's
-    deadline must stay before the start; those registered keep their places."""
+    deadline must stay before the start; those registered keep their places and are shown
+    what changed when they open their registration."""
     async with ctx.uow() as uow:
         await access_city(uow, actor, city_id)
         event = await _city_event(uow, city_id, event_id)
@@ -97,7 +108,12 @@ async def update_city_event(
         raise InvalidInput(
             "starts_at", N_("Registration closes after this start. Change the deadline first.")
         )
-    return await content_service.update_content(ctx, actor, event.id, data)
+    updated = await content_service.update_content(ctx, actor, event.id, data)
+    if not significant(event, updated):
+        return EventUpdated(updated, 0)
+    async with ctx.uow() as uow:
+        told = (await uow.registrations.counts([event.id])).get(event.id, 0)
+    return EventUpdated(updated, told)
 
 
 async def change_terms(
@@ -206,7 +222,17 @@ async def register(
         taken = (await uow.registrations.counts([event.id])).get(event.id, 0)
         check_open(terms, event.window.starts_at, now, taken)
         registration = Registration(
-            uuid.uuid4(), event.id, city_id, name, email, now, user_id, shop_id
+            uuid.uuid4(),
+            event.id,
+            city_id,
+            name,
+            email,
+            now,
+            user_id,
+            shop_id,
+            event.window.starts_at,
+            event.window.ends_at,
+            event.place.strip(),
         )
         if not await uow.registrations.add(registration, hash_token(token)):
             raise Conflict("email", N_("This e-mail address is registered for this event already."))

@@ -71,6 +71,7 @@ def _content(row: RowMapping) -> Content:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         published_at=row["published_at"],
+        sequence=row["sequence"],
     )
 
 
@@ -109,6 +110,7 @@ def _row(content: Content) -> dict[str, Any]:
         "created_at": content.created_at,
         "updated_at": content.updated_at,
         "published_at": content.published_at,
+        "sequence": content.sequence,
     }
 
 

@@ -194,6 +194,8 @@ contents = Table(
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("published_at", TS, nullable=True),
+    # Raised when the time, place or status changes: iCalendar's SEQUENCE (RFC 5545).
+    Column("sequence", Integer, nullable=False, default=0, server_default="0"),
     # The Markdown body_html was rendered from ("" for items from before the editor kept it).
     Column("body_source", Text, nullable=False, default="", server_default=""),
     Index("ix_contents_city_status", "city_id", "status"),
@@ -469,6 +471,10 @@ registrations = Table(
     Column("shop_id", Uuid, ForeignKey("shops.id", ondelete="SET NULL"), nullable=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
+    # The event's time and place when they registered, to tell them what changed since.
+    Column("event_starts_at", TS, nullable=True),
+    Column("event_ends_at", TS, nullable=True),
+    Column("event_place", String(200), nullable=False, default="", server_default=""),
     UniqueConstraint("content_id", "email", name="uq_registrations_event_email"),
     Index("ix_registrations_content", "content_id", "created_at"),
 )

@@ -7,12 +7,12 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from marktplatz.domain.content import ContentKind
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
-from marktplatz.domain.registrations import KEEP_DAYS, Audience, participants_csv
+from marktplatz.domain.registrations import KEEP_DAYS, MAX_CAPACITY, Audience, participants_csv
 from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
 from marktplatz.web.content_editor import content_input, content_values, local_time
@@ -125,7 +125,14 @@ async def _participants_page(
         event_values=event_values or content_values(found.event, tz),
         event_errors=event_errors or {},
         audience_choices=_audience_choices(request),
+        told=_told(request),
     )
+
+
+def _told(request: Request) -> int:
+    """How many registered see the change just saved (0 unless the redirect says so)."""
+    raw = request.query_params.get("told", "")
+    return min(int(raw), MAX_CAPACITY) if raw.isdigit() and len(raw) <= 5 else 0
 
 
 @router.get("/{city}/events/{event_id}/participants", response_class=HTMLResponse)
@@ -140,7 +147,7 @@ async def event_update(request: Request, event_id: UUID, staff: StaffOf) -> Resp
     form = await request.form()
     try:
         data = content_input(form, ContentKind.EVENT, ZoneInfo(staff.city.timezone))
-        await registrations.update_city_event(
+        done = await registrations.update_city_event(
             app_of(request).ctx, staff.user, staff.city.id, event_id, data
         )
     except (InvalidInput, Conflict) as exc:
@@ -148,7 +155,10 @@ async def event_update(request: Request, event_id: UUID, staff: StaffOf) -> Resp
         return await _participants_page(
             request, staff, event_id, event_values=form_values(form), event_errors=errors
         )
-    return saved(f"{staff.base}/events/{event_id}/participants")
+    page = f"{staff.base}/events/{event_id}/participants"
+    if done.told:  # the notice after saving: how many now see the change
+        return RedirectResponse(f"{page}?saved=1&told={done.told}", status_code=303)
+    return saved(page)
 
 
 @router.post("/{city}/events/{event_id}/registration", response_class=HTMLResponse)

@@ -29,6 +29,9 @@ def event_ics(
     entry = Event()
     entry.add("uid", f"{event.id}@{urlsplit(page_url).hostname or 'marktplatz'}")
     entry.add("dtstamp", stamp)
+    # A calendar that imported the file before takes over a new time or place only when this
+    # number is higher than the one it holds (RFC 5545, 3.8.7.4).
+    entry.add("sequence", event.sequence)
     entry.add("dtstart", start.astimezone(tz))
     end = event_end(event)
     if end is not None:

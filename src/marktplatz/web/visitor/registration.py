@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from marktplatz.domain.cities import City
 from marktplatz.domain.content import Content
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
+from marktplatz.domain.event_changes import change_notice
 from marktplatz.domain.registrations import (
     KEEP_DAYS,
     Audience,
@@ -62,6 +63,7 @@ async def _page(
         # Workshops for retailers: the portal's login first, then back here.
         require_user(user)
     context: dict[str, object] = {"values": {}, "errors": {}, **extra}
+    mine = await registrations.own_registration(ctx, user, found.event.id)
     page = render(
         request,
         "visitor/register.html",
@@ -74,7 +76,8 @@ async def _page(
         left=places_left(found.terms, found.taken),
         closes=closing_time(found.terms, starts),
         closed=refusal(found.terms, starts, ctx.clock.now(), found.taken),
-        mine=await registrations.own_registration(ctx, user, found.event.id),
+        mine=mine,
+        notice=change_notice(mine.seen, found.event) if mine else None,
         keep_days=KEEP_DAYS,
         **context,
     )
@@ -146,6 +149,7 @@ def _cancel_page(
         event=event,
         same_day=_same_day(event, city),
         registration=registration,
+        notice=change_notice(registration.seen, event) if registration else None,
         token=token,
         cancelled=registration is None,
     )
