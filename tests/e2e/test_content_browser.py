@@ -107,7 +107,8 @@ def test_the_city_sees_the_pharmacy_offer_waiting_and_why(
     # then the offer waits there, with the rule that asked for approval and its terms
     item = page.locator("section.panel", has=page.locator("h2", has_text="Sonnencreme LSF 50"))
     assert item.locator(".badge.warn", has_text="Branchenregel: Apotheke").is_visible()
-    assert "Bis:" in item.inner_text()
+    assert "Wann es gezeigt wird: ab " in item.inner_text()
+    assert item.locator(".window time").count() == 2  # from today until in three weeks
     assert item.locator("button", has_text="Freigeben und veröffentlichen").is_visible()
     assert_accessible(page)
     screenshot(page, "console-moderation.png")
