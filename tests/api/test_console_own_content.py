@@ -69,6 +69,7 @@ async def test_the_city_editor_publishes_an_offer_at_a_qr_code_and_lists_it(
     # and the list and the editor show it, the preview at the code with it among the picks
     listed = await client.get(base, headers=EN)
     assert f'<a href="{base}/{item.id}">Parken frei am Samstag</a>' in listed.text
+    assert '<td><span class="window">always</span></td>' in listed.text  # no window: shown always
     assert 'aria-current="page">Offers and stories</a>' in listed.text
     assert [
         f'href="{base}/new?kind={kind}"' in listed.text for kind in ("offer", "job", "event")

@@ -7,6 +7,7 @@ import html
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,28 @@ async def test_checking_a_code_offers_to_redeem_it(
     assert form == {"csrf_token": token, "code": grouped(saved.code).lower()}
     assert response.headers["cache-control"] == "no-store"
     assert await status_of(composed, saved.coupon.id) == "saved"
+
+
+async def test_the_till_shows_when_the_coupon_is_valid_in_the_citys_time(
+    client: httpx.AsyncClient, composed: App, tenant: Tenant
+) -> None:
+    # given a saved coupon of an offer from 2 January 2026, 10:00 until Christmas Eve 2099, 14:30
+    start, end = datetime(2026, 1, 2, 9, 0, tzinfo=UTC), datetime(2099, 12, 24, 13, 30, tzinfo=UTC)
+    item = await offer(composed, tenant, starts_at=start, ends_at=end)
+    saved = await saved_coupon(composed, item)
+    token = await login(client, tenant.users["retailer-staff"])
+    # when the cashier checks its code on a German page
+    response = await client.post(
+        till_url(tenant, "/check"), data={"code": saved.code, "csrf_token": token}, headers=DE
+    )
+    # then both ends are written the one shared way, in Berlin time, each a <time>
+    assert response.status_code == 200, response.text
+    assert (
+        '<dt>Gültig</dt><dd><span class="window">'
+        'ab <time datetime="2026-01-02T09:00:00+00:00">Freitag, 2. Januar, 10:00</time> '
+        'bis <time datetime="2099-12-24T13:30:00+00:00">Donnerstag, 24. Dezember, 14:30</time>'
+        "</span></dd>"
+    ) in response.text
 
 
 async def test_redeeming_shows_redeemed_and_lists_it(

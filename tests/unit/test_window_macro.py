@@ -17,10 +17,10 @@ START_TAG = '<time datetime="2026-12-05T09:00:00+00:00">'
 END_TAG = '<time datetime="2026-12-24T13:30:00+00:00">'
 
 
-def when(window: Window, lang: str) -> str:
+def when(window: Window, lang: str, tz: str = TZ) -> str:
     trans = translations(lang)
     values = {"_": trans.gettext, "gettext": trans.gettext, **_formatters(lang)}
-    return str(env.get_template("_window.html").make_module(values).when(window, TZ))
+    return str(env.get_template("_window.html").make_module(values).when(window, tz))
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,12 @@ def test_a_window_of_only_weekdays_or_hours_is_not_always() -> None:
     assert when(mondays, "de") == '<span class="window">Mo</span>'
     assert when(mornings, "de") == '<span class="window">ab 09:00</span>'
     assert when(mornings, "en") == '<span class="window">from 09:00</span>'
+
+
+def test_dates_are_written_in_the_city_timezone() -> None:
+    # given a city whose clocks are an hour behind Berlin's
+    # when a window is written for it
+    html = when(Window(START), "de", "Europe/London")
+
+    # then the time is that city's, and the machine-readable one stays exact
+    assert html == f'<span class="window">ab {START_TAG}Samstag, 5. Dezember, 09:00</time></span>'
