@@ -87,3 +87,16 @@ def test_dates_are_written_in_the_city_timezone() -> None:
 
     # then the time is that city's, and the machine-readable one stays exact
     assert html == f'<span class="window">ab {START_TAG}Samstag, 5. Dezember, 09:00</time></span>'
+
+
+def test_an_end_on_the_starts_day_is_written_as_its_time() -> None:
+    # given an event on one afternoon
+    end = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)
+
+    # when it is written
+    german, english = when(Window(START, end), "de"), when(Window(START, end), "en")
+
+    # then the day is named once
+    tag = '<time datetime="2026-12-05T17:00:00+00:00">'
+    assert german.endswith(f"bis {tag}18:00</time></span>")
+    assert english.endswith(f"until {tag}6:00\u202fPM</time></span>")
