@@ -90,6 +90,13 @@ def approval_flags(
     rules: CityRules, category: ShopCategory | None, content: Content
 ) -> tuple[str, ...]:
     """Why this item needs the city's approval (empty: it may be published at once)."""
+    return text_approval_flags(rules, category, f"{content.title} {content.body_html}")
+
+
+def text_approval_flags(
+    rules: CityRules, category: ShopCategory | None, text: str
+) -> tuple[str, ...]:
+    """Why a text of a shop of `category` (an item, the shop's story) needs the city's approval."""
     flags: list[str] = []
     if rules.approve_everything:
         flags.append("city:approve-everything")
@@ -97,8 +104,8 @@ def approval_flags(
     if rule is not None and rule.requires_approval:
         flags.append(f"category:{rule.category.value}")
     if rule is not None and rule.flagged_terms:
-        text = f"{content.title} {content.body_html}".casefold()
-        flags += [f"term:{term}" for term in rule.flagged_terms if _mentions(text, term)]
+        folded = text.casefold()
+        flags += [f"term:{term}" for term in rule.flagged_terms if _mentions(folded, term)]
     return tuple(flags)
 
 

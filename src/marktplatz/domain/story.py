@@ -13,6 +13,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from marktplatz.domain.content import ContentStatus
 from marktplatz.domain.errors import N_, InvalidInput
 from marktplatz.domain.richtext import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, MAX_RICH_TEXT
 from marktplatz.domain.shops import ShopImage
@@ -51,6 +52,11 @@ class StoryVersion:
     author_id: UUID | None
     author: str
     created_at: datetime
+    # PUBLISHED at once or once approved; SUBMITTED while the city looks at it; REJECTED with
+    # the city's message; DRAFT when a newer save replaced it before the city decided.
+    status: ContentStatus = ContentStatus.PUBLISHED
+    flags: tuple[str, ...] = ()  # the rules that asked for approval (for the moderation queue)
+    review_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +181,15 @@ def publishable_html(source: str, pictures: Sequence[Picture]) -> str:
 
 
 def current_source(published_html: str, newest: StoryVersion | None) -> str:
-    """What the editor shows: the newest version's Markdown while it is what is published.
+    """What the editor shows: the newest version's Markdown while it is what is published, or
+    while it waits for (or was sent back by) the city, so the retailer goes on from there.
 
     A story without versions (a shop from before the editor) is edited as its published HTML,
     which renders unchanged.
     """
-    if newest is not None and newest.html == published_html:
+    if newest is not None and (
+        newest.html == published_html or newest.status is not ContentStatus.PUBLISHED
+    ):
         return newest.source
     return published_html
 

@@ -1,4 +1,4 @@
-"""A shop's story in the editor: preview, save as a new version, restore an older one."""
+"""A shop's story: preview, save and restore versions, and the city's approval where it asks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from marktplatz.domain.accounts import User
-from marktplatz.domain.errors import NotFound
+from marktplatz.domain.content import Action, ContentStatus, next_status
+from marktplatz.domain.errors import N_, InvalidInput, NotFound
+from marktplatz.domain.rules import text_approval_flags
 from marktplatz.domain.shops import Shop, ShopArea, ShopImage
 from marktplatz.domain.story import (
     VERSIONS_KEPT,
@@ -20,6 +22,7 @@ from marktplatz.domain.story import (
     publishable_html,
     render_story,
 )
+from marktplatz.domain.text import clean_text
 from marktplatz.services.access import access_shop, check_city_staff
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
@@ -90,19 +93,47 @@ async def shop_pictures(uow: UnitOfWork, shop_id: UUID | None) -> list[Picture]:
     return [picture_of(image) for image in await uow.shops.images(shop_id)]
 
 
-async def _publish(
-    uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
-) -> tuple[Shop, int]:
-    """Render, refuse on the first problem, then publish the HTML and keep the version."""
-    html = publishable_html(source, await shop_pictures(uow, shop.id))
+async def _show(uow: UnitOfWork, ctx: Context, shop: Shop, language: str, html: str) -> Shop:
+    """Make `html` the story the visitor pages show in that language."""
     field = "story_html_en" if language == "en" else "story_html"
-    now = ctx.clock.now()
-    updated = replace(shop, **{field: html}, updated_at=now)  # type: ignore[arg-type]
+    updated = replace(shop, **{field: html}, updated_at=ctx.clock.now())  # type: ignore[arg-type]
     await uow.shops.update(updated)
+    return updated
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A story saved as a new version: the shop as now stored, and whether it waits."""
+
+    shop: Shop
+    version_id: int
+    status: ContentStatus
+    flags: tuple[str, ...]
+
+    @property
+    def detail(self) -> list[str]:
+        """What the audit line says of it, after the language."""
+        return [f"version {self.version_id}", self.status.value, *self.flags]
+
+
+async def _keep(
+    uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
+) -> Kept:
+    """Render, refuse on the first problem, keep the version, and publish it at once unless
+    the city's rules ask to approve it first: then the visitor pages keep the last approved
+    story, and an older version still waiting is set aside (the city decides on the newest)."""
+    html = publishable_html(source, await shop_pictures(uow, shop.id))
+    rules = await uow.contents.rules(shop.city_id)
+    flags = text_approval_flags(rules, shop.category, html)
+    status = next_status(ContentStatus.DRAFT, Action.SUBMIT, needs_approval=bool(flags))
+    stored = shop if flags else await _show(uow, ctx, shop, language, html)
+    await uow.story_versions.set_aside(shop.id, language)
     author = actor.id if actor else None
-    version_id = await uow.story_versions.add(shop.id, language, source, html, author, now)
+    version_id = await uow.story_versions.add(
+        shop.id, language, source, html, author, ctx.clock.now(), status, flags
+    )
     await uow.story_versions.keep_newest(shop.id, language, VERSIONS_KEPT)
-    return updated, version_id
+    return Kept(stored, version_id, status, flags)
 
 
 async def store_story(
@@ -113,18 +144,21 @@ async def store_story(
     language: object,
     source: object,
 ) -> tuple[Shop, int]:
-    """Publish the story in one language as a new version, inside the caller's transaction.
+    """Save the story in one language as a new version, inside the caller's transaction.
 
     The one way a story is changed (the editor, the JSON API): its Markdown or HTML rendered
     and sanitised, any picture not the shop's own or without a description refused, the
-    version kept and the change logged. Returns the shop as now stored and the version's id.
+    version kept, published at once or submitted to the city as its rules say, and the change
+    logged. Returns the shop as now stored and the version's id.
     The caller has checked that the actor may change this shop's story.
     """
     lang, text = clean_language(language), clean_source(source)
-    stored, version_id = await _publish(uow, ctx, actor, shop, lang, text)
-    detail = [lang, f"version {version_id}"]
-    await audit(uow, ctx, actor, shop.city_id, "shop.story_updated", "shop", shop.id, detail)
-    return stored, version_id
+    kept = await _keep(uow, ctx, actor, shop, lang, text)
+    action = (
+        "shop.story_updated" if kept.status is ContentStatus.PUBLISHED else "shop.story_submitted"
+    )
+    await audit(uow, ctx, actor, shop.city_id, action, "shop", shop.id, [lang, *kept.detail])
+    return kept.shop, kept.version_id
 
 
 async def save_story(
@@ -166,8 +200,58 @@ async def restore_story(ctx: Context, actor: User | None, shop_id: UUID, version
     async with ctx.uow(write=True) as uow:
         shop = await access_shop(uow, actor, shop_id, edit=True, area=ShopArea.STORY)
         old = await _own_version(uow, shop, version_id)
-        _, new_id = await _publish(uow, ctx, actor, shop, old.language, old.source)
-        detail = [old.language, f"from version {old.id}", f"version {new_id}"]
+        kept = await _keep(uow, ctx, actor, shop, old.language, old.source)
+        detail = [old.language, f"from version {old.id}", *kept.detail]
         await audit(uow, ctx, actor, shop.city_id, "shop.story_restored", "shop", shop.id, detail)
         await uow.commit()
-    return new_id
+    return kept.version_id
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReview:
+    """A story version waiting for the city, next to what the visitor pages show now."""
+
+    shop: Shop
+    version: StoryVersion
+
+    @property
+    def published(self) -> str:
+        return published(self.shop, self.version.language)
+
+
+async def waiting_stories(ctx: Context, actor: User | None, city_id: UUID) -> list[StoryReview]:
+    """The shops' story versions waiting for the city's approval, oldest first (city staff)."""
+    check_city_staff(actor, city_id)
+    async with ctx.uow() as uow:
+        shops = {shop.id: shop for shop in await uow.shops.list_for_city(city_id)}
+        versions = await uow.story_versions.waiting(list(shops))
+    return [StoryReview(shops[v.shop_id], v) for v in versions]
+
+
+async def review_story(
+    ctx: Context, actor: User | None, city_id: UUID, version_id: int, action: Action, note: str = ""
+) -> StoryVersion:
+    """Approve a waiting story version, publishing it, or reject it with a message the
+    retailer reads (city staff of the shop's city), with an audit entry."""
+    if action not in (Action.APPROVE, Action.REJECT):
+        raise InvalidInput("verdict", N_("Approve or send back."))
+    message = clean_text(note, "note", max_len=500, required=action is Action.REJECT)
+    check_city_staff(actor, city_id)
+    async with ctx.uow(write=True) as uow:
+        version = await uow.story_versions.get(version_id)
+        shop = await uow.shops.get(version.shop_id) if version else None
+        # Another city's version looks nonexistent, as does a missing one.
+        if version is None or shop is None or shop.city_id != city_id:
+            raise NotFound("story version")
+        status = next_status(version.status, action, needs_approval=True)
+        if status is ContentStatus.PUBLISHED:
+            # Checked anew: a picture deleted since refuses the approval with its message.
+            publishable_html(version.source, await shop_pictures(uow, shop.id))
+            await _show(uow, ctx, shop, version.language, version.html)
+        kept_note = message if action is Action.REJECT else ""
+        await uow.story_versions.set_status(version.id, status, kept_note)
+        detail = [version.language, f"version {version.id}", status.value, *version.flags]
+        action_name = f"shop.story_{action.value}"
+        await audit(uow, ctx, actor, city_id, action_name, "shop", shop.id, detail)
+        await uow.commit()
+    return replace(version, status=status, review_note=kept_note)

@@ -444,7 +444,12 @@ story_versions = Table(
     Column("html", Text, nullable=False),
     Column("author_id", Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", TS, nullable=False),
+    # published, submitted (waits for the city), rejected, or draft (a newer save replaced it)
+    Column("status", String(10), nullable=False, server_default="published"),
+    Column("flags", JSON, nullable=True),  # the rules that asked for approval
+    Column("review_note", String(500), nullable=False, server_default=""),
     Index("ix_story_versions_shop_language", "shop_id", "language", "id"),
+    Index("ix_story_versions_status", "status"),
 )
 
 # Registration in Marktplatz for an event (the city's own): who may register, places, deadline.
