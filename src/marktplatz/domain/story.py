@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,6 +193,21 @@ def current_source(published_html: str, newest: StoryVersion | None) -> str:
     ):
         return newest.source
     return published_html
+
+
+def shown_version(published_html: str, versions: Sequence[StoryVersion]) -> StoryVersion | None:
+    """The newest published version that is what the visitor pages show, if one is kept."""
+    return next(
+        (v for v in versions if v.status is ContentStatus.PUBLISHED and v.html == published_html),
+        None,
+    )
+
+
+def line_changes(before: str, after: str) -> list[tuple[str, str]]:
+    """The lines of `after` against `before`, for the city to read what changed: ("+", line)
+    added, ("-", line) removed, (" ", line) kept."""
+    lines = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [(line[0], line[2:]) for line in lines if line[0] in "+- "]
 
 
 def picture_of(image: ShopImage) -> Picture:

@@ -18,9 +18,11 @@ from marktplatz.domain.story import (
     clean_language,
     clean_source,
     current_source,
+    line_changes,
     picture_of,
     publishable_html,
     render_story,
+    shown_version,
 )
 from marktplatz.domain.text import clean_text
 from marktplatz.services.access import access_shop, check_city_staff
@@ -209,23 +211,34 @@ async def restore_story(ctx: Context, actor: User | None, shop_id: UUID, version
 
 @dataclass(frozen=True, slots=True)
 class StoryReview:
-    """A story version waiting for the city, next to what the visitor pages show now."""
+    """A story version waiting for the city, next to the text the visitor pages show now."""
 
     shop: Shop
     version: StoryVersion
+    shown_source: str  # the Markdown of the story shown now (its HTML if none is kept)
 
     @property
     def published(self) -> str:
+        """The HTML the visitor pages show now, until the city approves."""
         return published(self.shop, self.version.language)
+
+    @property
+    def changes(self) -> list[tuple[str, str]]:
+        return line_changes(self.shown_source, self.version.source)
 
 
 async def waiting_stories(ctx: Context, actor: User | None, city_id: UUID) -> list[StoryReview]:
     """The shops' story versions waiting for the city's approval, oldest first (city staff)."""
     check_city_staff(actor, city_id)
+    found = []
     async with ctx.uow() as uow:
         shops = {shop.id: shop for shop in await uow.shops.list_for_city(city_id)}
-        versions = await uow.story_versions.waiting(list(shops))
-    return [StoryReview(shops[v.shop_id], v) for v in versions]
+        for version in await uow.story_versions.waiting(list(shops)):
+            shop, lang = shops[version.shop_id], version.language
+            kept = await uow.story_versions.newest(shop.id, lang, VERSIONS_KEPT)
+            now = published(shop, lang)
+            found.append(StoryReview(shop, version, current_source(now, shown_version(now, kept))))
+    return found
 
 
 async def review_story(

@@ -1,4 +1,4 @@
-"""City console: the approval queue for offers, stories, events and jobs, and the city's rules."""
+"""City console: the approval queue (items and shops' own stories) and the city's rules."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marktplatz.domain.content import Action, ContentKind, ContentStatus
 from marktplatz.domain.errors import N_, InvalidInput, NotFound
 from marktplatz.domain.rules import MAX_TERMS, CityRules, rules_to_dict
 from marktplatz.services import content as content_service
-from marktplatz.services import shops
+from marktplatz.services import shops, story
 from marktplatz.web.console.routes import StaffOf, console_page
 from marktplatz.web.portal.routes import form_errors, form_text, form_whole, saved
 from marktplatz.web.security import csrf_guard
@@ -45,6 +45,7 @@ async def _queue(
         "moderation",
         status,
         items=waiting,
+        stories=await story.waiting_stories(ctx, staff.user, staff.city.id),
         shop_names=names,
         errors=errors or {},
     )
@@ -66,6 +67,26 @@ async def review(request: Request, content_id: UUID, staff: StaffOf) -> Response
         )
     except InvalidInput as exc:
         errors = form_errors(request, exc, {"note": f"note-{content_id}"})
+        return await _queue(request, staff, errors, 422)
+    return saved(f"{staff.base}/moderation")
+
+
+@router.post("/{city}/story/{version_id}/review")
+async def review_story(request: Request, version_id: int, staff: StaffOf) -> Response:
+    """Approve a shop's changed story, publishing it, or send it back with a message."""
+    form = await request.form()
+    action = Action.APPROVE if form_text(form, "verdict") == "approve" else Action.REJECT
+    try:
+        await story.review_story(
+            app_of(request).ctx,
+            staff.user,
+            staff.city.id,
+            version_id,
+            action,
+            form_text(form, "note"),
+        )
+    except InvalidInput as exc:
+        errors = form_errors(request, exc, {"note": f"note-story-{version_id}"})
         return await _queue(request, staff, errors, 422)
     return saved(f"{staff.base}/moderation")
 

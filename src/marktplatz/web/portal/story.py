@@ -14,7 +14,13 @@ from marktplatz.domain.accounts import User
 from marktplatz.domain.errors import N_, Conflict, InvalidInput
 from marktplatz.domain.richtext import MAX_RICH_TEXT
 from marktplatz.domain.shops import ShopArea
-from marktplatz.domain.story import STORY_LANGUAGES, VERSIONS_KEPT, RenderedStory, picture_of
+from marktplatz.domain.story import (
+    STORY_LANGUAGES,
+    VERSIONS_KEPT,
+    RenderedStory,
+    picture_of,
+    shown_version,
+)
 from marktplatz.services import shops, story
 from marktplatz.services.context import Context
 from marktplatz.web.pages import render
@@ -78,6 +84,8 @@ async def _page(
         versions_kept=VERSIONS_KEPT,
         max_length=MAX_RICH_TEXT,
         published=story.published(desk.shop, desk.language),
+        shown=shown_version(story.published(desk.shop, desk.language), desk.versions),
+        newest=desk.versions[0] if desk.versions else None,
         notice=done if done in NOTICES else "",
         **{"errors": {}, "image_errors": {}, "image_values": {}, **context},
     )
@@ -100,7 +108,8 @@ async def story_submit(
     language: Language = "de",
     action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
-    """Save the story as a new version, or (the "Preview" button) only show it rendered."""
+    """Save the story as a new version (published, or sent to the city where its rules ask), or
+    (the "Preview" button) only show it rendered."""
     if action == "preview":
         return await _page(request, user, shop_id, language, source=source)
     try:
