@@ -1108,11 +1108,32 @@ def with_story_version(rest: str) -> Builder:
     return build
 
 
+def with_waiting_story(body: dict[str, str]) -> Builder:
+    """A story version of its own per cell that waits for the city (both cities approve
+    everything); cross → the own city's path with a version of the foreign city's shop."""
+
+    async def build(cell: Cell) -> Req:
+        w, target = cell.w, cell.target
+        if target == "missing":
+            return Req(f"/console/{w.own.city.slug}/story/{2**31 - 1}/review", data=body)
+        tenant = w.foreign if target in ("foreign", "cross") else w.own
+        text = f"Wartende Geschichte {stamp()}"
+        owner = tenant.users[OWNER]
+        version = await story_service.save_story(w.ctx, owner, tenant.shop_a.id, "de", text)
+        marks = {text: "story"} if tenant is w.foreign else {}
+        path = f"/console/{console_city(w, target)}/story/{version}/review"
+        return Req(path, data=body, markers=marks)
+
+    return build
+
+
 async def story_version_rows(w: World) -> list[Any]:
     """Both tenants' saved story versions."""
     shop_ids = [s.id for tenant in (w.own, w.foreign) for s in (tenant.shop_a, tenant.shop_b)]
     c = tables.story_versions.c
-    query = select(c.id, c.shop_id, c.language, c.source).where(c.shop_id.in_(shop_ids))
+    query = select(c.id, c.shop_id, c.language, c.source, c.status, c.review_note).where(
+        c.shop_id.in_(shop_ids)
+    )
     async with w.app.engine.connect() as conn:
         return [tuple(row) for row in await conn.execute(query.order_by(c.id))]
 
@@ -1612,6 +1633,13 @@ MATRIX: dict[tuple[str, str], Spec] = {
             lambda w, t, i: f"/console/{console_city(w, t)}/content/{i}/review",
             {"verdict": "approve"},
         ),
+        writes=True,
+    ),
+    # a shop's changed story: only the staff of the shop's own city approve or send it back
+    ("POST", "/console/{city}/story/{version_id}/review"): Spec(
+        CITY_CHILD,
+        console_child_scope(303),
+        with_waiting_story({"verdict": "approve"}),
         writes=True,
     ),
     ("GET", "/console/{city}/rules"): Spec(
