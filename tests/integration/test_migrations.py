@@ -21,6 +21,8 @@ BODY_SOURCE, BODY_SOURCE_BEFORE = "0014", "0013"
 CONTENT_VERSIONS, CONTENT_VERSIONS_BEFORE = "0020", "0019"
 # What participants registered for (time and place), the items' sequence, and the one before.
 EVENT_CHANGES, EVENT_CHANGES_BEFORE = "0023", "0022"
+# Whether a story version waits for the city's approval, and the one before.
+STORY_REVIEW, STORY_REVIEW_BEFORE = "0024", "0023"
 
 
 async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -282,3 +284,38 @@ def test_registrations_learn_their_events_time_and_place_and_lose_it_with_the_do
         _execute(url, "SELECT name FROM pragma_table_info('contents')")
     )
     assert asyncio.run(_execute(url, "SELECT name FROM registrations")) == [("Anna",)]
+
+
+def test_story_versions_from_before_the_review_count_as_published_and_keep_their_text(
+    tmp_path: Path,
+) -> None:
+    # given a database just before the story review, holding a shop with a saved story version
+    url = f"sqlite+aiosqlite:///{tmp_path / 'story_review.sqlite3'}"
+    migrate.upgrade(url, STORY_REVIEW_BEFORE)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now, story="<p>Alt</p>")
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO story_versions (shop_id, language, source, html, author_id, created_at) "
+            "VALUES (:shop, 'de', 'Alt', '<p>Alt</p>', NULL, :now)",
+            shop=shop_id,
+            now=now,
+        )
+    )
+    # when
+    migrate.upgrade(url, STORY_REVIEW)
+    # then it was published at once, as every version was
+    stored = asyncio.run(
+        _execute(url, "SELECT source, status, flags, review_note FROM story_versions")
+    )
+    assert stored == [("Alt", "published", None, "")]
+    # when
+    command.downgrade(migrate.alembic_config(url), STORY_REVIEW_BEFORE)
+    # then
+    columns = asyncio.run(_execute(url, "SELECT name FROM pragma_table_info('story_versions')"))
+    assert {("status",), ("flags",), ("review_note",)} & set(columns) == set()
+    assert asyncio.run(_execute(url, "SELECT source, html FROM story_versions")) == [
+        ("Alt", "<p>Alt</p>")
+    ]
