@@ -114,8 +114,9 @@ class Kept:
 
     @property
     def detail(self) -> list[str]:
-        """What the audit line says of it, after the language."""
-        return [f"version {self.version_id}", self.status.value, *self.flags]
+        """What the audit line says of it, after the language; a waiting one says why."""
+        waits = [self.status.value, *self.flags] if self.flags else []
+        return [f"version {self.version_id}", *waits]
 
 
 async def _keep(
