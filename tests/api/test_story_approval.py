@@ -94,20 +94,54 @@ async def test_with_approval_for_everything_a_changed_story_waits_and_the_old_on
     assert "city:approve-everything" in lines[-1][1]
 
 
-async def test_a_category_rule_holds_back_the_story_of_that_category_only(
+async def test_a_category_rule_holds_back_the_stories_of_that_category_only(
     composed: App, tenant: Tenant
 ) -> None:
-    # given the city asks to approve opticians' content (shop A; shop B sells clothes)
+    # given the city asks to approve the content of clothes shops (shop A is an optician)
     admin = tenant.users["city-admin"]
-    rules = {"category_rules": [{"category": "optician", "requires_approval": True}]}
+    rules = {"category_rules": [{"category": "clothes", "requires_approval": True}]}
     await content.set_rules(composed.ctx, admin, tenant.city.id, rules)
     # when
-    waiting_id = await save(composed, tenant, "Brillen")
-    at_once = await story.save_story(composed.ctx, admin, tenant.shop_b.id, "de", "Mode")
+    at_once = await save(composed, tenant, "Brillen")
+    # and the city asks the same of opticians
+    rules = {"category_rules": [{"category": "optician", "requires_approval": True}]}
+    await content.set_rules(composed.ctx, admin, tenant.city.id, rules)
+    waiting = await save(composed, tenant, "Kontaktlinsen")
     # then
-    assert (await version(composed, waiting_id)).flags == ("category:optician",)
     assert (await version(composed, at_once)).status is ContentStatus.PUBLISHED
-    assert (await shop_now(composed, tenant)).story_html == ""
+    kept = await version(composed, waiting)
+    assert (kept.status, kept.flags) == (ContentStatus.SUBMITTED, ("category:optician",))
+    assert (await shop_now(composed, tenant)).story_html == "<p>Brillen</p>"
+
+
+async def test_a_flagged_word_of_the_category_holds_back_a_story(
+    composed: App, tenant: Tenant
+) -> None:
+    # given a rule for opticians that asks for no approval, only flags a word
+    admin = tenant.users["city-admin"]
+    rules = {"category_rules": [{"category": "optician", "flagged_terms": ["heilt"]}]}
+    await content.set_rules(composed.ctx, admin, tenant.city.id, rules)
+    # when
+    plain = await save(composed, tenant, "Brillen nach Maß")
+    flagged = await save(composed, tenant, "Unsere Brille heilt Kopfweh")
+    # then
+    assert (await version(composed, plain)).status is ContentStatus.PUBLISHED
+    assert (await version(composed, flagged)).flags == ("term:heilt",)
+
+
+async def test_the_citys_own_staff_publish_a_story_at_once_as_they_would_approve_it(
+    composed: App, tenant: Tenant
+) -> None:
+    # given
+    await approve_everything(composed, tenant)
+    admin = tenant.users["city-admin"]
+    # when
+    version_id = await story.save_story(
+        composed.ctx, admin, tenant.shop_a.id, "de", "Von der Stadt"
+    )
+    # then
+    assert (await version(composed, version_id)).status is ContentStatus.PUBLISHED
+    assert (await shop_now(composed, tenant)).story_html == "<p>Von der Stadt</p>"
 
 
 async def test_a_newer_save_sets_the_waiting_one_aside_so_the_city_decides_on_the_newest(

@@ -25,7 +25,7 @@ from marktplatz.domain.story import (
     shown_version,
 )
 from marktplatz.domain.text import clean_text
-from marktplatz.services.access import access_shop, check_city_staff
+from marktplatz.services.access import access_shop, can_manage_city, check_city_staff
 from marktplatz.services.audit import audit
 from marktplatz.services.context import Context
 from marktplatz.services.ports import UnitOfWork
@@ -123,11 +123,11 @@ async def _keep(
     uow: UnitOfWork, ctx: Context, actor: User | None, shop: Shop, language: str, source: str
 ) -> Kept:
     """Render, refuse on the first problem, keep the version, and publish it at once unless
-    the city's rules ask to approve it first: then the visitor pages keep the last approved
-    story, and an older version still waiting is set aside (the city decides on the newest)."""
+    the city's rules ask to approve a retailer's story first: then the visitor pages keep the
+    last approved story, and an older version still waiting is set aside (the city decides on
+    the newest)."""
     html = publishable_html(source, await shop_pictures(uow, shop.id))
-    rules = await uow.contents.rules(shop.city_id)
-    flags = text_approval_flags(rules, shop.category, html)
+    flags = await _approval_flags(uow, actor, shop, html)
     status = next_status(ContentStatus.DRAFT, Action.SUBMIT, needs_approval=bool(flags))
     stored = shop if flags else await _show(uow, ctx, shop, language, html)
     await uow.story_versions.set_aside(shop.id, language)
@@ -137,6 +137,16 @@ async def _keep(
     )
     await uow.story_versions.keep_newest(shop.id, language, VERSIONS_KEPT)
     return Kept(stored, version_id, status, flags)
+
+
+async def _approval_flags(
+    uow: UnitOfWork, actor: User | None, shop: Shop, html: str
+) -> tuple[str, ...]:
+    """Why the city has to approve this story first; none when its own staff wrote it (they
+    are the ones who approve, e.g. the story given when the city adds a shop)."""
+    if can_manage_city(actor, shop.city_id):
+        return ()
+    return text_approval_flags(await uow.contents.rules(shop.city_id), shop.category, html)
 
 
 async def store_story(
