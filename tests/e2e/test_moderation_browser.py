@@ -1,6 +1,7 @@
 """Moderation in a real Chromium: the city admin approves the pharmacy's submitted offer, which
 visitors then see on the shop page; the rules and budget are a click away; a rejected item comes
-back to the retailer with the city's message."""
+back to the retailer with the city's message; a shop's changed story waits, is sent back and
+approved."""
 
 from __future__ import annotations
 
@@ -109,3 +110,61 @@ def test_a_sent_back_item_shows_the_city_message_to_the_retailer(
     expect(returned).to_contain_text(title)
     expect(returned).to_contain_text("Bitte nennen Sie den regulären Preis.")
     assert_accessible(owner)
+
+
+OPTICIAN = "optik-brillenhaus-krueger"  # the demo retailer-owner's shop
+
+
+def test_a_changed_shop_story_waits_is_sent_back_with_a_reason_and_then_approved(
+    new_context: Any, open_page: Any, server: Any, log_in: Any, assert_accessible: Any
+) -> None:
+    # given a city that approves everything
+    admin = open_page(new_context())
+    log_in(admin, server.accounts["city-admin"])
+    admin.goto(f"/console/{CITY}/rules")
+    admin.check("#f-approve_everything")
+    with admin.expect_navigation():
+        admin.locator("main form button[type=submit]").click()
+    # when the optician's owner changes the shop's story
+    owner = open_page(new_context())
+    log_in(owner, server.accounts["retailer-owner"])
+    with owner.expect_navigation():
+        owner.locator("nav.subnav a[href$='/story']").click()
+    mark = uuid.uuid4().hex[:6]
+    owner.fill("#f-source", f"Wir schleifen Gläser seit 1950 ({mark}).")
+    with owner.expect_navigation():
+        owner.locator("button[name=action][value=save]").click()
+    # then the editor says it waits, and visitors still see the old story
+    expect(owner.locator("#story-state")).to_be_visible()
+    visitor = open_page(new_context())
+    visitor.goto(f"/{CITY}/shops/{OPTICIAN}")
+    expect(visitor.locator("main")).not_to_contain_text(mark)
+    # when the city reads what changed and sends it back with a reason
+    admin.goto(f"/console/{CITY}/moderation")
+    waiting = admin.locator("section.panel", has=admin.locator("form[action*='/story/']"))
+    expect(waiting).to_have_count(1)
+    waiting.locator("details summary").first.click()
+    expect(waiting.locator(".line-changes ins")).to_contain_text(mark)
+    assert_accessible(admin)
+    waiting.locator("textarea[name=note]").fill("Bitte nennen Sie Ihre Meisterin.")
+    with admin.expect_navigation():
+        waiting.locator("button[name=verdict][value=reject]").click()
+    expect(waiting).to_have_count(0)
+    # then the retailer reads the reason in the editor
+    owner.reload()
+    expect(owner.locator("#story-state[role=alert]")).to_contain_text(
+        "Bitte nennen Sie Ihre Meisterin."
+    )
+    assert_accessible(owner)
+    # when the retailer saves again and the city approves
+    owner.fill("#f-source", f"Meisterin Anna Krüger schleift Gläser seit 1950 ({mark}).")
+    with owner.expect_navigation():
+        owner.locator("button[name=action][value=save]").click()
+    admin.goto(f"/console/{CITY}/moderation")
+    with admin.expect_navigation():
+        waiting.locator("button[name=verdict][value=approve]").click()
+    # then visitors see the new story
+    visitor.reload()
+    expect(visitor.locator("main")).to_contain_text(
+        f"Meisterin Anna Krüger schleift Gläser seit 1950 ({mark})."
+    )
