@@ -330,3 +330,22 @@ async def test_a_retailer_cannot_review_and_nothing_changes(
     assert tried.status_code == 403
     assert (await version(composed, version_id)).status is ContentStatus.SUBMITTED
     assert (await shop_now(composed, tenant)).story_html == ""
+
+
+async def test_a_story_sent_through_the_json_api_follows_the_same_rule(
+    composed: App, tenant: Tenant, client: httpx.AsyncClient
+) -> None:
+    # given
+    await save(composed, tenant, "Alt")
+    await approve_everything(composed, tenant)
+    headers = {"x-csrf-token": await login(client, tenant.users["retailer-owner"]), **EN}
+    # when
+    changed = await client.patch(
+        f"/api/v1/shops/{tenant.shop_a.id}", json={"story_html": "Neu"}, headers=headers
+    )
+    # then the shop keeps its approved story, and the new one waits
+    assert changed.status_code == 200
+    assert changed.json()["story_html"] == "<p>Alt</p>"
+    admin = tenant.users["city-admin"]
+    (waiting,) = await story.waiting_stories(composed.ctx, admin, tenant.city.id)
+    assert waiting.version.source == "Neu"
