@@ -257,10 +257,11 @@ async def review_story(
 ) -> StoryVersion:
     """Approve a waiting story version, publishing it, or reject it with a message the
     retailer reads (city staff of the shop's city), with an audit entry."""
+    # Checked before the input: someone without the right learns nothing from the answer.
+    check_city_staff(actor, city_id)
     if action not in (Action.APPROVE, Action.REJECT):
         raise InvalidInput("verdict", N_("Approve or send back."))
     message = clean_text(note, "note", max_len=500, required=action is Action.REJECT)
-    check_city_staff(actor, city_id)
     async with ctx.uow(write=True) as uow:
         version = await uow.story_versions.get(version_id)
         shop = await uow.shops.get(version.shop_id) if version else None
