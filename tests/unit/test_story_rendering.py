@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from marktplatz.domain.content import ContentStatus
 from marktplatz.domain.errors import InvalidInput
 from marktplatz.domain.story import (
     Picture,
@@ -14,7 +16,9 @@ from marktplatz.domain.story import (
     clean_language,
     clean_source,
     current_source,
+    line_changes,
     render_story,
+    shown_version,
 )
 
 SHOP = Picture("/media/0123abcd.jpg", "Unser Schaufenster", 800, 600)
@@ -127,6 +131,27 @@ def test_the_editor_shows_markdown_only_while_it_is_what_is_published() -> None:
     assert current_source("<p><strong>Hallo</strong></p>", newest) == "**Hallo**"
     assert current_source("<p>Über die API geändert</p>", newest) == "<p>Über die API geändert</p>"
     assert current_source("<p>Alt</p>", None) == "<p>Alt</p>"
+
+
+def test_a_waiting_version_is_edited_on_while_the_approved_one_stays_shown() -> None:
+    # given an approved version and a newer one waiting for the city
+    approved = StoryVersion(1, uuid.uuid4(), "de", "Alt", "<p>Alt</p>", None, "", datetime.now(UTC))
+    waiting = replace(
+        approved, id=2, source="Neu", html="<p>Neu</p>", status=ContentStatus.SUBMITTED
+    )
+    # when / then
+    assert current_source("<p>Alt</p>", waiting) == "Neu"
+    assert current_source("<p>Alt</p>", replace(waiting, status=ContentStatus.REJECTED)) == "Neu"
+    assert shown_version("<p>Alt</p>", [waiting, approved]) == approved
+    assert shown_version("<p>Von Hand</p>", [waiting, approved]) is None
+
+
+def test_the_city_reads_which_lines_a_story_adds_and_removes() -> None:
+    assert line_changes("Seit 1950\nBrillen", "Seit 1950\nBrillen und Linsen") == [
+        (" ", "Seit 1950"),
+        ("-", "Brillen"),
+        ("+", "Brillen und Linsen"),
+    ]
 
 
 def test_a_picture_is_written_so_that_its_description_survives_brackets() -> None:
