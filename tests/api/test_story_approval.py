@@ -303,6 +303,7 @@ async def test_the_city_sends_a_story_back_with_its_reason_which_the_shop_reads(
     # then
     assert no_reason.status_code == 422
     assert 'id="e-note-story-' in no_reason.text
+    assert f'aria-invalid="true" aria-describedby="e-note-story-{version_id}"' in no_reason.text
     assert unchanged.status is ContentStatus.SUBMITTED
     assert rejected.status_code == 303
     kept = await version(composed, version_id)
