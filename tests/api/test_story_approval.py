@@ -312,6 +312,10 @@ async def test_the_city_sends_a_story_back_with_its_reason_which_the_shop_reads(
         "Bitte keine Heilversprechen.",
     )
     assert "Message from the city:</strong> Bitte keine Heilversprechen." in page.text
+    # and the editor, reloaded after its save, no longer says the story is shown now
+    reloaded = await shop_page.get(story_url(tenant) + "?language=de&done=saved")
+    assert "Message from the city:" in reloaded.text
+    assert "is now shown on your shop page" not in reloaded.text
     assert (await shop_now(composed, tenant)).story_html == "<p>Die alte Geschichte</p>"
     action, _ = (await audit_lines(composed, tenant))[-1]
     assert action == "shop.story_reject"

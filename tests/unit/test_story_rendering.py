@@ -16,6 +16,7 @@ from marktplatz.domain.story import (
     clean_language,
     clean_source,
     current_source,
+    html_text,
     line_changes,
     render_story,
     shown_version,
@@ -169,3 +170,21 @@ def test_a_picture_is_written_so_that_its_description_survives_brackets() -> Non
 
 def test_line_breaks_count_once_towards_the_length() -> None:
     assert len(clean_source("a\r\n" * 10_000)) == 19_999
+
+
+def test_a_story_from_before_the_editor_is_compared_as_its_text() -> None:
+    # given a story kept only as HTML
+    html = (
+        "<h2>Über uns</h2><p>Meister <strong>Martin</strong> &amp; Sohn\n  schleifen Gläser.</p>"
+        "<ul><li>Brillen</li><li>Lupen</li></ul>"
+        '<p>Zeile<br>zwei <img src="/m/a.jpg" alt="Werkstatt"></p>'
+    )
+    # when / then: a line per block, no tags, entities read, spaces folded
+    assert html_text(html) == (
+        "Über uns\nMeister Martin & Sohn schleifen Gläser.\nBrillen\nLupen\nZeile\nzwei [Werkstatt]"
+    )
+    assert line_changes(html_text("<p>Alt</p><p>Bleibt</p>"), "Neu\nBleibt") == [
+        ("-", "Alt"),
+        ("+", "Neu"),
+        (" ", "Bleibt"),
+    ]

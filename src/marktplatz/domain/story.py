@@ -203,6 +203,40 @@ def shown_version(published_html: str, versions: Sequence[StoryVersion]) -> Stor
     )
 
 
+_BLOCK_ENDS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "div", "tr"})
+
+
+class _Text(HTMLParser):
+    """The text of a piece of HTML, a line per block; a picture as its description."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data.replace("\n", " "))  # a line break in the source is a space
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "img":
+            self.parts.append(f"[{dict(attrs).get('alt') or ''}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_ENDS:
+            self.parts.append("\n")
+
+
+def html_text(html: str) -> str:
+    """A story's HTML as text to read what changed (a story from before the editor has no
+    Markdown kept): a line per paragraph, heading or list item, without the tags."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    lines = ("".join(parser.parts)).splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
 def line_changes(before: str, after: str) -> list[tuple[str, str]]:
     """The lines of `after` against `before`, for the city to read what changed: ("+", line)
     added, ("-", line) removed, (" ", line) kept."""

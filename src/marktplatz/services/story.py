@@ -18,6 +18,7 @@ from marktplatz.domain.story import (
     clean_language,
     clean_source,
     current_source,
+    html_text,
     line_changes,
     picture_of,
     publishable_html,
@@ -226,7 +227,7 @@ class StoryReview:
 
     shop: Shop
     version: StoryVersion
-    shown_source: str  # the Markdown of the story shown now (its HTML if none is kept)
+    shown_source: str  # the Markdown of the story shown now (its HTML's text if none is kept)
 
     @property
     def published(self) -> str:
@@ -248,7 +249,8 @@ async def waiting_stories(ctx: Context, actor: User | None, city_id: UUID) -> li
             shop, lang = shops[version.shop_id], version.language
             kept = await uow.story_versions.newest(shop.id, lang, VERSIONS_KEPT)
             now = published(shop, lang)
-            found.append(StoryReview(shop, version, current_source(now, shown_version(now, kept))))
+            shown = shown_version(now, kept)
+            found.append(StoryReview(shop, version, shown.source if shown else html_text(now)))
     return found
 
 
