@@ -52,6 +52,17 @@ def _add_shop(url: str, shop_id: str, city_id: str, now: str, story: str = "") -
     )
 
 
+def _shop_at(path: Path, revision: str, story: str = "") -> tuple[str, str, str, str]:
+    """A database file migrated to `revision` holding a city and its shop: its URL and the
+    city's id, the shop's id and the time they were stored."""
+    url = f"sqlite+aiosqlite:///{path}"
+    migrate.upgrade(url, revision)
+    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
+    _add_city(url, city_id, now)
+    _add_shop(url, shop_id, city_id, now, story=story)
+    return url, city_id, shop_id, now
+
+
 def _add_city(url: str, city_id: str, now: str) -> None:
     """A city as the revisions since 0009 store it."""
     asyncio.run(
@@ -96,11 +107,7 @@ def test_upgrading_a_populated_sqlite_database_keeps_cities_and_shops(tmp_path: 
 
 def test_fitness_checks_survive_an_upgrade_and_leave_with_a_downgrade(tmp_path: Path) -> None:
     # given a database at the head holding a shop's fitness check
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fitness.sqlite3'}"
-    migrate.upgrade(url)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now)
+    url, city_id, shop_id, now = _shop_at(tmp_path / "fitness.sqlite3", "head")
     asyncio.run(
         _execute(
             url,
@@ -127,11 +134,9 @@ def test_story_versions_come_with_their_revision_and_go_with_its_downgrade(
     tmp_path: Path,
 ) -> None:
     # given a database just before the story versions, holding a shop with a story
-    url = f"sqlite+aiosqlite:///{tmp_path / 'story.sqlite3'}"
-    migrate.upgrade(url, STORY_BEFORE)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now, story="<p>Alt</p>")
+    url, _city_id, shop_id, now = _shop_at(
+        tmp_path / "story.sqlite3", STORY_BEFORE, story="<p>Alt</p>"
+    )
     # when
     migrate.upgrade(url, STORY_VERSIONS)
     asyncio.run(
@@ -179,11 +184,7 @@ def _add_content(url: str, city_id: str, shop_id: str, now: str, body: str) -> s
 
 def test_content_body_source_starts_empty_and_goes_with_its_downgrade(tmp_path: Path) -> None:
     # given a database just before the body source, holding a shop's published story item
-    url = f"sqlite+aiosqlite:///{tmp_path / 'body.sqlite3'}"
-    migrate.upgrade(url, BODY_SOURCE_BEFORE)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now)
+    url, city_id, shop_id, now = _shop_at(tmp_path / "body.sqlite3", BODY_SOURCE_BEFORE)
     _add_content(url, city_id, shop_id, now, "<p>Alt</p>")
     # when
     migrate.upgrade(url, BODY_SOURCE)
@@ -202,11 +203,9 @@ def test_content_versions_come_with_their_revision_and_go_with_its_downgrade(
     tmp_path: Path,
 ) -> None:
     # given a database just before the content versions, holding a shop's published story item
-    url = f"sqlite+aiosqlite:///{tmp_path / 'content_versions.sqlite3'}"
-    migrate.upgrade(url, CONTENT_VERSIONS_BEFORE)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now)
+    url, city_id, shop_id, now = _shop_at(
+        tmp_path / "content_versions.sqlite3", CONTENT_VERSIONS_BEFORE
+    )
     content_id = _add_content(url, city_id, shop_id, now, "<p>Alt</p>")
     # when
     migrate.upgrade(url, CONTENT_VERSIONS)
@@ -251,11 +250,7 @@ def test_registrations_learn_their_events_time_and_place_and_lose_it_with_the_do
     tmp_path: Path,
 ) -> None:
     # given a database just before, holding an event with a start, end, place and one participant
-    url = f"sqlite+aiosqlite:///{tmp_path / 'event_changes.sqlite3'}"
-    migrate.upgrade(url, EVENT_CHANGES_BEFORE)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now)
+    url, city_id, shop_id, now = _shop_at(tmp_path / "event_changes.sqlite3", EVENT_CHANGES_BEFORE)
     content_id = _add_content(url, city_id, shop_id, now, "<p>Fest</p>")
     asyncio.run(
         _execute(
@@ -290,11 +285,9 @@ def test_story_versions_from_before_the_review_count_as_published_and_keep_their
     tmp_path: Path,
 ) -> None:
     # given a database just before the story review, holding a shop with a saved story version
-    url = f"sqlite+aiosqlite:///{tmp_path / 'story_review.sqlite3'}"
-    migrate.upgrade(url, STORY_REVIEW_BEFORE)
-    city_id, shop_id, now = uuid.uuid4().hex, uuid.uuid4().hex, datetime.now(UTC).isoformat()
-    _add_city(url, city_id, now)
-    _add_shop(url, shop_id, city_id, now, story="<p>Alt</p>")
+    url, _city_id, shop_id, now = _shop_at(
+        tmp_path / "story_review.sqlite3", STORY_REVIEW_BEFORE, story="<p>Alt</p>"
+    )
     asyncio.run(
         _execute(
             url,
