@@ -74,16 +74,22 @@ def test_approve_a_submitted_offer_that_then_appears_to_visitors(
     expect(visitor.locator("h3", has_text=OFFER)).to_be_visible()
 
 
-def test_a_sent_back_item_shows_the_city_message_to_the_retailer(
-    new_context: Any, open_page: Any, server: Any, log_in: Any, assert_accessible: Any
-) -> None:
-    # given a city that approves everything
+def approving_admin(new_context: Any, open_page: Any, server: Any, log_in: Any) -> Any:
+    """The city admin's page, after setting the city's rules to approve everything."""
     admin = open_page(new_context())
     log_in(admin, server.accounts["city-admin"])
     admin.goto(f"/console/{CITY}/rules")
     admin.check("#f-approve_everything")
     with admin.expect_navigation():
         admin.locator("main form button[type=submit]").click()
+    return admin
+
+
+def test_a_sent_back_item_shows_the_city_message_to_the_retailer(
+    new_context: Any, open_page: Any, server: Any, log_in: Any, assert_accessible: Any
+) -> None:
+    # given a city that approves everything
+    admin = approving_admin(new_context, open_page, server, log_in)
     # and the optician's owner who submits an offer
     owner = open_page(new_context())
     log_in(owner, server.accounts["retailer-owner"])
@@ -119,12 +125,7 @@ def test_a_changed_shop_story_waits_is_sent_back_with_a_reason_and_then_approved
     new_context: Any, open_page: Any, server: Any, log_in: Any, assert_accessible: Any
 ) -> None:
     # given a city that approves everything
-    admin = open_page(new_context())
-    log_in(admin, server.accounts["city-admin"])
-    admin.goto(f"/console/{CITY}/rules")
-    admin.check("#f-approve_everything")
-    with admin.expect_navigation():
-        admin.locator("main form button[type=submit]").click()
+    admin = approving_admin(new_context, open_page, server, log_in)
     # when the optician's owner changes the shop's story
     owner = open_page(new_context())
     log_in(owner, server.accounts["retailer-owner"])
