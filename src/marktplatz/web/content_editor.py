@@ -37,9 +37,10 @@ from marktplatz.services import content as content_service
 from marktplatz.services.content import ContentInput, CouponInput
 from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import render
-from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
+from marktplatz.web.portal.routes import form_errors, form_text, form_whole, saved
 from marktplatz.web.portal.story import explained, rendered_preview
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 
 SUBMITTABLE = frozenset({ContentStatus.DRAFT, ContentStatus.REJECTED})
 TARGET_INTERESTS = [i for i in Interest if i not in SPECIAL_INTERESTS]

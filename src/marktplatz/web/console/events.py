@@ -17,9 +17,10 @@ from marktplatz.services import registrations, shops
 from marktplatz.web.console.routes import Fields, Staff, StaffOf, console_page
 from marktplatz.web.content_editor import content_input, content_values, local_time
 from marktplatz.web.i18n import pick_language, translations
-from marktplatz.web.portal.routes import form_errors, form_text, form_values, form_whole, saved
+from marktplatz.web.portal.routes import form_errors, form_text, form_whole, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 NO_SIGNUP = "none"  # the form's choice for "registration elsewhere, or none"

@@ -24,11 +24,11 @@ from marktplatz.web.portal.routes import (
     form_errors,
     form_number,
     form_text,
-    form_values,
     saved,
 )
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 

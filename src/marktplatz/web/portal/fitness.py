@@ -23,9 +23,10 @@ from marktplatz.domain.fitness import (
 from marktplatz.services import fitness
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import render
-from marktplatz.web.portal.routes import LoggedIn, can_edit_shop, form_values
+from marktplatz.web.portal.routes import LoggedIn, can_edit_shop
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 

@@ -30,9 +30,10 @@ from marktplatz.services import shops
 from marktplatz.web import presenters as p
 from marktplatz.web.i18n import pick_language, translations
 from marktplatz.web.pages import render
-from marktplatz.web.portal.routes import LoggedIn, can_edit_shop, form_errors, form_values, saved
+from marktplatz.web.portal.routes import LoggedIn, can_edit_shop, form_errors, saved
 from marktplatz.web.security import csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 

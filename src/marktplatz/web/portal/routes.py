@@ -19,8 +19,7 @@ from marktplatz.web import presenters as p
 from marktplatz.web.pages import field_errors, render
 from marktplatz.web.security import CurrentUser, csrf_guard
 from marktplatz.web.state import app_of
-from marktplatz.web.uploads import close_form, read_upload
-from marktplatz.web.uploads import form_values as form_values  # shared with the console
+from marktplatz.web.uploads import close_form, form_values, read_upload
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(close_form), Depends(csrf_guard)])
 

@@ -24,9 +24,10 @@ from marktplatz.services.access import require_user
 from marktplatz.services.registrations import Open, RegisteringThrottled
 from marktplatz.web.i18n import gettext, pick_language
 from marktplatz.web.pages import OFFLINE_HEADER, render
-from marktplatz.web.portal.routes import form_errors, form_text, form_values
+from marktplatz.web.portal.routes import form_errors, form_text
 from marktplatz.web.security import CurrentUser, client_key, csrf_guard
 from marktplatz.web.state import app_of
+from marktplatz.web.uploads import form_values
 from marktplatz.web.visitor.calendar import event_id_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
